@@ -1,0 +1,32 @@
+"""`venuekit demo` and `venuekit sandbox`: the simulators of every installed plugin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from ..demo import run_demo
+from .output import emit_json, progress, table
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "demo", help="run check, balance, order and cancel on every plugin's loopback simulator")
+    parser.add_argument("--with-example", action="store_true",
+                        help="also run the built-in example exchange")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = asyncio.run(run_demo(include_example=args.with_example, progress=progress))
+    if args.json:
+        emit_json(rows)
+    else:
+        print(table(["exchange", "result", "check", "balance", "order", "cancel", "time"],
+                    [[r.exchange, "PASS" if r.ok else "FAIL", r.check, r.balance, r.order,
+                      r.cancel, f"{r.seconds:.2f}s"] for r in rows]))
+        for row in rows:
+            if row.error:
+                print(f"{row.exchange}: {row.error}")
+    return 0 if rows and all(r.ok for r in rows) else 1

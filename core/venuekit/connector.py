@@ -1,0 +1,400 @@
+"""Connector: what a host awaits. One exchange, one set of credentials, one environment.
+
+The connector turns the plugin's described calls into results: it validates orders
+against cached markets before anything is sent, keeps the clock and the bearer token
+fresh, runs reads through the retry policy and orders through the no-duplicate protocol,
+and runs connection tests that produce a log safe to show anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import aiohttp
+from attrs import define, evolve, field
+
+from . import clock as clock_mod
+from .errors import (
+    BelowMinimum,
+    ConfigurationError,
+    InvalidOrder,
+    PluginError,
+    UnknownSymbol,
+    VenueError,
+)
+from .models import (
+    Auth,
+    AuthToken,
+    Balance,
+    Capability,
+    CheckRole,
+    CheckStep,
+    ConnectionReport,
+    Credentials,
+    KeyPermissions,
+    Market,
+    OrderParams,
+    OrderRef,
+    OrderResult,
+    OrderType,
+    RateLimit,
+    Side,
+)
+from .ratelimit import Limiter, apply_overrides, default_limiter
+from .registry import LoadedPlugin, Registry, default_registry
+from .retry import OrderPlacer, RetryPolicy, generate_client_order_id, retry_idempotent
+from .transport import Transport
+from .wire import Call
+
+__all__ = ["Connector", "connect"]
+
+log = logging.getLogger("venuekit")
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_CHECK_TIMEOUT_S = 30.0
+#: Added to the venue's receive window before a lost order is declared never-arrived.
+ORDER_SETTLE_MARGIN_S = 1.0
+
+
+def connect(exchange: str, credentials: Credentials | None = None, *, testnet: bool = False,
+            base_url: str | None = None, registry: Registry | None = None,
+            limiter: Limiter | None = None, retry: RetryPolicy | None = None,
+            timeout_s: float = DEFAULT_TIMEOUT_S,
+            check_timeout_s: float = DEFAULT_CHECK_TIMEOUT_S,
+            rate_limits: Mapping[str, RateLimit | None] | None = None,
+            order_settle_s: float | None = None,
+            session: aiohttp.ClientSession | None = None) -> Connector:
+    """Load ``exchange``'s plugin and return a connector (use it with ``async with``).
+
+    Everything that can be checked without the network is checked here: the plugin loads
+    and validates, the credentials have every field the venue needs and a key type it
+    takes, and a test environment exists when ``testnet`` is asked for.
+    """
+    plugin = (registry or default_registry()).load(exchange)
+    info = plugin.info
+    if testnet and info.hosts.testnet is None:
+        raise ConfigurationError(
+            f"{info.display_name} has no test environment; connect with testnet=False "
+            "(or point base_url at a simulator)")
+    if credentials is not None:
+        _check_credentials(credentials, plugin)
+    host = base_url or (info.hosts.testnet if testnet else info.hosts.live)
+    assert host is not None
+    rules = apply_overrides(info.rate_limits, rate_limits or {})
+    clk = clock_mod.Clock()
+    transport = Transport(
+        exchange=exchange, hook=plugin.manager.hook, base_url=host,
+        rules={rule.name: rule for rule in rules}, limiter=limiter or _lazy_limiter(),
+        clock=clk, timeout_s=timeout_s,
+        extra_headers=info.hosts.testnet_headers if testnet else (),
+        auth=Auth(credentials) if credentials is not None else None,
+        session=session, owns_session=session is None)
+    return Connector(plugin=plugin, credentials=credentials, testnet=testnet,
+                     transport=transport, clock=clk, retry=retry or RetryPolicy(),
+                     check_timeout_s=check_timeout_s,
+                     order_settle_s=info.request_window_s + ORDER_SETTLE_MARGIN_S
+                     if order_settle_s is None else order_settle_s)
+
+
+def _check_credentials(credentials: Credentials, plugin: LoadedPlugin) -> None:
+    info = plugin.info
+    for name in info.credential_fields:
+        if not getattr(credentials, name, None):
+            raise ConfigurationError(f"{info.display_name} needs credential field {name!r}")
+    if credentials.key_type not in info.key_types:
+        takes = ", ".join(sorted(k.value for k in info.key_types))
+        raise ConfigurationError(
+            f"{info.display_name} does not take {credentials.key_type.value} keys "
+            f"(it takes: {takes})")
+
+
+class _LazyLimiter:
+    """Resolves the process-wide limiter on first use, inside the running event loop."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(default_limiter(), name)
+
+
+def _lazy_limiter() -> Limiter:
+    return _LazyLimiter()  # type: ignore[return-value]
+
+
+@define
+class Connector:
+    """A live handle on one exchange account. Not thread-safe; one per event loop."""
+
+    plugin: LoadedPlugin
+    credentials: Credentials | None = field(repr=False)
+    testnet: bool
+    transport: Transport
+    clock: clock_mod.Clock
+    retry: RetryPolicy
+    check_timeout_s: float
+    order_settle_s: float
+    _markets: dict[str, Market] | None = field(default=None, init=False, repr=False)
+    _markets_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
+    _token: AuthToken | None = field(default=None, init=False, repr=False)
+    _token_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
+
+    @property
+    def exchange(self) -> str:
+        return self.plugin.name
+
+    @property
+    def info(self) -> Any:
+        return self.plugin.info
+
+    @property
+    def base_url(self) -> str:
+        return self.transport.base_url
+
+    async def __aenter__(self) -> Connector:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.transport.aclose()
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def _hook(self) -> Any:
+        return self.plugin.manager.hook
+
+    def _built(self, hook_name: str, value: Any) -> Any:
+        if value is None:
+            raise PluginError(f"{hook_name} returned nothing", plugin=self.exchange,
+                              distribution=self.plugin.distribution)
+        return value
+
+    async def _prepare(self, call: Call[Any]) -> None:
+        """Before a signed request: a synced clock and, on token venues, a fresh token."""
+        if not call.request.signed:
+            return
+        if self.clock.stale():
+            await self._sync_clock()
+        await self._ensure_token()
+
+    async def _attempt(self, call: Call[T]) -> T:
+        await self._prepare(call)
+        return await self.transport.send(call)
+
+    async def run(self, call: Call[T]) -> T:
+        """Send a call under the retry policy (retries only if the request is idempotent)."""
+        if not call.request.idempotent:
+            return await self._attempt(call)
+        return await retry_idempotent(lambda: self._attempt(call), self.retry,
+                                      on_timestamp=self._resync, on_token=self._drop_token)
+
+    # ------------------------------------------------------------ clock and token
+
+    async def _sync_clock(self) -> None:
+        call = self._hook.server_time()
+        if call is None:
+            # no time source: sign with the local clock, and do not ask again soon
+            self.clock.add_sample(time.time() * 1000, time.time(), time.time())
+            return
+        await self.clock.sync(lambda: self.transport.send(call))
+
+    async def _resync(self) -> None:
+        self.clock.reset()
+        await self._sync_clock()
+
+    async def server_time(self) -> int:
+        """The venue's clock in ms (falls back to the local clock where it has none)."""
+        call = self._hook.server_time()
+        if call is None:
+            return int(time.time() * 1000)
+        value: int = await self.run(call)
+        return value
+
+    async def _ensure_token(self) -> None:
+        if self.credentials is None:
+            return
+        if self._token is not None and not self._token.expires_within(
+                self.info.min_token_lifetime_s):
+            return
+        if self._token_lock is None:
+            self._token_lock = asyncio.Lock()
+        async with self._token_lock:
+            if self._token is not None and not self._token.expires_within(
+                    self.info.min_token_lifetime_s):
+                return
+            call = self._hook.login(credentials=self.credentials)
+            if call is None:
+                return
+            token = await self.transport.send(call)
+            if not isinstance(token, AuthToken):
+                raise PluginError("login did not parse to an AuthToken", plugin=self.exchange)
+            self._token = token
+            self.transport.set_auth(Auth(self.credentials, token))
+
+    async def _drop_token(self) -> None:
+        self._token = None
+        await self._ensure_token()
+
+    # ------------------------------------------------------------ markets
+
+    async def fetch_markets(self, *, reload: bool = False) -> list[Market]:
+        """The venue's markets, cached for the connector's life (``reload`` to refresh)."""
+        if self._markets_lock is None:
+            self._markets_lock = asyncio.Lock()
+        async with self._markets_lock:
+            if self._markets is None or reload:
+                call = self._built("fetch_markets", self._hook.fetch_markets())
+                markets: list[Market] = await self.run(call)
+                index: dict[str, Market] = {}
+                for market in markets:
+                    index[market.symbol] = market
+                    index.setdefault(market.native, market)
+                self._markets = index
+        return sorted({id(m): m for m in self._markets.values()}.values(),
+                      key=lambda m: m.symbol)
+
+    async def market(self, symbol: str) -> Market:
+        """A market by unified (``BTC/USDT:USDT``) or native (``BTCUSDT``) symbol."""
+        if self._markets is None:
+            await self.fetch_markets()
+        assert self._markets is not None
+        found = self._markets.get(symbol) or self._markets.get(symbol.upper())
+        if found is None:
+            hint = _close_matches(symbol, self._markets)
+            raise UnknownSymbol(
+                f"{self.info.display_name} does not list {symbol!r}"
+                + (f"; did you mean {hint}?" if hint else ""), exchange=self.exchange)
+        return found
+
+    # ------------------------------------------------------------ account
+
+    async def fetch_balance(self) -> Balance:
+        call = self._built("fetch_balance", self._hook.fetch_balance())
+        balance: Balance = await self.run(call)
+        return balance
+
+    # ------------------------------------------------------------ orders
+
+    async def place_order(self, params: OrderParams) -> OrderResult:
+        """Validate locally, then place exactly once (see :mod:`venuekit.retry`)."""
+        market = await self.market(params.symbol)
+        self.validate_order(params, market)
+        rule = self.info.client_order_id
+        cid = params.client_order_id or generate_client_order_id(rule)
+        if rule.lowercase:
+            cid = cid.lower()
+        rule.check(cid)
+        order = evolve(params, client_order_id=cid)
+        call = self._built("place_order", self._hook.place_order(order=order, market=market))
+        if call.request.idempotent:
+            raise PluginError("place_order built an idempotent request; orders must be "
+                              "marked idempotent=False", plugin=self.exchange)
+        ref = OrderRef(market.symbol, client_order_id=cid)
+        can_lookup = self.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID)
+
+        async def lookup() -> OrderResult:
+            return await self.fetch_order(ref.symbol, client_order_id=cid)
+
+        placer = OrderPlacer(send=lambda: self._attempt(call),
+                             lookup=lookup if can_lookup else None, resync=self._resync,
+                             relogin=self._drop_token,
+                             client_order_id=cid, exchange=self.exchange,
+                             settle_s=self.order_settle_s,
+                             max_sends=max(self.retry.max_tries, 1))
+        return await placer.place()
+
+    def validate_order(self, params: OrderParams, market: Market) -> None:
+        """Refuse locally what the venue would refuse: step, tick, minimums, options."""
+        where = f"{market.symbol} on {self.info.display_name}"
+        if not market.active:
+            raise InvalidOrder(f"{where} is not trading", exchange=self.exchange)
+        by_quote = self.info.has(Capability.MARKET_BUY_BY_QUOTE)
+        is_market_buy = params.type is OrderType.MARKET and params.side is Side.BUY
+        if params.quote_quantity is not None and not by_quote:
+            raise InvalidOrder(f"{self.info.display_name} sizes orders in base quantity; "
+                               "give quantity, not quote_quantity", exchange=self.exchange)
+        if by_quote and is_market_buy and params.quote_quantity is None:
+            raise InvalidOrder(f"{self.info.display_name} sizes market buys in quote "
+                               f"currency; give quote_quantity (in {market.quote})",
+                               exchange=self.exchange)
+        if params.reduce_only and not self.info.has(Capability.REDUCE_ONLY):
+            raise InvalidOrder(f"{self.info.display_name} has no reduce-only orders",
+                               exchange=self.exchange)
+        qty = params.quantity
+        if qty is not None and not (by_quote and is_market_buy):
+            if market.step_size and qty % market.step_size != 0:
+                raise InvalidOrder(f"quantity {qty} is not a multiple of the step "
+                                   f"{market.step_size} for {where}", exchange=self.exchange)
+            if qty < market.min_quantity:
+                raise BelowMinimum(f"quantity {qty} is under the minimum "
+                                   f"{market.min_quantity} for {where}", exchange=self.exchange)
+        if params.price is not None and market.tick_size and \
+                params.price % market.tick_size != 0:
+            raise InvalidOrder(f"price {params.price} is not a multiple of the tick "
+                               f"{market.tick_size} for {where}", exchange=self.exchange)
+        notional = _notional(params)
+        if market.min_notional and notional is not None and notional < market.min_notional:
+            raise BelowMinimum(f"order value {notional} {market.quote} is under the minimum "
+                               f"{market.min_notional} for {where}", exchange=self.exchange)
+
+    async def cancel_order(self, symbol: str, *, order_id: str | None = None,
+                           client_order_id: str | None = None) -> OrderResult:
+        market = await self.market(symbol)
+        ref = OrderRef(market.symbol, order_id, client_order_id)
+        call = self._built("cancel_order", self._hook.cancel_order(ref=ref, market=market))
+        result: OrderResult = await self.run(call)
+        return result
+
+    async def fetch_order(self, symbol: str, *, order_id: str | None = None,
+                          client_order_id: str | None = None) -> OrderResult:
+        market = await self.market(symbol)
+        ref = OrderRef(market.symbol, order_id, client_order_id)
+        call = self._built("fetch_order", self._hook.fetch_order(ref=ref, market=market))
+        result: OrderResult = await self.run(call)
+        return result
+
+    # ------------------------------------------------------------ connection test
+
+    async def check_connection(self, *, timeout_s: float | None = None) -> ConnectionReport:
+        """Run the plugin's test steps under one overall timeout; never raises for the venue.
+
+        Every step is logged with its name, duration, outcome and one detail line from
+        which any credential value is scrubbed.
+        """
+        from .checks import run_checks
+        return await run_checks(self, timeout_s or self.check_timeout_s)
+
+    def _scrub(self, text: str) -> str:
+        creds = self.credentials
+        if creds is None:
+            return text
+        secrets_ = [creds.api_secret, creds.passphrase, creds.private_key, creds.api_key]
+        if self._token is not None:
+            secrets_.append(self._token.access_token)
+        for value in secrets_:
+            if value and len(value) >= 4:
+                text = text.replace(value, "***")
+        return text
+
+
+def _notional(params: OrderParams) -> Decimal | None:
+    if params.quote_quantity is not None:
+        return params.quote_quantity
+    if params.price is not None and params.quantity is not None:
+        return params.price * params.quantity
+    return None
+
+
+def _close_matches(symbol: str, markets: Mapping[str, Market]) -> str:
+    import difflib
+    names = sorted({m.symbol for m in markets.values()})
+    hits = difflib.get_close_matches(symbol.upper(), names, n=3, cutoff=0.5)
+    return ", ".join(hits)
+

@@ -1,0 +1,193 @@
+"""When to send a request again, and how to never place an order twice.
+
+Reads go through :func:`retry_idempotent`: exponential backoff with full jitter (from
+``backoff``), bounded by tries and total time, for errors whose class says ``retryable``.
+Every attempt passes the limiter again, so a retry can never break a rate limit.
+
+Orders go through :class:`OrderPlacer`. An order carries a client order id; after an
+*ambiguous* failure (timeout, dropped connection, 5xx, unknown-state code) the venue is
+asked for the order by that id before anything is resent:
+
+* found: the first attempt worked; return it.
+* not found: wait until the first request can no longer be accepted (its signed timestamp
+  plus the venue's receive window), ask once more, and only then resend with the same id.
+* the venue cannot look orders up by client id: never resend; raise
+  :class:`~venuekit.OrderStatusUnknown` carrying the id.
+
+A rejection (insufficient funds, invalid order) is final and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import backoff
+from attrs import frozen
+
+from .errors import (
+    DuplicateOrder,
+    InvalidTimestamp,
+    OrderNotFound,
+    OrderStatusUnknown,
+    RateLimitExceeded,
+    TokenExpired,
+    VenueError,
+)
+from .models import ClientOrderIdRule, OrderResult
+
+__all__ = ["OrderPlacer", "RetryPolicy", "generate_client_order_id", "retry_idempotent"]
+
+T = TypeVar("T")
+
+
+@frozen(kw_only=True)
+class RetryPolicy:
+    """Bounds on retrying; ``RetryPolicy.none()`` for tests that must see the first error."""
+
+    max_tries: int = 4
+    max_time_s: float = 30.0
+    base_delay_s: float = 0.2
+    max_delay_s: float = 5.0
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        return cls(max_tries=1)
+
+
+async def retry_idempotent(attempt: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
+                           on_timestamp: Callable[[], Awaitable[None]] | None = None,
+                           on_token: Callable[[], Awaitable[None]] | None = None) -> T:
+    """Run ``attempt`` until it succeeds or a non-retryable error or a bound is reached.
+
+    Timestamp and token errors are healed (clock resync, fresh login) before the retry,
+    and only once each: a second one means the problem is not a stale clock or token.
+    """
+    healed: set[type[VenueError]] = set()
+    final = False  # set when an error must not be retried whatever its class says
+
+    async def run() -> T:
+        nonlocal final
+        final = False
+        try:
+            return await attempt()
+        except (InvalidTimestamp, TokenExpired) as exc:
+            kind = InvalidTimestamp if isinstance(exc, InvalidTimestamp) else TokenExpired
+            heal = on_timestamp if kind is InvalidTimestamp else on_token
+            if kind in healed or heal is None:
+                final = True
+                raise
+            healed.add(kind)
+            await heal()
+            raise
+
+    def give_up(exc: Exception) -> bool:
+        return final or not isinstance(exc, VenueError) or not exc.retryable
+
+    if policy.max_tries <= 1:
+        return await run()
+    runner = backoff.on_exception(
+        backoff.expo, VenueError, max_tries=policy.max_tries, max_time=policy.max_time_s,
+        giveup=give_up, jitter=backoff.full_jitter, logger=None,
+        factor=policy.base_delay_s, max_value=policy.max_delay_s)(run)
+    return await runner()
+
+
+def generate_client_order_id(rule: ClientOrderIdRule, prefix: str = "vk") -> str:
+    """A fresh id inside the venue's charset and length: prefix plus random characters."""
+    charset = rule.charset.lower() if rule.lowercase else rule.charset
+    alphabet = "".join(dict.fromkeys(ch for ch in charset if ch.isalnum())) or charset
+    usable_prefix = prefix if all(ch in charset for ch in prefix) else ""
+    length = min(rule.max_length, 32)
+    body = "".join(secrets.choice(alphabet) for _ in range(length - len(usable_prefix)))
+    return usable_prefix + body
+
+
+@frozen(kw_only=True)
+class OrderPlacer:
+    """The no-duplicate protocol for one order; the connector supplies the I/O."""
+
+    send: Callable[[], Awaitable[OrderResult]]
+    lookup: Callable[[], Awaitable[OrderResult]] | None  # None: venue cannot look up by id
+    resync: Callable[[], Awaitable[None]]
+    relogin: Callable[[], Awaitable[None]]
+    client_order_id: str
+    exchange: str
+    settle_s: float  # how long a sent order can still be accepted by the venue
+    max_sends: int = 3
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def place(self) -> OrderResult:
+        sends = 0
+        resynced = relogged = False
+        while True:
+            sends += 1
+            sent_at = time.monotonic()
+            try:
+                return await self.send()
+            except InvalidTimestamp:
+                # rejected before execution: safe to resend once with a fresh clock
+                if resynced:
+                    raise
+                resynced = True
+                await self.resync()
+                continue
+            except TokenExpired:
+                # refused at the door: one fresh login, then the same order once more
+                if relogged:
+                    raise
+                relogged = True
+                await self.relogin()
+                continue
+            except RateLimitExceeded as exc:
+                # refused before execution; the limiter blocks until Retry-After
+                if not exc.retryable or sends >= self.max_sends:
+                    raise
+                continue
+            except DuplicateOrder as exc:
+                if sends == 1 or self.lookup is None:
+                    raise
+                found = await self._find(exc)
+                if found is not None:
+                    return found
+                raise
+            except VenueError as exc:
+                if not exc.ambiguous:
+                    raise
+                if self.lookup is None:
+                    raise OrderStatusUnknown(
+                        f"the order may or may not exist ({type(exc).__name__}) and "
+                        f"{self.exchange} cannot look orders up by client order id; "
+                        f"reconcile client_order_id={self.client_order_id} before retrying",
+                        client_order_id=self.client_order_id, exchange=self.exchange,
+                        request=exc.request) from exc
+                found = await self._find(exc)
+                if found is not None:
+                    return found
+                # Not there yet. The venue can still accept the first request until its
+                # timestamp window closes; ask again after that before resending.
+                remaining = self.settle_s - (time.monotonic() - sent_at)
+                if remaining > 0:
+                    await self.sleep(remaining)
+                found = await self._find(exc)
+                if found is not None:
+                    return found
+                if sends >= self.max_sends:
+                    raise OrderStatusUnknown(
+                        f"order not placed after {sends} ambiguous attempts",
+                        client_order_id=self.client_order_id, exchange=self.exchange) from exc
+
+    async def _find(self, cause: VenueError) -> OrderResult | None:
+        assert self.lookup is not None
+        try:
+            return await self.lookup()
+        except OrderNotFound:
+            return None
+        except VenueError as exc:
+            raise OrderStatusUnknown(
+                f"the order may or may not exist ({type(cause).__name__}) and looking it up "
+                f"failed too ({type(exc).__name__}: {exc.message})",
+                client_order_id=self.client_order_id, exchange=self.exchange) from exc

@@ -1,0 +1,317 @@
+"""The exchange simulator framework: a venue on loopback for end-to-end tests.
+
+A plugin's ``simulator.py`` subclasses :class:`Simulator`, adds the venue's routes and
+envelopes, and verifies signatures the way the venue documents them (written apart from
+the plugin's signer, so a shared misunderstanding cannot pass unnoticed). The base class
+owns what every venue shares: order and balance state, the declared rate limits enforced
+at arrival, and injectable faults (latency, 5xx, 429 with Retry-After, a connection dropped
+after an order was accepted, clock skew).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import enum
+import itertools
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from attrs import define, field
+
+from ..models import Credentials, RateLimit
+from .state import ErrorKind, SimMarket, SimOrder, SimReject, SimState
+
+__all__ = [
+    "ErrorKind",
+    "Faults",
+    "SimMarket",
+    "SimOrder",
+    "SimReject",
+    "SimState",
+    "Simulator",
+]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class FaultKind(enum.Enum):
+    HTTP_ERROR = "http_error"
+    RATE_LIMIT = "rate_limit"
+    DROP_AFTER = "drop_after"
+    DROP_BEFORE = "drop_before"
+    VENUE_ERROR = "venue_error"
+
+
+@define
+class _Fault:
+    kind: FaultKind
+    path: str | None
+    remaining: int
+    status: int = 503
+    retry_after: float | None = None
+    error: ErrorKind | None = None
+
+    def matches(self, path: str) -> bool:
+        return self.path is None or path.startswith(self.path)
+
+
+@define
+class Faults:
+    """Faults to inject, consumed in order by the requests whose path matches.
+
+    ``path`` narrows a fault to requests whose path starts with it (e.g. the order
+    endpoint), so a test can fail the order while its lookup goes through.
+    """
+
+    latency_s: float = 0.0
+    skew_ms: int = 0
+    _queue: list[_Fault] = field(factory=list)
+
+    def fail_next(self, count: int = 1, *, status: int = 503, path: str | None = None) -> None:
+        self._queue.append(_Fault(FaultKind.HTTP_ERROR, path, count, status=status))
+
+    def rate_limit_next(self, count: int = 1, *, retry_after: float = 1.0,
+                        path: str | None = None) -> None:
+        self._queue.append(_Fault(FaultKind.RATE_LIMIT, path, count, retry_after=retry_after))
+
+    def drop_after_accept(self, count: int = 1, *, path: str | None = None) -> None:
+        """Run the request (the order exists), then cut the connection before answering."""
+        self._queue.append(_Fault(FaultKind.DROP_AFTER, path, count))
+
+    def drop_before_accept(self, count: int = 1, *, path: str | None = None) -> None:
+        """Cut the connection before the request is processed (the order does not exist)."""
+        self._queue.append(_Fault(FaultKind.DROP_BEFORE, path, count))
+
+    def error_next(self, kind: ErrorKind, count: int = 1, *, path: str | None = None) -> None:
+        """Answer with the venue's own error envelope for ``kind`` (e.g. TIMESTAMP)."""
+        self._queue.append(_Fault(FaultKind.VENUE_ERROR, path, count, error=kind))
+
+    def take(self, path: str) -> _Fault | None:
+        for fault in self._queue:
+            if fault.matches(path):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._queue.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self._queue.clear()
+        self.latency_s = 0.0
+        self.skew_ms = 0
+
+
+@define
+class Stats:
+    """What the simulator saw: for tests that count requests and rejections."""
+
+    requests: list[tuple[float, str, str]] = field(factory=list)  # (arrival, method, path)
+    rate_limited: int = 0
+    signature_failures: int = 0
+
+    def count(self, path: str | None = None, method: str | None = None) -> int:
+        return sum(1 for _, m, p in self.requests
+                   if (path is None or p == path) and (method is None or m == method))
+
+
+class _StrictLog:
+    """Arrival-time sliding log: rejects the request that would exceed the rule."""
+
+    def __init__(self, rule: RateLimit) -> None:
+        self.rule = rule
+        self.entries: deque[tuple[float, int]] = deque()
+        self.total = 0
+
+    def admit(self, now: float, cost: int) -> bool:
+        horizon = now - self.rule.period_s
+        while self.entries and self.entries[0][0] <= horizon:
+            self.total -= self.entries.popleft()[1]
+        if self.total + cost > self.rule.limit:
+            return False
+        self.entries.append((now, cost))
+        self.total += cost
+        return True
+
+
+class Simulator(abc.ABC):
+    """Base of every venue simulator.
+
+    Subclasses set ``exchange``, implement :meth:`routes` and :meth:`error_response`, and
+    call :meth:`check_timestamp` and the :class:`SimState` methods from their handlers.
+    Handlers raise :class:`SimReject`; the base turns it into the venue's envelope.
+    """
+
+    exchange: str = "simulated"
+    #: path prefix of the API below the server root, for venues whose base URL has one
+    #: (e.g. /api/v1): connectors use :attr:`api_url`
+    api_prefix: str = ""
+
+    def __init__(self, *, credentials: Credentials | None = None,
+                 markets: Iterable[SimMarket] | None = None,
+                 balances: dict[str, Decimal | str | int] | None = None,
+                 limits: Sequence[RateLimit] = (),
+                 case_insensitive_client_ids: bool = False) -> None:
+        self.credentials = credentials or self.default_credentials()
+        self.state = SimState(
+            markets=list(markets) if markets is not None else self.default_markets(),
+            balances=balances if balances is not None else {"USDT": Decimal(100_000)},
+            case_insensitive_client_ids=case_insensitive_client_ids,
+        )
+        self.faults = Faults()
+        self.stats = Stats()
+        self._limits = {rule.name: _StrictLog(rule) for rule in limits}
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self._ids = itertools.count(1)
+
+    # ------------------------------------------------------------ to implement
+
+    @abc.abstractmethod
+    def routes(self) -> list[web.RouteDef]:
+        """The venue's endpoints, bound to this instance's handlers."""
+
+    @abc.abstractmethod
+    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
+        """The venue's real error envelope, HTTP status and code for ``kind``."""
+
+    def default_credentials(self) -> Credentials:
+        return Credentials(api_key="sim-key-0123456789abcdef",
+                           api_secret="sim-secret-0123456789abcdef0123456789")
+
+    def default_markets(self) -> list[SimMarket]:
+        return [
+            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
+                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
+                      min_notional=Decimal("5"), price=Decimal("50000")),
+            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
+                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
+                      min_notional=Decimal("5"), price=Decimal("3000")),
+        ]
+
+    def request_cost(self, request: web.Request) -> dict[str, int]:
+        """Cost of a request per declared rule; by default 1 on every rule."""
+        return {name: 1 for name in self._limits}
+
+    # ------------------------------------------------------------ helpers for handlers
+
+    def now_ms(self) -> int:
+        """The venue's clock: real time plus the injected skew."""
+        return int(time.time() * 1000) + self.faults.skew_ms
+
+    def check_timestamp(self, timestamp_ms: int | str | None, *, window_ms: int = 5000,
+                        ahead_ms: int = 1000) -> None:
+        """Reject a timestamp outside ``[now - window, now + ahead)`` as the venue would."""
+        try:
+            ts = int(str(timestamp_ms))
+        except ValueError:
+            raise SimReject(ErrorKind.TIMESTAMP, "timestamp missing or not a number") from None
+        now = self.now_ms()
+        if ts >= now + ahead_ms or now - ts > window_ms:
+            raise SimReject(ErrorKind.TIMESTAMP,
+                            f"timestamp {ts} outside the window (server {now})")
+
+    def check_api_key(self, api_key: str | None) -> None:
+        if api_key != self.credentials.api_key:
+            raise SimReject(ErrorKind.AUTH, "invalid api key")
+
+    def reject_signature(self, why: str = "signature mismatch") -> SimReject:
+        self.stats.signature_failures += 1
+        return SimReject(ErrorKind.SIGNATURE, why)
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    # ------------------------------------------------------------ app and lifecycle
+
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.add_routes(self.routes())
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.stats.requests.append((time.monotonic(), request.method, request.path))
+        if self.faults.latency_s:
+            await asyncio.sleep(self.faults.latency_s)
+        now = time.monotonic()
+        costs = self.request_cost(request)
+        for name, cost in costs.items():
+            log = self._limits.get(name)
+            if log is not None and cost and not log.admit(now, cost):
+                self.stats.rate_limited += 1
+                return self.error_response(ErrorKind.RATE_LIMIT, f"rule {name} exceeded")
+        fault = self.faults.take(request.path)
+        if fault is not None:
+            if fault.kind is FaultKind.DROP_BEFORE:
+                return self._drop(request)
+            if fault.kind is FaultKind.HTTP_ERROR:
+                return web.Response(status=fault.status, text="<html><body>Service Unavailable"
+                                    "</body></html>", content_type="text/html")
+            if fault.kind is FaultKind.RATE_LIMIT:
+                resp = self.error_response(ErrorKind.RATE_LIMIT, "too many requests")
+                resp.headers["Retry-After"] = _retry_after(fault.retry_after or 1.0)
+                return resp
+            if fault.kind is FaultKind.VENUE_ERROR:
+                assert fault.error is not None
+                return self.error_response(fault.error, f"injected {fault.error.value}")
+        try:
+            response = await handler(request)
+        except SimReject as reject:
+            response = self.error_response(reject.kind, reject.message)
+        if fault is not None and fault.kind is FaultKind.DROP_AFTER:
+            return self._drop(request)
+        return response
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        raise asyncio.CancelledError  # aiohttp treats it as a client gone away: nothing is sent
+
+    @property
+    def api_url(self) -> str:
+        """The ``base_url`` a connector should use for this simulator."""
+        return self.base_url + self.api_prefix
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on loopback; returns the base URL to pass as ``base_url``."""
+        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound = runner.addresses[0]
+        self.base_url = f"http://{bound[0]}:{bound[1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def _retry_after(seconds: float) -> str:
+    # Retry-After is whole seconds by RFC 9110; round up so a client never comes back early.
+    whole = int(seconds) if seconds == int(seconds) else int(seconds) + 1
+    return str(max(whole, 0)) if seconds >= 1 else f"{seconds:g}"
+
+
+def json_response(payload: Any, *, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response whose Decimals are written as strings, like most venues do."""
+    from ..wire import encode_json
+    return web.Response(body=encode_json(payload), status=status, headers=headers,
+                        content_type="application/json")

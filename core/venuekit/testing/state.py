@@ -1,0 +1,195 @@
+"""Order and balance state shared by every simulator.
+
+Deliberately simple matching: market orders fill at once at the market's price; limit
+orders fill at once when marketable (buy at or above the price, sell at or below) and
+otherwise rest; IOC/FOK that cannot fill expire. Enough to exercise every path a
+connector takes, without pretending to be an order book.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from attrs import define, field, frozen
+
+__all__ = ["ErrorKind", "SimMarket", "SimOrder", "SimReject", "SimState"]
+
+
+class ErrorKind(enum.Enum):
+    """Reasons a simulator refuses a request; each venue maps them to its own codes."""
+
+    AUTH = "auth"
+    SIGNATURE = "signature"
+    TIMESTAMP = "timestamp"
+    PERMISSION = "permission"
+    RATE_LIMIT = "rate_limit"
+    NOT_FOUND = "not_found"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+    BELOW_MINIMUM = "below_minimum"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    UNAVAILABLE = "unavailable"
+    TOKEN_EXPIRED = "token_expired"
+
+
+class SimReject(Exception):
+    """Raised by handlers and state; the simulator answers with the venue's envelope."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@frozen(kw_only=True)
+class SimMarket:
+    native: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_quantity: Decimal
+    min_notional: Decimal = Decimal(0)
+    price: Decimal = Decimal(100)
+    contract_size: Decimal | None = None  # base per contract, for venues that count contracts
+
+
+@define(kw_only=True)
+class SimOrder:
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: str  # "buy" / "sell"
+    type: str  # "limit" / "market"
+    quantity: Decimal  # base currency
+    price: Decimal | None
+    time_in_force: str = "gtc"
+    reduce_only: bool = False
+    status: str = "open"  # open / partially_filled / filled / canceled / expired
+    filled: Decimal = Decimal(0)
+    average_price: Decimal | None = None
+    created_ms: int = field(factory=lambda: int(time.time() * 1000))
+    updated_ms: int = field(factory=lambda: int(time.time() * 1000))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("open", "partially_filled")
+
+
+class SimState:
+    """Balances, markets and orders of one simulated account."""
+
+    def __init__(self, *, markets: Iterable[SimMarket],
+                 balances: Mapping[str, Decimal | str | int],
+                 case_insensitive_client_ids: bool = False) -> None:
+        self.markets = {m.native: m for m in markets}
+        self.free = {asset: Decimal(str(v)) for asset, v in balances.items()}
+        self.used: dict[str, Decimal] = dict.fromkeys(self.free, Decimal(0))
+        self.orders: dict[str, SimOrder] = {}
+        self._by_client: dict[str, str] = {}
+        self._fold = case_insensitive_client_ids
+        self._next = 1000
+
+    # ------------------------------------------------------------ lookups
+
+    def market(self, native: str) -> SimMarket:
+        try:
+            return self.markets[native]
+        except KeyError:
+            raise SimReject(ErrorKind.UNKNOWN_SYMBOL, f"unknown symbol {native}") from None
+
+    def _key(self, client_order_id: str) -> str:
+        return client_order_id.lower() if self._fold else client_order_id
+
+    def find(self, *, order_id: str | None = None,
+             client_order_id: str | None = None) -> SimOrder | None:
+        if order_id is not None:
+            return self.orders.get(str(order_id))
+        if client_order_id is not None:
+            oid = self._by_client.get(self._key(client_order_id))
+            return self.orders.get(oid) if oid else None
+        return None
+
+    def get(self, *, order_id: str | None = None,
+            client_order_id: str | None = None) -> SimOrder:
+        order = self.find(order_id=order_id, client_order_id=client_order_id)
+        if order is None:
+            raise SimReject(ErrorKind.NOT_FOUND, "order does not exist")
+        return order
+
+    def balance(self, asset: str) -> tuple[Decimal, Decimal]:
+        return self.free.get(asset, Decimal(0)), self.used.get(asset, Decimal(0))
+
+    # ------------------------------------------------------------ actions
+
+    def place(self, *, symbol: str, side: str, type: str, quantity: Decimal,
+              price: Decimal | None = None, client_order_id: str | None = None,
+              time_in_force: str = "gtc", reduce_only: bool = False,
+              dedupe_open_only: bool = False) -> SimOrder:
+        """Validate and book an order the way venues do, raising :class:`SimReject`.
+
+        ``dedupe_open_only`` mimics Binance and OKX, which refuse a repeated client order id
+        only while the first order is still open.
+        """
+        market = self.market(symbol)
+        side, type = side.lower(), type.lower()
+        if quantity <= 0 or (quantity / market.step_size) % 1 != 0:
+            raise SimReject(ErrorKind.INVALID, f"quantity {quantity} off step {market.step_size}")
+        if quantity < market.min_quantity:
+            raise SimReject(ErrorKind.BELOW_MINIMUM, f"quantity under {market.min_quantity}")
+        if type == "limit":
+            if price is None or price <= 0 or (price / market.tick_size) % 1 != 0:
+                raise SimReject(ErrorKind.INVALID, f"price {price} off tick {market.tick_size}")
+        elif price is not None and type == "market":
+            price = None
+        ref_price = price if price is not None else market.price
+        if market.min_notional and quantity * ref_price < market.min_notional:
+            raise SimReject(ErrorKind.BELOW_MINIMUM, f"notional under {market.min_notional}")
+        if client_order_id is not None:
+            existing = self.find(client_order_id=client_order_id)
+            if existing is not None and (existing.is_open or not dedupe_open_only):
+                raise SimReject(ErrorKind.DUPLICATE, "duplicate client order id")
+        margin = quantity * ref_price
+        free = self.free.get(market.quote, Decimal(0))
+        if not reduce_only and margin > free:
+            raise SimReject(ErrorKind.INSUFFICIENT_FUNDS, "insufficient balance")
+        self._next += 1
+        order = SimOrder(order_id=str(self._next), client_order_id=client_order_id,
+                         symbol=symbol, side=side, type=type, quantity=quantity, price=price,
+                         time_in_force=time_in_force.lower(), reduce_only=reduce_only)
+        self.orders[order.order_id] = order
+        if client_order_id is not None:
+            self._by_client[self._key(client_order_id)] = order.order_id
+        marketable = type == "market" or (
+            price is not None and ((side == "buy" and price >= market.price)
+                                   or (side == "sell" and price <= market.price)))
+        if marketable and time_in_force.lower() != "post_only":
+            order.status, order.filled, order.average_price = "filled", quantity, market.price
+        elif time_in_force.lower() in ("ioc", "fok"):
+            order.status = "expired"
+        else:
+            self._reserve(market.quote, margin)
+        return order
+
+    def cancel(self, *, order_id: str | None = None,
+               client_order_id: str | None = None) -> SimOrder:
+        order = self.get(order_id=order_id, client_order_id=client_order_id)
+        if not order.is_open:
+            raise SimReject(ErrorKind.NOT_FOUND, "order is not open")
+        market = self.markets[order.symbol]
+        self._release(market.quote, (order.quantity - order.filled) * (order.price or market.price))
+        order.status = "canceled"
+        order.updated_ms = int(time.time() * 1000)
+        return order
+
+    def _reserve(self, asset: str, amount: Decimal) -> None:
+        self.free[asset] = self.free.get(asset, Decimal(0)) - amount
+        self.used[asset] = self.used.get(asset, Decimal(0)) + amount
+
+    def _release(self, asset: str, amount: Decimal) -> None:
+        self.free[asset] = self.free.get(asset, Decimal(0)) + amount
+        self.used[asset] = self.used.get(asset, Decimal(0)) - amount

@@ -1,0 +1,215 @@
+"""What plugins build and parse: requests, signed requests, responses and calls.
+
+Nothing here does I/O. A plugin turns intent into a :class:`Request`, its ``sign_request``
+turns that into a :class:`SignedRequest` holding the exact bytes to send, and a
+:class:`Call` pairs the request with the function that reads the venue's answer. The core
+sends those bytes verbatim, so what was signed is what arrives.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+from attrs import field, frozen
+
+from .errors import BadResponse
+
+__all__ = [
+    "BodyFormat",
+    "Call",
+    "Request",
+    "Response",
+    "SignedRequest",
+    "encode_body",
+    "encode_json",
+    "encode_query",
+    "redact_query",
+]
+
+T = TypeVar("T")
+
+#: Parameter names whose values never leave the process in a log line or an error.
+SENSITIVE_NAMES = frozenset({
+    "signature", "sign", "apikey", "api_key", "secret", "api_secret", "client_secret",
+    "passphrase", "access_token", "refresh_token", "token", "password",
+})
+
+
+class BodyFormat(enum.Enum):
+    NONE = "none"
+    JSON = "json"
+    FORM = "form"
+
+
+def _pairs(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    out = []
+    for key, val in items:
+        if val is None:
+            continue
+        if isinstance(val, bool):
+            val = "true" if val else "false"
+        out.append((str(key), str(val)))
+    return tuple(out)
+
+
+def _costs(value: Mapping[str, int]) -> Mapping[str, int]:
+    for name, cost in value.items():
+        if cost < 0:
+            raise ValueError(f"limiter cost for {name!r} is negative")
+    return dict(value)
+
+
+@frozen(kw_only=True)
+class Request:
+    """An unsigned request as a plugin describes it.
+
+    ``query`` keeps the plugin's order (several venues sign exact bytes). ``cost`` names the
+    limiter rules this request spends (``{"ip": 5, "orders": 1}``). ``idempotent`` says the
+    core may send it again after an ambiguous failure.
+    """
+
+    method: str = field(converter=str.upper)
+    path: str
+    query: tuple[tuple[str, str], ...] = field(default=(), converter=_pairs)
+    body: Any = None
+    body_format: BodyFormat = BodyFormat.NONE
+    headers: tuple[tuple[str, str], ...] = field(default=(), converter=_pairs)
+    signed: bool = False
+    cost: Mapping[str, int] = field(factory=dict, converter=_costs, hash=False)
+    idempotent: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ValueError(f"request path must start with '/': {self.path!r}")
+        if self.body is not None and self.body_format is BodyFormat.NONE:
+            object.__setattr__(self, "body_format", BodyFormat.JSON)
+
+
+@frozen(kw_only=True)
+class SignedRequest:
+    """The exact bytes to send. The core never re-encodes or re-orders any of it."""
+
+    method: str
+    path: str
+    query_string: str = ""
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = field(default=(), converter=_pairs)
+    request: Request | None = field(default=None, eq=False)
+
+    @property
+    def target(self) -> str:
+        """Path plus encoded query, as it appears on the request line."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    def describe(self) -> str:
+        """A redacted one-line description for logs and errors: no value of a secret."""
+        qs = redact_query(self.query_string)
+        return f"{self.method} {self.path}" + (f"?{qs}" if qs else "")
+
+
+@frozen(kw_only=True)
+class Response:
+    """A venue's answer as bytes plus the few facts parsers and error mappers need."""
+
+    exchange: str
+    status: int
+    headers: Mapping[str, str] = field(hash=False)
+    body: bytes
+    request: SignedRequest | None = field(default=None, eq=False)
+    elapsed_ms: float = 0.0
+
+    def header(self, name: str) -> str | None:
+        """Case-insensitive header lookup (works for plain dicts in tests too)."""
+        value = self.headers.get(name)
+        if value is not None:
+            return value
+        lower = name.lower()
+        for key, val in self.headers.items():
+            if key.lower() == lower:
+                return val
+        return None
+
+    def snippet(self, limit: int = 200) -> str:
+        text = self.body[:limit].decode("utf-8", "replace")
+        return " ".join(text.split()) + ("…" if len(self.body) > limit else "")
+
+    def json(self) -> Any:
+        """Decode the body as JSON, with Decimal for every non-integer number.
+
+        A non-JSON, HTML, truncated or empty body becomes :class:`BadResponse` naming the
+        status and a short snippet, never a bare ``JSONDecodeError``.
+        """
+        if not self.body.strip():
+            raise self.bad("empty body")
+        try:
+            return json.loads(self.body, parse_float=_decimal)
+        except (ValueError, UnicodeDecodeError):
+            kind = "HTML page" if self.body.lstrip()[:1] == b"<" else "body that is not JSON"
+            raise self.bad(f"{kind}: {self.snippet()!r}") from None
+
+    def bad(self, why: str) -> BadResponse:
+        return BadResponse(
+            f"unexpected response ({why})", exchange=self.exchange, status=self.status,
+            request=self.request.describe() if self.request else None)
+
+
+def _decimal(text: str) -> Any:
+    from decimal import Decimal
+    return Decimal(text)
+
+
+@frozen
+class Call(Generic[T]):
+    """A request and the parser of its answer: what operation hooks return."""
+
+    request: Request
+    parse: Callable[[Response], T]
+
+
+# ---------------------------------------------------------------- encoding helpers
+
+
+def encode_query(pairs: Iterable[tuple[str, str]], *, safe: str = "") -> str:
+    """``k=v&k=v`` in the given order, values percent-encoded (RFC 3986 unreserved kept)."""
+    return "&".join(f"{quote(k, safe=safe)}={quote(v, safe=safe)}" for k, v in pairs)
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON; Decimals written as plain numbers in string form the plugin chose."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default).encode()
+
+
+def _json_default(value: Any) -> Any:
+    from decimal import Decimal
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def encode_body(request: Request) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """The body bytes and content-type header of an unsigned request (core's default)."""
+    if request.body is None or request.body_format is BodyFormat.NONE:
+        return b"", ()
+    if request.body_format is BodyFormat.FORM:
+        return encode_query(_pairs(request.body)).encode(), (
+            ("Content-Type", "application/x-www-form-urlencoded"),)
+    return encode_json(request.body), (("Content-Type", "application/json"),)
+
+
+def redact_query(query_string: str) -> str:
+    if not query_string:
+        return ""
+    parts = []
+    for part in query_string.split("&"):
+        key, sep, _ = part.partition("=")
+        if key.lower() in SENSITIVE_NAMES:
+            parts.append(f"{key}=<redacted>")
+        else:
+            parts.append(part)
+    return "&".join(parts)

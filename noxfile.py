@@ -1,0 +1,81 @@
+"""Sessions for venuekit. Plugins are discovered from the tree, never listed by hand.
+
+`nox` runs the default sessions (what CI runs); `nox -s bench`, `nox -s demo` and
+`nox -s api` are on demand. `nox -s "plugins(binance)"` runs one plugin alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).parent
+PLUGINS = sorted(
+    path.parent.name
+    for path in ROOT.glob("plugins/*/pyproject.toml")
+    if not path.parent.name.startswith("_")
+)
+TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6"]
+
+
+def run_pytest(session: nox.Session, *args: str) -> None:
+    """One way to run pytest everywhere: strict, quiet, forwarding posargs."""
+    session.run("pytest", "-q", *args, *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Core tests against the sample exchange and its simulator (no exchange plugin installed)."""
+    session.install("-e", ".", *TEST_DEPS)
+    run_pytest(session, "tests", "--ignore=tests/contract")
+
+
+@nox.session
+@nox.parametrize("plugin", PLUGINS, ids=PLUGINS)
+def plugins(session: nox.Session, plugin: str) -> None:
+    """One plugin's own suite with only the core and that plugin installed."""
+    session.install("-e", ".", "-e", f"plugins/{plugin}", *TEST_DEPS)
+    session.chdir(f"plugins/{plugin}")
+    run_pytest(session)
+
+
+@nox.session
+def contract(session: nox.Session) -> None:
+    """All plugins installed together: discovery, isolation, and the demo end to end."""
+    session.install("-e", ".", *[f"plugins/{p}" for p in PLUGINS], *TEST_DEPS)
+    run_pytest(session, "tests/contract")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on core and every plugin."""
+    session.install("mypy>=1.10", "-e", ".", *[f"plugins/{p}" for p in PLUGINS], *TEST_DEPS)
+    session.run("mypy", "--strict", "core/venuekit",
+                *[f"plugins/{p}/venuekit_{p}" for p in PLUGINS], *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks; every figure is a ratio against a baseline measured in the same run."""
+    session.install("-e", ".", *[f"plugins/{p}" for p in PLUGINS])
+    for script in sorted(ROOT.glob("bench/bench_*.py")):
+        session.run("python", str(script.relative_to(ROOT)), *session.posargs)
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """`venuekit demo` with every plugin installed."""
+    session.install(".", *[f"plugins/{p}" for p in PLUGINS])
+    session.run("venuekit", "demo", *session.posargs)

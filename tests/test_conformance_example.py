@@ -1,0 +1,39 @@
+"""The conformance suite run against the sample exchange: the suite's own proof of life."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from venuekit.testing.conformance import ExchangeConformance, SignatureVector
+from venuekit.testing.example import errors, plugin
+from venuekit.testing.example.simulator import ExampleSimulator
+from venuekit.wire import Request, Response
+from venuekit.models import Credentials
+from venuekit.wire import encode_json
+
+# Computed here with hmac/hashlib from the example venue's description:
+# "1700000000000GET/v1/balance?recvWindow=5000" under secret "example-secret".
+VECTOR = SignatureVector(
+    name="balance GET",
+    request=Request(method="GET", path="/v1/balance", query={"recvWindow": "5000"}, signed=True),
+    credentials=Credentials(api_key="example-key", api_secret="example-secret"),
+    timestamp_ms=1700000000000,
+    signature="e235d1b942c7892b8c843cb10b17c729e3d657373178e9ed9ee272c80aef5f25",
+)
+
+
+class TestExampleConformance(ExchangeConformance):
+    name = "example"
+    plugin = plugin
+    simulator = ExampleSimulator
+    error_table = errors.ERRORS
+    signature_vectors = [VECTOR]
+    order_path = "/v1/order"
+    balance_path = "/v1/balance"
+    quantity = Decimal("0.01")
+    resting_price = Decimal("40000")
+
+    def error_response(self, code: Any, message: str) -> Response:
+        return Response(exchange="example", status=400, headers={},
+                        body=encode_json({"ok": False, "code": code, "message": message}))
