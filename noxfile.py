@@ -20,7 +20,9 @@ PLUGINS = sorted(
     for path in ROOT.glob("plugins/*/pyproject.toml")
     if not path.parent.name.startswith("_")
 )
-TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6"]
+# aioresponses 0.7.9 builds ClientResponse without the stream_writer argument aiohttp 3.14
+# requires, so the test environments stay on aiohttp 3.13 until it catches up.
+TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "aiohttp>=3.9,<3.14"]
 
 
 def run_pytest(session: nox.Session, *args: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from venuekit import Registry, RetryPolicy
 from venuekit.connector import Connector, connect
 from venuekit.ratelimit import MemoryLimiter

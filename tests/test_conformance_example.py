@@ -5,12 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from venuekit.models import Credentials
 from venuekit.testing.conformance import ExchangeConformance, SignatureVector
 from venuekit.testing.example import errors, plugin
 from venuekit.testing.example.simulator import ExampleSimulator
-from venuekit.wire import Request, Response
-from venuekit.models import Credentials
-from venuekit.wire import encode_json
+from venuekit.wire import Request, Response, encode_json
 
 # Computed here with hmac/hashlib from the example venue's description:
 # "1700000000000GET/v1/balance?recvWindow=5000" under secret "example-secret".
@@ -28,7 +27,7 @@ class TestExampleConformance(ExchangeConformance):
     plugin = plugin
     simulator = ExampleSimulator
     error_table = errors.ERRORS
-    signature_vectors = [VECTOR]
+    signature_vectors = (VECTOR,)
     order_path = "/v1/order"
     balance_path = "/v1/balance"
     quantity = Decimal("0.01")

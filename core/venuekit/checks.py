@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .errors import VenueError, VenuekitError
@@ -67,7 +68,7 @@ async def run_checks(conn: Connector, timeout_s: float) -> ConnectionReport:
                 result: Any
                 if check.role is CheckRole.SERVER_TIME:
                     conn.clock.reset()
-                    result = await conn.clock.sync(lambda c=check: conn.transport.send(c.call))
+                    result = await conn.clock.sync(partial(conn.transport.send, check.call))
                     offset, latency = conn.clock.offset_ms, conn.clock.rtt_ms
                     detail = f"server time ok; clock offset {offset:+.0f} ms, " \
                              f"round trip {latency:.0f} ms"

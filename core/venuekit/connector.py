@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -26,18 +25,14 @@ from .errors import (
     InvalidOrder,
     PluginError,
     UnknownSymbol,
-    VenueError,
 )
 from .models import (
     Auth,
     AuthToken,
     Balance,
     Capability,
-    CheckRole,
-    CheckStep,
     ConnectionReport,
     Credentials,
-    KeyPermissions,
     Market,
     OrderParams,
     OrderRef,
@@ -302,7 +297,9 @@ class Connector:
         async def lookup() -> OrderResult:
             return await self.fetch_order(ref.symbol, client_order_id=cid)
 
-        placer = OrderPlacer(send=lambda: self._attempt(call),
+        # clock and token first: a failure here is not an order failure, nothing was sent
+        await self._prepare(call)
+        placer = OrderPlacer(send=lambda: self.transport.send(call),
                              lookup=lookup if can_lookup else None, resync=self._resync,
                              relogin=self._drop_token,
                              client_order_id=cid, exchange=self.exchange,

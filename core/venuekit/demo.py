@@ -87,7 +87,8 @@ async def _run_one(name: str, sim_class: type[Simulator], registry: Registry) ->
             order = await conn.place_order(_demo_order(
                 sim, market.symbol, market.step_size, market.tick_size, market.min_quantity,
                 market.min_notional))
-            cells["order"] = f"{order.side.value} {order.quantity} @ {order.price} {order.status.value}"
+            side = order.side.value if order.side else "?"
+            cells["order"] = f"{side} {order.quantity} @ {order.price} {order.status.value}"
             cancelled = await conn.cancel_order(market.symbol, order_id=order.order_id)
             if cancelled.status is not OrderStatus.CANCELED:
                 cancelled = await conn.fetch_order(market.symbol, order_id=order.order_id)

@@ -3,7 +3,7 @@
 ::
 
     VenuekitError
-    ├── ConfigurationError          bad local setup: unknown exchange, missing credential, no testnet
+    ├── ConfigurationError          bad setup: unknown exchange, missing credential, no testnet
     ├── PluginError                 a plugin failed to import, validate or answer a hook
     ├── StoreError                  the connection store cannot read, decrypt or write a file
     └── VenueError                  anything that happened while talking to a venue

@@ -169,6 +169,12 @@ def mask(value: str | None) -> str:
     return f"{value[:4]}…{value[-4:]}"
 
 
+def _utc_required(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware (UTC)")
+    return value
+
+
 def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("datetimes must be timezone-aware (UTC)")
@@ -208,7 +214,7 @@ class AuthToken:
     """A bearer token from a token-based venue; the core refreshes it before ``expires_at``."""
 
     access_token: str
-    expires_at: datetime = field(converter=_utc)  # type: ignore[misc]
+    expires_at: datetime = field(converter=_utc_required)
     refresh_token: str | None = None
     scope: str = ""
 
@@ -259,13 +265,31 @@ def _tif(value: object) -> TimeInForce | None:
             f"time_in_force must be one of GTC, IOC, FOK, POST_ONLY, got {value!r}") from None
 
 
-def _amount(name: str) -> Any:
-    def convert(value: object) -> Decimal | None:
-        try:
-            return _opt_decimal(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidOrder(f"{name}: {exc}") from None
-    return convert
+def _amount(name: str, value: object) -> Decimal | None:
+    try:
+        return _opt_decimal(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOrder(f"{name}: {exc}") from None
+
+
+def _quantity(value: object) -> Decimal | None:
+    return _amount("quantity", value)
+
+
+def _price(value: object) -> Decimal | None:
+    return _amount("price", value)
+
+
+def _quote_quantity(value: object) -> Decimal | None:
+    return _amount("quote_quantity", value)
+
+
+def _opt_side(value: object) -> Side | None:
+    return None if value is None else Side(value)
+
+
+def _opt_type(value: object) -> OrderType | None:
+    return None if value is None else OrderType(value)
 
 
 def _positive(name: str, value: Decimal | None) -> None:
@@ -284,12 +308,12 @@ class OrderParams:
     symbol: str
     side: Side = field(converter=_side)
     type: OrderType = field(converter=_type)
-    quantity: Decimal | None = field(default=None, converter=_amount("quantity"))
-    price: Decimal | None = field(default=None, converter=_amount("price"))
+    quantity: Decimal | None = field(default=None, converter=_quantity)
+    price: Decimal | None = field(default=None, converter=_price)
     time_in_force: TimeInForce | None = field(default=None, converter=_tif)
     client_order_id: str | None = None
     reduce_only: bool = False
-    quote_quantity: Decimal | None = field(default=None, converter=_amount("quote_quantity"))
+    quote_quantity: Decimal | None = field(default=None, converter=_quote_quantity)
 
     def __attrs_post_init__(self) -> None:
         if not self.symbol or not self.symbol.strip():
@@ -338,8 +362,9 @@ class OrderResult:
     symbol: str
     order_id: str
     client_order_id: str | None
-    side: Side = field(converter=Side)
-    type: OrderType = field(converter=OrderType)
+    #: None where the venue's answer does not say (cancel acknowledgements carrying ids only)
+    side: Side | None = field(converter=_opt_side)
+    type: OrderType | None = field(converter=_opt_type)
     status: OrderStatus = field(converter=OrderStatus)
     quantity: Decimal | None = field(converter=_opt_decimal)
     price: Decimal | None = field(default=None, converter=_opt_decimal)
@@ -548,5 +573,5 @@ class ConnectionReport:
     clock_offset_ms: float | None
     permissions: KeyPermissions | None
     warnings: tuple[str, ...]
-    tested_at: datetime = field(converter=_utc)  # type: ignore[misc]
+    tested_at: datetime = field(converter=_utc_required)
     testnet: bool = False

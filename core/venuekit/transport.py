@@ -42,7 +42,7 @@ from .ratelimit import Demand, Limiter
 from .wire import Call, Request, Response, SignedRequest, encode_body, encode_query
 
 if TYPE_CHECKING:
-    import pluggy
+    pass
 
 __all__ = ["Transport", "parse_retry_after"]
 
@@ -251,7 +251,7 @@ class Transport:
 
     def _error_of(self, response: Response) -> VenueError | None:
         try:
-            error = self.hook.parse_error(response=response)
+            error: VenueError | None = self.hook.parse_error(response=response)
         except BadResponse as exc:
             error = _status_error(response) if response.status >= 400 else exc
         if error is None and response.status >= 400:

@@ -57,6 +57,10 @@ def _pairs(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[
     return tuple(out)
 
 
+def _upper(value: str) -> str:
+    return value.upper()
+
+
 def _costs(value: Mapping[str, int]) -> Mapping[str, int]:
     for name, cost in value.items():
         if cost < 0:
@@ -73,7 +77,7 @@ class Request:
     core may send it again after an ambiguous failure.
     """
 
-    method: str = field(converter=str.upper)
+    method: str = field(converter=_upper)
     path: str
     query: tuple[tuple[str, str], ...] = field(default=(), converter=_pairs)
     body: Any = None
@@ -207,7 +211,7 @@ def redact_query(query_string: str) -> str:
         return ""
     parts = []
     for part in query_string.split("&"):
-        key, sep, _ = part.partition("=")
+        key, _, _ = part.partition("=")
         if key.lower() in SENSITIVE_NAMES:
             parts.append(f"{key}=<redacted>")
         else:

@@ -101,7 +101,7 @@ class ExchangeConformance:
     def extract_signature(self, signed: SignedRequest) -> str:
         """Where the plugin puts its signature: a ``signature`` parameter or a *SIGN* header."""
         for key, value in signed.headers:
-            if "sign" in key.lower():
+            if key.lower().endswith(("-sign", "-signature", "_sign", "_signature")):
                 return value
         for source in (signed.query_string, signed.body.decode()):
             for part in source.split("&"):
@@ -287,7 +287,8 @@ class ExchangeConformance:
             seen += [repr(conn), repr(creds), str(creds), repr(report), str(to_jsonable(report))]
             placed = await conn.place_order(self.order())
             seen.append(repr(placed))
-            sim.faults.error_next(_auth_kind(), path=self.balance_path)
+            # twice: token venues heal one refusal with a fresh login, then must fail
+            sim.faults.error_next(_auth_kind(), count=2, path=self.balance_path)
             with pytest.raises(VenueError) as info:
                 await conn.fetch_balance()
             seen += [str(info.value), repr(info.value), str(info.value.request)]

@@ -111,6 +111,7 @@ class Stats:
     """What the simulator saw: for tests that count requests and rejections."""
 
     requests: list[tuple[float, str, str]] = field(factory=list)  # (arrival, method, path)
+    raw_targets: list[str] = field(factory=list)  # path and query exactly as received
     rate_limited: int = 0
     signature_failures: int = 0
 
@@ -181,7 +182,7 @@ class Simulator(abc.ABC):
 
     def default_credentials(self) -> Credentials:
         return Credentials(api_key="sim-key-0123456789abcdef",
-                           api_secret="sim-secret-0123456789abcdef0123456789")
+                           api_secret="sim-secret-0123456789abcdef0123456789")  # noqa: S106
 
     def default_markets(self) -> list[SimMarket]:
         return [
@@ -236,6 +237,7 @@ class Simulator(abc.ABC):
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.stats.requests.append((time.monotonic(), request.method, request.path))
+        self.stats.raw_targets.append(request.raw_path)
         if self.faults.latency_s:
             await asyncio.sleep(self.faults.latency_s)
         now = time.monotonic()

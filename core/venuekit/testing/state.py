@@ -33,7 +33,7 @@ class ErrorKind(enum.Enum):
     BELOW_MINIMUM = "below_minimum"
     UNKNOWN_SYMBOL = "unknown_symbol"
     UNAVAILABLE = "unavailable"
-    TOKEN_EXPIRED = "token_expired"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - a reason, not a password
 
 
 class SimReject(Exception):

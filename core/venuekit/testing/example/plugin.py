@@ -44,6 +44,7 @@ def exchange_info() -> ExchangeInfo:
         client_order_id=ClientOrderIdRule(max_length=36, pattern=r"[A-Za-z0-9_-]{1,36}"),
         capabilities=frozenset({Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY,
                                 Capability.TESTNET, Capability.KEY_PERMISSIONS}),
+        request_window_s=3.0,  # the venue accepts a signed request for 3 s
     )
 
 

@@ -26,7 +26,7 @@ CODES = {
     ErrorKind.BELOW_MINIMUM: (400, 3005), ErrorKind.UNKNOWN_SYMBOL: (400, 3006),
     ErrorKind.UNAVAILABLE: (503, 5001),
 }
-RECV_WINDOW_MS = 5000
+RECV_WINDOW_MS = 3000
 
 
 def _order(order: SimOrder) -> dict[str, Any]:

@@ -1,0 +1,225 @@
+"""Retries heal what is safe to heal and an order is never placed twice."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import venuekit
+from venuekit import errors
+from venuekit.clock import Clock
+from venuekit.connector import Connector
+from venuekit.models import ClientOrderIdRule, OrderParams, OrderResult
+from venuekit.ratelimit import MemoryLimiter
+from venuekit.registry import Registry
+from venuekit.retry import OrderPlacer, RetryPolicy, generate_client_order_id, retry_idempotent
+from venuekit.testing.example.simulator import ExampleSimulator
+from venuekit.testing.state import ErrorKind
+
+
+def order(**changes: Any) -> OrderParams:
+    fields: dict[str, Any] = {"symbol": "BTC/USDT:USDT", "side": "buy", "type": "limit",
+                              "quantity": "0.01", "price": "40000"}
+    fields.update(changes)
+    return OrderParams(**fields)
+
+
+async def test_drop_after_accept_returns_the_found_order(conn: Connector,
+                                                         sim: ExampleSimulator) -> None:
+    await conn.fetch_markets()
+    sim.faults.drop_after_accept(path="/v1/order")
+    placed = await conn.place_order(order(client_order_id="keep-me"))
+    assert placed.client_order_id == "keep-me"
+    assert len(sim.state.orders) == 1
+    assert sim.stats.count("/v1/order", "POST") == 1  # looked up, never resent
+    assert sim.stats.count("/v1/order", "GET") == 1
+
+
+async def test_lost_before_arrival_is_resent_once_with_the_same_id(
+        conn: Connector, sim: ExampleSimulator) -> None:
+    await conn.fetch_markets()
+    sim.faults.drop_before_accept(path="/v1/order")
+    started = time.monotonic()
+    placed = await conn.place_order(order(client_order_id="same-id"))
+    assert placed.client_order_id == "same-id" and len(sim.state.orders) == 1
+    assert sim.stats.count("/v1/order", "POST") == 2
+    assert sim.stats.count("/v1/order", "GET") == 2  # asked, waited out the window, asked again
+    assert time.monotonic() - started >= 0.2  # order_settle_s of the fixture
+
+
+async def test_5xx_on_order_is_ambiguous_and_resolved_by_lookup(
+        conn: Connector, sim: ExampleSimulator) -> None:
+    await conn.fetch_markets()
+    sim.faults.fail_next(status=503, path="/v1/order")  # answered before processing
+    placed = await conn.place_order(order())
+    assert len(sim.state.orders) == 1 and placed.order_id in sim.state.orders
+
+
+@pytest.mark.parametrize("kind", [ErrorKind.INSUFFICIENT_FUNDS, ErrorKind.INVALID,
+                                  ErrorKind.BELOW_MINIMUM])
+async def test_rejected_order_is_never_retried(conn: Connector, sim: ExampleSimulator,
+                                               kind: ErrorKind) -> None:
+    await conn.fetch_markets()
+    sim.faults.error_next(kind, path="/v1/order")
+    with pytest.raises(errors.InvalidOrder if kind is not ErrorKind.INSUFFICIENT_FUNDS
+                       else errors.InsufficientFunds):
+        await conn.place_order(order())
+    assert sim.stats.count("/v1/order", "POST") == 1
+    assert sim.stats.count("/v1/order", "GET") == 0
+
+
+async def test_real_insufficient_funds_is_final(conn: Connector, sim: ExampleSimulator) -> None:
+    with pytest.raises(errors.InsufficientFunds, match="insufficient"):
+        await conn.place_order(order(quantity="100", price="40000"))
+    assert sim.stats.count("/v1/order", "POST") == 1
+
+
+async def test_rate_limited_order_waits_and_is_sent_again(conn: Connector,
+                                                          sim: ExampleSimulator) -> None:
+    await conn.fetch_markets()
+    sim.faults.rate_limit_next(retry_after=0.2, path="/v1/order")
+    started = time.monotonic()
+    await conn.place_order(order())
+    assert time.monotonic() - started >= 0.19
+    assert len(sim.state.orders) == 1
+
+
+@pytest.mark.parametrize("skew_ms", [5000, -5000])
+async def test_clock_skew_is_healed_after_one_rejection(conn: Connector, sim: ExampleSimulator,
+                                                        skew_ms: int) -> None:
+    await conn.fetch_balance()  # synced with no skew
+    sim.faults.skew_ms = skew_ms
+    balances, times = sim.stats.count("/v1/balance"), sim.stats.count("/v1/time")
+    balance = await conn.fetch_balance()  # rejected once, resynced, retried
+    assert balance.assets
+    assert abs(conn.clock.offset_ms - skew_ms) < 500
+    assert sim.stats.count("/v1/balance") == balances + 2  # one rejection, one success
+    assert sim.stats.count("/v1/time") == times + 1
+    before = len(sim.stats.requests)
+    await conn.fetch_balance()
+    assert len(sim.stats.requests) == before + 1  # healed: straight through now
+
+
+async def test_clock_skew_on_an_order_is_healed_too(conn: Connector,
+                                                    sim: ExampleSimulator) -> None:
+    await conn.fetch_balance()
+    await conn.fetch_markets()
+    sim.faults.skew_ms = 5000
+    await conn.place_order(order())
+    assert len(sim.state.orders) == 1
+
+
+async def test_persistent_timestamp_errors_are_final(conn: Connector,
+                                                     sim: ExampleSimulator) -> None:
+    await conn.fetch_balance()
+    sim.faults.error_next(ErrorKind.TIMESTAMP, count=5, path="/v1/balance")
+    with pytest.raises(errors.InvalidTimestamp):
+        await conn.fetch_balance()
+    assert sim.stats.count("/v1/balance") == 1 + 2  # the first call, then one healed retry
+
+
+async def test_5xx_reads_are_retried(conn: Connector, sim: ExampleSimulator) -> None:
+    sim.faults.fail_next(count=2, path="/v1/balance")
+    assert (await conn.fetch_balance()).assets
+    assert sim.stats.count("/v1/balance") == 3
+
+
+async def test_retries_are_bounded(conn: Connector, sim: ExampleSimulator) -> None:
+    sim.faults.fail_next(count=10, path="/v1/balance")
+    with pytest.raises(errors.ExchangeUnavailable):
+        await conn.fetch_balance()
+    assert sim.stats.count("/v1/balance") == 3  # RetryPolicy(max_tries=3) of the fixture
+
+
+async def test_no_lookup_venue_raises_order_status_unknown() -> None:
+    async def send() -> OrderResult:
+        raise errors.RequestTimeout("no answer")
+
+    async def nothing() -> None:
+        return None
+
+    placer = OrderPlacer(send=send, lookup=None, resync=nothing, relogin=nothing,
+                         client_order_id="cid-1", exchange="x", settle_s=0)
+    with pytest.raises(errors.OrderStatusUnknown, match="cid-1") as info:
+        await placer.place()
+    assert info.value.client_order_id == "cid-1"
+
+
+async def test_token_expired_logs_in_once_more() -> None:
+    calls: list[str] = []
+
+    async def send() -> OrderResult:
+        calls.append("send")
+        if calls.count("send") == 1:
+            raise errors.TokenExpired("expired")
+        return "placed"  # type: ignore[return-value]
+
+    async def relogin() -> None:
+        calls.append("login")
+
+    async def nothing() -> None:
+        return None
+
+    placer = OrderPlacer(send=send, lookup=None, resync=nothing, relogin=relogin,
+                         client_order_id="c", exchange="x", settle_s=0)
+    assert await placer.place() == "placed"
+    assert calls == ["send", "login", "send"]
+
+
+async def test_retry_idempotent_gives_up_on_non_retryable() -> None:
+    attempts = 0
+
+    async def attempt() -> int:
+        nonlocal attempts
+        attempts += 1
+        raise errors.InvalidOrder("bad")
+
+    with pytest.raises(errors.InvalidOrder):
+        await retry_idempotent(attempt, RetryPolicy(max_tries=5, base_delay_s=0.001))
+    assert attempts == 1
+
+
+@pytest.mark.parametrize("rule", [
+    ClientOrderIdRule(max_length=36, pattern=r"[A-Za-z0-9_-]{1,36}"),
+    ClientOrderIdRule(max_length=32),
+    ClientOrderIdRule(max_length=40, lowercase=True),
+    ClientOrderIdRule(max_length=10, charset="0123456789"),
+])
+def test_generated_client_ids_follow_the_rule(rule: ClientOrderIdRule) -> None:
+    ids = {generate_client_order_id(rule) for _ in range(200)}
+    assert len(ids) == 200
+    for value in ids:
+        rule.check(value)
+        if rule.lowercase:
+            assert value == value.lower()
+
+
+def test_clock_offset_is_rtt_compensated_median() -> None:
+    clock = Clock(wall=lambda: 1000.0)
+    # server says 1000.5 s at the midpoint of a 200 ms round trip that started at 999.9
+    assert clock.add_sample(1_000_500, 999.9, 1000.1) == pytest.approx(500)
+    clock.add_sample(1_000_400, 999.9, 1000.1)
+    clock.add_sample(1_009_000, 999.9, 1000.1)  # one outlier
+    assert clock.offset_ms == pytest.approx(500)
+    assert clock.now_ms() == 1_000_500
+    clock.reset()
+    assert clock.offset_ms == 0 and clock.stale()
+
+
+async def test_two_connectors_with_one_key_share_the_account_budget(
+        registry: Registry, sim: ExampleSimulator) -> None:
+    limiter = MemoryLimiter()
+    rules = {"orders": venuekit.RateLimit("orders", 3, 0.5, "account")}
+    first = venuekit.connect("example", sim.credentials, base_url=sim.base_url,
+                             registry=registry, limiter=limiter, rate_limits=rules)
+    second = venuekit.connect("example", sim.credentials, base_url=sim.base_url,
+                              registry=registry, limiter=limiter, rate_limits=rules)
+    async with first, second:
+        await first.fetch_markets()
+        await second.fetch_markets()
+        started = time.monotonic()
+        for conn in (first, second, first, second):
+            await conn.place_order(order())
+        # the fourth order had to wait for the shared 3-per-0.5 s window to move
+        assert time.monotonic() - started >= 0.45
