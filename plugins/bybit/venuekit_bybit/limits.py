@@ -1,0 +1,94 @@
+"""Bybit V5 rate limits and the usage the venue reports in its response headers.
+
+Source for every number: Bybit V5 "Rate Limit Rules" (docs/v5/rate-limit/rate-limit.mdx in
+bybit-exchange/docs). Two layers:
+
+* per IP: 600 requests in any 5 s window, across all hosts of an environment; breaching it
+  gets HTTP 403 "access too frequent" and a ban of at least 10 minutes;
+* per UID and endpoint, rolling 1 s windows (default tier, UTA 2.0 Pro, linear column);
+  breaching one gets ``retCode 10006``. Every response carries ``X-Bapi-Limit`` (the limit
+  of this endpoint), ``X-Bapi-Limit-Status`` (what is left of it) and
+  ``X-Bapi-Limit-Reset-Timestamp`` (ms when a breached limit resets; else the current time).
+
+The per-UID rules are declared with ACCOUNT scope, which the core keys by API key: several
+keys of one UID each get a full budget here, while Bybit counts them together.
+"""
+
+from __future__ import annotations
+
+from venuekit.models import LimitScope, RateLimit, Usage
+from venuekit.wire import Response
+
+IP = "ip"
+ORDER_CREATE = "order_create"
+ORDER_CANCEL = "order_cancel"
+ORDER_REALTIME = "order_realtime"
+WALLET_BALANCE = "wallet_balance"
+QUERY_API = "query_api"
+
+RATE_LIMITS: tuple[RateLimit, ...] = (
+    # "600 requests within a 5-second window per IP" (Rate Limit Rules, HTTP IP limit)
+    RateLimit(IP, 600, 5.0, LimitScope.IP),
+    # POST /v5/order/create, linear: 10/s per UID, upgradable (API Rate Limit Table, Trade)
+    RateLimit(ORDER_CREATE, 10, 1.0, LimitScope.ACCOUNT),
+    # POST /v5/order/cancel, linear: 10/s per UID, upgradable (Trade)
+    RateLimit(ORDER_CANCEL, 10, 1.0, LimitScope.ACCOUNT),
+    # GET /v5/order/realtime: 50/s per UID, all categories (Trade)
+    RateLimit(ORDER_REALTIME, 50, 1.0, LimitScope.ACCOUNT),
+    # GET /v5/account/wallet-balance, accountType=UNIFIED: 50/s per UID (Account)
+    RateLimit(WALLET_BALANCE, 50, 1.0, LimitScope.ACCOUNT),
+    # GET /v5/user/query-api: 10 req/s per UID (User)
+    RateLimit(QUERY_API, 10, 1.0, LimitScope.ACCOUNT),
+)
+
+#: Which per-UID rule each private endpoint spends; public endpoints spend the IP rule only.
+RULE_BY_PATH: dict[str, str] = {
+    "/v5/order/create": ORDER_CREATE,
+    "/v5/order/cancel": ORDER_CANCEL,
+    "/v5/order/realtime": ORDER_REALTIME,
+    "/v5/account/wallet-balance": WALLET_BALANCE,
+    "/v5/user/query-api": QUERY_API,
+}
+
+LIMIT_HEADER = "X-Bapi-Limit"
+STATUS_HEADER = "X-Bapi-Limit-Status"
+RESET_HEADER = "X-Bapi-Limit-Reset-Timestamp"
+
+
+def cost(path: str) -> dict[str, int]:
+    """The limiter cost of one request to ``path``: the IP rule plus its endpoint rule."""
+    costs = {IP: 1}
+    rule = RULE_BY_PATH.get(path)
+    if rule is not None:
+        costs[rule] = 1
+    return costs
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def usage(response: Response) -> list[Usage]:
+    """``Usage(rule, limit - remaining)`` for the endpoint rule of the answered request."""
+    if response.request is None:
+        return []
+    rule = RULE_BY_PATH.get(response.request.path)
+    limit = _int(response.header(LIMIT_HEADER))
+    remaining = _int(response.header(STATUS_HEADER))
+    if rule is None or limit is None or remaining is None or limit <= 0 or remaining < 0:
+        return []
+    return [Usage(rule, max(limit - remaining, 0))]
+
+
+def reset_after_s(response: Response, server_ms: int | None) -> float | None:
+    """Seconds until a breached endpoint limit resets, from the reset header and the
+    envelope's own ``time`` (both on Bybit's clock, so no local clock is involved)."""
+    reset = _int(response.header(RESET_HEADER))
+    if reset is None or server_ms is None or reset <= server_ms:
+        return None
+    return (reset - server_ms) / 1000.0

@@ -1,0 +1,84 @@
+"""Hook implementations of the Pionex spot plugin: each one a short delegation.
+
+``login`` is not implemented: Pionex signs every request (no bearer token).
+"""
+
+from __future__ import annotations
+
+from venuekit.errors import VenueError
+from venuekit import hookimpl  # "from venuekit import" fails mypy --strict (core)
+from venuekit.models import (
+    Auth,
+    Balance,
+    Check,
+    CheckRole,
+    ExchangeInfo,
+    Market,
+    OrderParams,
+    OrderRef,
+    OrderResult,
+    Usage,
+)
+from venuekit.wire import Call, Request, Response, SignedRequest
+
+from . import endpoints, errors, info, signing
+
+
+@hookimpl
+def exchange_info() -> ExchangeInfo:
+    return info.exchange_info()
+
+
+@hookimpl
+def sign_request(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
+    return signing.sign(request, auth, timestamp_ms)
+
+
+@hookimpl
+def server_time() -> Call[int]:
+    return endpoints.server_time()
+
+
+@hookimpl
+def fetch_markets() -> Call[list[Market]]:
+    return endpoints.fetch_markets()
+
+
+@hookimpl
+def fetch_balance() -> Call[Balance]:
+    return endpoints.fetch_balance()
+
+
+@hookimpl
+def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
+    return endpoints.place_order(order, market)
+
+
+@hookimpl
+def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
+    return endpoints.cancel_order(ref, market)
+
+
+@hookimpl
+def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
+    return endpoints.fetch_order(ref, market)
+
+
+@hookimpl
+def check_connection() -> list[Check]:
+    # Pionex has no endpoint that describes an API key, so there is no permissions step.
+    return [
+        Check("server time", endpoints.server_time(), CheckRole.SERVER_TIME),
+        Check("balance", endpoints.fetch_balance(), CheckRole.BALANCE),
+    ]
+
+
+@hookimpl
+def parse_error(response: Response) -> VenueError | None:
+    return errors.parse_error(response)
+
+
+@hookimpl
+def rate_limit_feedback(response: Response) -> list[Usage]:
+    # Pionex sends no usage headers (PX-OAS "Rate Limits"); the limiter counts alone.
+    return []

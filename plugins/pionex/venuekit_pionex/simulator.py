@@ -1,0 +1,320 @@
+"""A loopback Pionex spot venue for end-to-end tests and demos.
+
+Written from Pionex's documentation, apart from the plugin: the signature is recomputed
+from the raw query string and body bytes as they arrive (:func:`expected_signature`), and
+the payloads follow PX-OAS. Markets ``BTC_USDT`` (price 50000) and ``ETH_USDT`` (3000),
+balances in USDT and BTC, the published limits (10 weight/s per IP and per account)
+enforced at arrival, market buys sized by ``amount`` in quote currency.
+
+Codes Pionex does not document are answered with the closest documented one and the
+reason in ``message``: insufficient balance and a reused client order id with
+``TRADE_OPERATION_DENIED``, an order under the minimum with ``TRADE_AMOUNT_FILTER_DENIED``
+(named only in unofficial material). A 429 has no documented body: plain text here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+from venuekit.models import LimitScope, RateLimit
+from venuekit.testing.simulator import (
+    ErrorKind,
+    SimMarket,
+    SimOrder,
+    SimReject,
+    Simulator,
+    json_response,
+)
+
+__all__ = ["LIMITS", "PionexSimulator", "expected_signature"]
+
+#: PX-OAS "Rate Limits": 10 weight per second per IP (all endpoints) and per account
+#: (private endpoints). Over the limit: HTTP 429.
+LIMITS = (RateLimit("ip", 10, 1.0, LimitScope.IP),
+          RateLimit("account", 10, 1.0, LimitScope.ACCOUNT))
+#: PX-OAS: "The timestamp is valid within a range of ±20 seconds."
+WINDOW_MS = 20_000
+
+# ErrorKind -> (HTTP status, Pionex code). PX-OAS declares 400 and 401 for error bodies.
+CODES: dict[ErrorKind, tuple[int, str]] = {
+    ErrorKind.AUTH: (401, "INVALID_APIKEY"),
+    ErrorKind.SIGNATURE: (401, "INVALID_SIGNATURE"),
+    ErrorKind.TIMESTAMP: (401, "INVALID_TIMESTAMP"),
+    ErrorKind.PERMISSION: (401, "PERMISSION_DENIED"),
+    ErrorKind.TOKEN_EXPIRED: (401, "APIKEY_EXPIRED"),
+    ErrorKind.NOT_FOUND: (400, "TRADE_ORDER_NOT_FOUND"),
+    ErrorKind.INVALID: (400, "TRADE_PARAMETER_ERROR"),
+    ErrorKind.UNKNOWN_SYMBOL: (400, "TRADE_INVALID_SYMBOL"),
+    ErrorKind.BELOW_MINIMUM: (400, "TRADE_AMOUNT_FILTER_DENIED"),
+    ErrorKind.INSUFFICIENT_FUNDS: (400, "TRADE_OPERATION_DENIED"),
+    ErrorKind.DUPLICATE: (400, "TRADE_OPERATION_DENIED"),
+}
+PUBLIC_PATHS = ("/api/v1/common/", "/api/v1/market/")
+SYMBOLS_WEIGHT = 5
+UNAVAILABLE_PAGE = "<html><body>503 Service Temporarily Unavailable</body></html>"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _Coded(Exception):
+    """A rejection with a specific Pionex code (``APIKEY_LOST``, ``MARKET_INVALID_SYMBOL``…)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def expected_signature(secret: str, method: str, path: str, raw_query: str,
+                       body: bytes) -> str:
+    """The signature Pionex expects, from the request as it arrived.
+
+    Documented steps: query parameters (timestamp included) as ``key=value`` with decoded
+    values, sorted by key in ASCII order, joined by ``&``; ``METHOD + path + "?" + that``;
+    then the body bytes if there are any; HMAC-SHA256 with the secret, hex.
+    """
+    pairs = []
+    for part in raw_query.split("&") if raw_query else ():
+        key, _, value = part.partition("=")
+        pairs.append((unquote(key), unquote(value)))
+    pairs.sort(key=lambda pair: pair[0])
+    text = method.upper() + path + "?" + "&".join(f"{k}={v}" for k, v in pairs)
+    return hmac.new(secret.encode(), text.encode() + body, hashlib.sha256).hexdigest()
+
+
+def _places(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(-exponent, 0)
+
+
+def _wire(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+class PionexSimulator(Simulator):
+    exchange = "pionex"
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("balances", {"USDT": Decimal(100_000), "BTC": Decimal(2)})
+        options.setdefault("limits", LIMITS)
+        super().__init__(**options)
+        self._amounts: dict[str, Decimal] = {}  # market-buy quote amounts by order id
+
+    # ------------------------------------------------------------ framework
+
+    def default_markets(self) -> list[SimMarket]:
+        return [
+            SimMarket(native="BTC_USDT", base="BTC", quote="USDT", tick_size=Decimal("0.01"),
+                      step_size=Decimal("0.000001"), min_quantity=Decimal("0.00001"),
+                      min_notional=Decimal("10"), price=Decimal("50000")),
+            SimMarket(native="ETH_USDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
+                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.001"),
+                      min_notional=Decimal("10"), price=Decimal("3000")),
+        ]
+
+    def request_cost(self, request: web.Request) -> dict[str, int]:
+        weight = SYMBOLS_WEIGHT if request.path == "/api/v1/common/symbols" else 1
+        if request.path.startswith(PUBLIC_PATHS):
+            return {"ip": weight}
+        return {"ip": weight, "account": weight}
+
+    def routes(self) -> list[web.RouteDef]:
+        guard = self._guard
+        return [
+            web.get("/api/v1/common/symbols", guard(self.symbols)),
+            web.get("/api/v1/market/depth", guard(self.depth)),
+            web.get("/api/v1/account/balances", guard(self.balances)),
+            web.post("/api/v1/trade/order", guard(self.place)),
+            web.get("/api/v1/trade/order", guard(self.query)),
+            web.delete("/api/v1/trade/order", guard(self.cancel)),
+            web.get("/api/v1/trade/orderByClientOrderId", guard(self.query_by_client_id)),
+        ]
+
+    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
+        if kind is ErrorKind.RATE_LIMIT:
+            return web.Response(status=429, text="Too Many Requests")
+        if kind is ErrorKind.UNAVAILABLE:
+            return web.Response(status=503, content_type="text/html", text=UNAVAILABLE_PAGE)
+        status, code = CODES[kind]
+        return self.failure(status, code, message)
+
+    # ------------------------------------------------------------ envelopes
+
+    def ok(self, data: Any = None) -> web.Response:
+        payload: dict[str, Any] = {"result": True}
+        if data is not None:
+            payload["data"] = data
+        payload["timestamp"] = self.now_ms()
+        return json_response(payload)
+
+    def failure(self, status: int, code: str, message: str) -> web.Response:
+        return json_response({"result": False, "code": code, "message": message,
+                              "timestamp": self.now_ms()}, status=status)
+
+    def _guard(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except _Coded as exc:
+                return self.failure(exc.status, exc.code, exc.message)
+        return guarded
+
+    # ------------------------------------------------------------ authentication
+
+    async def verify(self, request: web.Request) -> bytes:
+        """Key, timestamp window and signature, as PX-OAS "Authentication" describes."""
+        key = request.headers.get("PIONEX-KEY")
+        if not key:
+            raise _Coded(401, "APIKEY_LOST", "API key is missing")
+        self.check_api_key(key)
+        given = request.headers.get("PIONEX-SIGNATURE")
+        if not given:
+            raise _Coded(401, "SIGNATURE_LOST", "signature is missing")
+        self.check_timestamp(request.query.get("timestamp"), window_ms=WINDOW_MS,
+                             ahead_ms=WINDOW_MS)
+        body = await request.read()
+        expected = expected_signature(self.credentials.api_secret, request.method,
+                                      request.rel_url.raw_path,
+                                      request.rel_url.raw_query_string, body)
+        if not hmac.compare_digest(expected, given):
+            raise self.reject_signature("invalid signature")
+        return body
+
+    @staticmethod
+    def _json(body: bytes) -> dict[str, Any]:
+        try:
+            value = json.loads(body or b"{}", parse_float=Decimal)
+        except ValueError:
+            raise SimReject(ErrorKind.INVALID, "body is not JSON") from None
+        if not isinstance(value, dict):
+            raise SimReject(ErrorKind.INVALID, "body is not a JSON object")
+        return value
+
+    # ------------------------------------------------------------ public
+
+    async def symbols(self, request: web.Request) -> web.Response:
+        wanted = request.query.get("symbols")
+        if request.query.get("type", "SPOT") != "SPOT":
+            return self.ok({"symbols": []})
+        names = set(wanted.split(",")) if wanted else None
+        rows = [{
+            "symbol": m.native, "type": "SPOT", "baseCurrency": m.base,
+            "quoteCurrency": m.quote, "basePrecision": _places(m.step_size),
+            "quotePrecision": _places(m.tick_size), "amountPrecision": 2,
+            "minAmount": _wire(m.min_notional), "minTradeSize": _wire(m.min_quantity),
+            "maxTradeSize": "1000", "minTradeDumping": _wire(m.min_quantity),
+            "maxTradeDumping": "1000", "buyCeiling": "1.1", "sellFloor": "0.9",
+            "enable": True,
+        } for m in self.state.markets.values() if names is None or m.native in names]
+        return self.ok({"symbols": rows})
+
+    async def depth(self, request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol", "")
+        market = self.state.markets.get(symbol)
+        if market is None:
+            raise _Coded(400, "MARKET_INVALID_SYMBOL", f"invalid symbol {symbol!r}")
+        bid, ask = market.price - market.tick_size, market.price + market.tick_size
+        return self.ok({"bids": [[_wire(bid), "1.5"]], "asks": [[_wire(ask), "2.0"]],
+                        "updateTime": self.now_ms()})
+
+    # ------------------------------------------------------------ private
+
+    async def balances(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        rows = []
+        for coin in sorted(set(self.state.free) | set(self.state.used)):
+            free, frozen = self.state.balance(coin)
+            rows.append({"coin": coin, "free": f"{free:.8f}", "frozen": f"{frozen:.8f}"})
+        return self.ok({"balances": rows})
+
+    async def place(self, request: web.Request) -> web.Response:
+        body = self._json(await self.verify(request))
+        symbol, side, kind = (str(body.get(k, "")) for k in ("symbol", "side", "type"))
+        if side not in ("BUY", "SELL") or kind not in ("LIMIT", "MARKET"):
+            raise SimReject(ErrorKind.INVALID, "side must be BUY/SELL, type LIMIT/MARKET")
+        market = self.state.market(symbol)
+        ioc = body.get("IOC", False)
+        if not isinstance(ioc, bool):
+            raise SimReject(ErrorKind.INVALID, "IOC must be a boolean")
+        amount: Decimal | None = None
+        try:
+            if kind == "MARKET" and side == "BUY":
+                if "size" in body or "amount" not in body:
+                    raise SimReject(ErrorKind.INVALID, "a MARKET BUY takes amount, not size")
+                amount = Decimal(str(body["amount"]))
+                if market.min_notional and amount < market.min_notional:
+                    raise SimReject(ErrorKind.BELOW_MINIMUM,
+                                    f"amount under the minimum {market.min_notional}")
+                steps = (amount / market.price / market.step_size).to_integral_value(ROUND_DOWN)
+                quantity, price = steps * market.step_size, None
+            else:
+                if "amount" in body or "size" not in body:
+                    raise SimReject(ErrorKind.INVALID, "LIMIT and MARKET SELL take size")
+                quantity = Decimal(str(body["size"]))
+                price = Decimal(str(body["price"])) if kind == "LIMIT" else None
+                if kind == "MARKET" and "price" in body:
+                    raise SimReject(ErrorKind.INVALID, "a MARKET order takes no price")
+        except (KeyError, InvalidOperation):
+            raise SimReject(ErrorKind.INVALID, "size, price and amount are numbers") from None
+        order = self.state.place(
+            symbol=symbol, side=side, type=kind, quantity=quantity, price=price,
+            client_order_id=body.get("clientOrderId"),
+            time_in_force="ioc" if ioc else "gtc")
+        if amount is not None:
+            self._amounts[order.order_id] = amount
+        return self.ok({"orderId": int(order.order_id), "clientOrderId": order.client_order_id})
+
+    def _order(self, order: SimOrder) -> dict[str, Any]:
+        amount = self._amounts.get(order.order_id)
+        filled_amount = order.filled * (order.average_price or Decimal(0))
+        return {
+            "orderId": int(order.order_id), "symbol": order.symbol, "type": order.type.upper(),
+            "side": order.side.upper(), "price": _wire(order.price),
+            "size": "" if amount is not None else _wire(order.quantity),
+            "amount": _wire(amount), "filledSize": _wire(order.filled),
+            "filledAmount": _wire(filled_amount), "fee": "0", "feeCoin": "",
+            "status": "OPEN" if order.is_open else "CLOSED",
+            "IOC": order.time_in_force == "ioc", "clientOrderId": order.client_order_id or "",
+            "source": "API", "createTime": order.created_ms, "updateTime": order.updated_ms,
+        }
+
+    def _check_symbol(self, request: web.Request, order: SimOrder) -> None:
+        symbol = request.query.get("symbol")
+        if symbol is not None and symbol != order.symbol:
+            raise SimReject(ErrorKind.NOT_FOUND, "order does not exist")
+
+    async def query(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        order_id = request.query.get("orderId", "")
+        if not order_id.isdigit():
+            raise SimReject(ErrorKind.INVALID, "orderId is required")
+        order = self.state.get(order_id=order_id)
+        self._check_symbol(request, order)
+        return self.ok(self._order(order))
+
+    async def query_by_client_id(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        client_order_id = request.query.get("clientOrderId")
+        if not client_order_id:
+            raise SimReject(ErrorKind.INVALID, "clientOrderId is required")
+        order = self.state.get(client_order_id=client_order_id)
+        self._check_symbol(request, order)
+        return self.ok(self._order(order))
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        body = self._json(await self.verify(request))
+        order_id, symbol = body.get("orderId"), body.get("symbol")
+        if not isinstance(order_id, int) or isinstance(order_id, bool) or not symbol:
+            raise SimReject(ErrorKind.INVALID, "symbol and a numeric orderId are required")
+        order = self.state.get(order_id=str(order_id))
+        if order.symbol != symbol:
+            raise SimReject(ErrorKind.NOT_FOUND, "order does not exist")
+        self.state.cancel(order_id=str(order_id))
+        return self.ok()
