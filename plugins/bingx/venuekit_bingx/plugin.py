@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from venuekit.errors import VenueError
-
 # the hookspecs module, not the package: see the README (mypy and the lazy package exports)
 from venuekit import hookimpl
+from venuekit.errors import VenueError
 from venuekit.models import (
     Auth,
     Balance,

@@ -22,7 +22,6 @@ from venuekit.models import (
     OrderResult,
     OrderStatus,
     OrderType,
-    Side,
     TimeInForce,
 )
 from venuekit.wire import Response

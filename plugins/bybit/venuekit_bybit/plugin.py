@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from venuekit.errors import VenueError
 from venuekit import hookimpl  # what `from venuekit import hookimpl` gives; see README
+from venuekit.errors import VenueError
 from venuekit.models import (
     Auth,
     Balance,

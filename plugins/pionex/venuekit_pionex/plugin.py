@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from venuekit.errors import VenueError
 from venuekit import hookimpl  # "from venuekit import" fails mypy --strict (core)
+from venuekit.errors import VenueError
 from venuekit.models import (
     Auth,
     Balance,
