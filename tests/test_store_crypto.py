@@ -64,6 +64,21 @@ def test_a_lost_key_file_is_reported_not_replaced(tmp_path: Path) -> None:
     assert not (store.root / "master.key").exists()
 
 
+@pytest.mark.parametrize("content", [b"{", b'{"format": "other"}',
+                                     b'{"format": "venuekit-keyring", "version": 1, "kdf": null}'])
+def test_a_damaged_key_file_is_a_configuration_error_and_kept(tmp_path: Path,
+                                                              content: bytes) -> None:
+    store = ConnectionStore(tmp_path / "home")
+    _fill(store, 1)
+    key_file = store.root / "master.key"
+    key_file.write_bytes(content)
+    with pytest.raises(ConfigurationError, match=r"master\.key: cannot read the key file"):
+        ConnectionStore(store.root).list()
+    with pytest.raises(ConfigurationError):
+        ConnectionStore(store.root).create(name="x", exchange="sim", credentials=CREDS)
+    assert key_file.read_bytes() == content
+
+
 def test_env_master_key_is_honoured_in_hex_and_base64(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     key = generate_key()

@@ -74,7 +74,7 @@ def test_writer_killed_at_random_moments_leaves_old_or_new_state(
     rng = random.Random(20240601)
     kills_inside_a_write = 0
     temps: set[str] = set()
-    with (tmp_path / "writer.err").open("w") as stderr, subprocess.Popen(  # noqa: S603
+    with (tmp_path / "writer.err").open("w") as stderr, subprocess.Popen(
             [sys.executable, str(HELPER), "serve", str(root)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=stderr, text=True, env=env) as server:
         assert server.stdin is not None and server.stdout is not None
@@ -102,7 +102,7 @@ def test_two_processes_updating_one_connection_lose_no_update(
     conn = ConnectionStore(root).create(name="0", exchange="sim",
                                         credentials=Credentials(api_key="k", api_secret="s"))
     command = [sys.executable, str(HELPER), "incr", str(root), conn.id, "100"]
-    procs = [subprocess.Popen(command,  # noqa: S603
+    procs = [subprocess.Popen(command,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
              for _ in range(2)]
     for proc in procs:

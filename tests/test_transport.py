@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
 from typing import Any
@@ -17,7 +16,6 @@ from venuekit.ratelimit import MemoryLimiter
 from venuekit.registry import Registry
 from venuekit.retry import RetryPolicy
 from venuekit.transport import parse_retry_after
-from yarl import URL
 
 BASE = "https://api.example.invalid"
 CREDS = Credentials(api_key="key-0123456789abcdef", api_secret="secret-0123456789")
@@ -81,17 +79,13 @@ async def test_parse_failure_is_a_bad_response_naming_the_venue(registry: Regist
                 await conn.fetch_balance()
 
 
-async def test_timeout_is_request_timeout(registry: Registry) -> None:
-    async with make(registry, timeout_s=0.05) as conn:
-        with aioresponses() as mock:
-            time_ok(mock)
-
-            async def slow(url: URL, **kwargs: Any) -> None:
-                await asyncio.sleep(1)
-
-            mock.get(f"{BASE}/v1/balance", callback=slow)
-            with pytest.raises(errors.RequestTimeout, match=r"no answer within 0\.05 s"):
-                await conn.fetch_balance()
+async def test_timeout_is_request_timeout(registry: Registry, sim: Any) -> None:
+    async with make(registry, base_url=sim.base_url, timeout_s=0.1) as conn:
+        await conn.server_time()
+        sim.faults.latency_s = 0.5
+        with pytest.raises(errors.RequestTimeout, match=r"no answer within 0\.1 s") as info:
+            await conn.server_time()
+    assert info.value.ambiguous and info.value.request == "GET /v1/time"
 
 
 def free_port() -> int:

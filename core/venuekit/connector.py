@@ -85,7 +85,7 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
     rules = apply_overrides(info.rate_limits, rate_limits or {})
     clk = clock_mod.Clock()
     transport = Transport(
-        exchange=exchange, hook=plugin.manager.hook, base_url=host,
+        exchange=exchange, hook=plugin.callers(), base_url=host,
         rules={rule.name: rule for rule in rules}, limiter=limiter or _lazy_limiter(),
         clock=clk, timeout_s=timeout_s,
         extra_headers=info.hosts.testnet_headers if testnet else (),
@@ -137,6 +137,7 @@ class Connector:
     _markets_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
     _token: AuthToken | None = field(default=None, init=False, repr=False)
     _token_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
+    _uses_tokens: bool = field(default=True, init=False, repr=False)
 
     @property
     def exchange(self) -> str:
@@ -163,7 +164,7 @@ class Connector:
 
     @property
     def _hook(self) -> Any:
-        return self.plugin.manager.hook
+        return self.transport.hook
 
     def _built(self, hook_name: str, value: Any) -> Any:
         if value is None:
@@ -213,7 +214,7 @@ class Connector:
         return value
 
     async def _ensure_token(self) -> None:
-        if self.credentials is None:
+        if self.credentials is None or not self._uses_tokens:
             return
         if self._token is not None and not self._token.expires_within(
                 self.info.min_token_lifetime_s):
@@ -225,7 +226,8 @@ class Connector:
                     self.info.min_token_lifetime_s):
                 return
             call = self._hook.login(credentials=self.credentials)
-            if call is None:
+            if call is None:  # signs every request: never ask again
+                self._uses_tokens = False
                 return
             token = await self.transport.send(call)
             if not isinstance(token, AuthToken):

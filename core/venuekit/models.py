@@ -140,6 +140,14 @@ class CheckRole(_CaseInsensitiveEnum):
 
 def to_decimal(value: object) -> Decimal:
     """Convert a caller's number to Decimal without ever passing through binary floats."""
+    kind = type(value)
+    if kind is Decimal:
+        return value  # type: ignore[return-value]
+    if kind is str:
+        try:
+            return Decimal(value)  # type: ignore[arg-type]
+        except InvalidOperation:
+            pass  # surrounding spaces or garbage: the slow path below says which
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):

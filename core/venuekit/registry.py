@@ -70,6 +70,47 @@ class LoadedPlugin:
     distribution: str | None
     hooks: tuple[str, ...]
 
+    def callers(self) -> HookCallers:
+        return HookCallers(self.manager)
+
+
+class HookCallers:
+    """Calls hooks the way pluggy does, minus its dispatch cost on the common path.
+
+    Every request runs four or five hooks; when exactly one plain implementation answers a
+    hook (no extension wraps it), calling it directly with the arguments it names gives the
+    same result as pluggy's ``firstresult`` call at a fraction of the CPU. Any wrapper or
+    second implementation falls back to ``pm.hook``.
+    """
+
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self._manager = manager
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._cache[name]
+        except KeyError:
+            pass
+        caller = getattr(self._manager.hook, name)
+        impls = caller.get_hookimpls()
+        if len(impls) == 1 and not (impls[0].hookwrapper or impls[0].wrapper):
+            function, argnames = impls[0].function, tuple(impls[0].argnames)
+
+            def direct(**kwargs: Any) -> Any:
+                return function(*[kwargs[arg] for arg in argnames])
+
+            chosen: Any = direct
+        elif not impls:
+            def none(**kwargs: Any) -> Any:
+                return None
+
+            chosen = none
+        else:
+            chosen = caller
+        self._cache[name] = chosen
+        return chosen
+
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")

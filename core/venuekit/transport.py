@@ -11,8 +11,8 @@ sockets. Hosts that want one pool for many connectors pass their own session.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,7 +48,6 @@ __all__ = ["Transport", "parse_retry_after"]
 
 T = TypeVar("T")
 
-USER_AGENT = "venuekit"
 #: How long to block a bucket after a rate-limit rejection that names no time.
 DEFAULT_BLOCK_S = 1.0
 #: How long to block after an IP ban that names no time (Binance's shortest ban is 2 min).
@@ -110,6 +109,7 @@ class Transport:
     owns_session: bool = True
     _host: str = field(init=False)
     _account: str = field(init=False, default="anonymous")
+    _demand_cache: dict[tuple[str, int], Demand] = field(init=False, factory=dict)
     on_response: Callable[[Response], None] | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -119,6 +119,7 @@ class Transport:
 
     def set_auth(self, auth: Auth | None) -> None:
         self.auth = auth
+        self._demand_cache.clear()  # account-scoped keys depend on the API key
         if auth is not None:
             digest = hashlib.sha256(auth.credentials.api_key.encode()).hexdigest()
             self._account = digest[:16]
@@ -127,7 +128,12 @@ class Transport:
 
     def demands(self, request: Request) -> list[Demand]:
         out = []
+        cache = self._demand_cache
         for name, cost in request.cost.items():
+            known = cache.get((name, cost))
+            if known is not None:
+                out.append(known)
+                continue
             rule = self.rules.get(name)
             if rule is None:
                 if cost == 0:
@@ -135,7 +141,9 @@ class Transport:
                 raise PluginError(f"request {request.method} {request.path} costs unknown "
                                   f"limiter rule {name!r}", plugin=self.exchange)
             if cost:
-                out.append(Demand(key=self.bucket_key(rule), rule=rule, cost=cost))
+                demand = Demand(key=self.bucket_key(rule), rule=rule, cost=cost)
+                cache[(name, cost)] = demand
+                out.append(demand)
         return out
 
     def bucket_key(self, rule: RateLimit) -> str:
@@ -164,10 +172,9 @@ class Transport:
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
-            connector = aiohttp.TCPConnector(limit=64, ttl_dns_cache=300)
-            self.session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": USER_AGENT},
-                auto_decompress=True, trust_env=False)
+            # aiohttp's defaults (100 pooled keep-alive connections, DNS cached 10 s); no
+            # session-wide headers: merging them costs CPU on every request
+            self.session = aiohttp.ClientSession(trust_env=False)
             self.owns_session = True
         return self.session
 
@@ -201,19 +208,20 @@ class Transport:
 
     async def _http(self, signed: SignedRequest, timeout_s: float) -> Response:
         url = yarl.URL(self.base_url + signed.target, encoded=True)
-        headers = dict(self.extra_headers)
-        headers.update(signed.headers)
-        if signed.body and not any(k.lower() == "content-type" for k in headers):
+        headers = dict(signed.headers)
+        if self.extra_headers:
+            headers.update(self.extra_headers)
+        if signed.body and "Content-Type" not in headers and \
+                not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(timeout_s):
-                async with self._session().request(
-                        signed.method, url, data=signed.body or None, headers=headers,
-                        allow_redirects=False) as resp:
-                    body = await resp.read()
-                    resp_headers = dict(resp.headers)
-                    status = resp.status
+            async with self._session().request(
+                    signed.method, url, data=signed.body or None, headers=headers,
+                    allow_redirects=False, timeout=_client_timeout(timeout_s)) as resp:
+                body = await resp.read()
+                resp_headers = dict(resp.headers)
+                status = resp.status
         except TimeoutError:
             raise RequestTimeout(f"no answer within {timeout_s:g} s", exchange=self.exchange,
                                  request=signed.describe()) from None
@@ -266,6 +274,11 @@ class Transport:
     async def aclose(self) -> None:
         if self.session is not None and self.owns_session and not self.session.closed:
             await self.session.close()
+
+
+@functools.lru_cache(maxsize=16)
+def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def _describe(response: Response) -> str | None:

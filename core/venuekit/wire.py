@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -46,6 +47,10 @@ class BodyFormat(enum.Enum):
 
 
 def _pairs(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
+    if type(value) is tuple and all(
+            type(pair) is tuple and type(pair[0]) is str and type(pair[1]) is str
+            for pair in value):
+        return value  # already in final form: signed headers are rebuilt on every request
     items = value.items() if isinstance(value, Mapping) else value
     out = []
     for key, val in items:
@@ -65,7 +70,7 @@ def _costs(value: Mapping[str, int]) -> Mapping[str, int]:
     for name, cost in value.items():
         if cost < 0:
             raise ValueError(f"limiter cost for {name!r} is negative")
-    return dict(value)
+    return value if type(value) is dict else dict(value)
 
 
 @frozen(kw_only=True)
@@ -116,6 +121,9 @@ class SignedRequest:
         return f"{self.method} {self.path}" + (f"?{qs}" if qs else "")
 
 
+_UNSET: Any = object()
+
+
 @frozen(kw_only=True)
 class Response:
     """A venue's answer as bytes plus the few facts parsers and error mappers need."""
@@ -126,6 +134,7 @@ class Response:
     body: bytes
     request: SignedRequest | None = field(default=None, eq=False)
     elapsed_ms: float = 0.0
+    _decoded: Any = field(default=_UNSET, init=False, eq=False, repr=False)
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup (works for plain dicts in tests too)."""
@@ -148,13 +157,17 @@ class Response:
         A non-JSON, HTML, truncated or empty body becomes :class:`BadResponse` naming the
         status and a short snippet, never a bare ``JSONDecodeError``.
         """
+        if self._decoded is not _UNSET:  # parse_error and the parser both read it
+            return self._decoded
         if not self.body.strip():
             raise self.bad("empty body")
         try:
-            return json.loads(self.body, parse_float=_decimal)
+            value = _DECODER.decode(self.body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             kind = "HTML page" if self.body.lstrip()[:1] == b"<" else "body that is not JSON"
             raise self.bad(f"{kind}: {self.snippet()!r}") from None
+        object.__setattr__(self, "_decoded", value)
+        return value
 
     def bad(self, why: str) -> BadResponse:
         return BadResponse(
@@ -162,9 +175,7 @@ class Response:
             request=self.request.describe() if self.request else None)
 
 
-def _decimal(text: str) -> Any:
-    from decimal import Decimal
-    return Decimal(text)
+_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
 @frozen
@@ -190,7 +201,6 @@ def encode_json(value: Any) -> bytes:
 
 
 def _json_default(value: Any) -> Any:
-    from decimal import Decimal
     if isinstance(value, Decimal):
         return format(value, "f")
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")

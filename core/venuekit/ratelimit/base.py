@@ -1,0 +1,96 @@
+"""The contract between the transport and a limiter backend.
+
+The transport only ever sees :class:`Limiter`, :class:`Demand` and :class:`Permit`, so the
+in-memory backend and a Redis backend (several processes sharing one API key) are
+interchangeable. Every backend keeps the same promises: a weighted sliding log (never more
+than a rule's limit in any window), FIFO order per bucket, all-or-nothing grants across
+buckets, and waiting without polling.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from attrs import frozen
+
+from ..errors import ConfigurationError
+from ..models import RateLimit
+
+__all__ = ["Demand", "Limiter", "Permit"]
+
+
+@frozen
+class Demand:
+    """One rule's cost for one request.
+
+    A cost above the rule's limit could never be granted and would wait forever, so it is
+    refused when the demand is built rather than discovered as a hang.
+    """
+
+    key: str
+    rule: RateLimit
+    cost: int
+
+    def __attrs_post_init__(self) -> None:
+        if not self.key:
+            raise ConfigurationError(f"rate limit {self.rule.name!r}: empty bucket key")
+        if self.cost < 0:
+            raise ConfigurationError(
+                f"rate limit {self.rule.name!r}: cost {self.cost} is negative")
+        if self.cost > self.rule.limit:
+            raise ConfigurationError(
+                f"rate limit {self.rule.name!r}: a request costing {self.cost} can never "
+                f"fit a limit of {self.rule.limit} per {self.rule.period_s:g}s")
+
+
+class Permit(abc.ABC):
+    """Proof that a request's demands were granted, held until its response arrives.
+
+    ``granted_at`` is on the limiter's clock and ``waited`` is how long the request queued;
+    both are for logs and metrics, never for control flow.
+    """
+
+    __slots__ = ("granted_at", "waited")
+
+    def __init__(self, granted_at: float, waited: float) -> None:
+        self.granted_at = granted_at
+        self.waited = waited
+
+    @abc.abstractmethod
+    def settle(self) -> None:
+        """Re-date this request's log entries to now, when its response has arrived.
+
+        The venue counted the request somewhere between our send and its response, so an
+        entry counting one full period from the response is safe without any margin; it
+        never ends sooner than the margin-widened window from the send either. Calling it
+        again does nothing.
+        """
+
+
+class Limiter(abc.ABC):
+    """A backend: where the buckets live and who arbitrates between waiters."""
+
+    @abc.abstractmethod
+    async def acquire(self, demands: Sequence[Demand]) -> Permit:
+        """Wait until every demanded bucket has room, then take them all at once.
+
+        Nothing is held while waiting, so two requests needing overlapping buckets can never
+        deadlock. Cancelling the waiting task takes nothing and frees its place in line.
+        """
+
+    @abc.abstractmethod
+    async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
+        """Raise the local count to what the venue says it counted; never lower it.
+
+        Our count also holds requests still in flight that the venue has not seen yet, so a
+        lower figure from the venue is expected and says nothing.
+        """
+
+    @abc.abstractmethod
+    async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
+        """Grant nothing on ``key`` for ``seconds`` (429, 418, Retry-After); only extends."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Release the backend's resources; requests still waiting fail."""

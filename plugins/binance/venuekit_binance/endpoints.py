@@ -1,0 +1,133 @@
+"""Binance USDⓈ-M request builders: each returns a :class:`~venuekit.wire.Call`, no I/O.
+
+Transport choice: GET and DELETE carry every parameter in the query string (GET must;
+a DELETE body is dropped by some proxies); POST sends an ``application/x-www-form-urlencoded``
+body with an empty query, so the order's fields stay out of URLs that proxies and access
+logs record, and the signed string is the body alone, exactly as in Binance's first
+worked example. Weights are the "Request Weight" of each endpoint page.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from venuekit.errors import InvalidOrder
+from venuekit.models import (
+    Balance,
+    KeyPermissions,
+    Market,
+    OrderParams,
+    OrderRef,
+    OrderResult,
+    OrderType,
+    TimeInForce,
+)
+from venuekit.wire import BodyFormat, Call, Request
+
+from . import NAME, parsing
+
+TIME_PATH = "/fapi/v1/time"
+EXCHANGE_INFO_PATH = "/fapi/v1/exchangeInfo"
+BALANCE_PATH = "/fapi/v3/balance"
+ACCOUNT_CONFIG_PATH = "/fapi/v1/accountConfig"
+TRADING_STATUS_PATH = "/fapi/v1/apiTradingStatus"
+ORDER_PATH = "/fapi/v1/order"
+
+#: Limiter rule names (declared in plugin.exchange_info with their sources).
+IP_WEIGHT = "ip"
+ORDERS_10S = "orders_10s"
+ORDERS_1M = "orders_1m"
+
+_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK",
+        TimeInForce.POST_ONLY: "GTX"}
+
+
+def fmt(value: Decimal) -> str:
+    """A decimal as Binance reads it: plain notation, no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
+
+
+# ---------------------------------------------------------------- public
+
+
+def server_time() -> Call[int]:
+    return Call(Request(method="GET", path=TIME_PATH, cost={IP_WEIGHT: 1}),
+                parsing.server_time)
+
+
+def fetch_markets() -> Call[list[Market]]:
+    return Call(Request(method="GET", path=EXCHANGE_INFO_PATH, cost={IP_WEIGHT: 1}),
+                parsing.markets)
+
+
+# ---------------------------------------------------------------- account
+
+
+def fetch_balance() -> Call[Balance]:
+    return Call(Request(method="GET", path=BALANCE_PATH, signed=True, cost={IP_WEIGHT: 5}),
+                parsing.balance)
+
+
+def key_permissions() -> Call[KeyPermissions]:
+    return Call(Request(method="GET", path=ACCOUNT_CONFIG_PATH, signed=True,
+                        cost={IP_WEIGHT: 5}), parsing.key_permissions)
+
+
+def trading_status() -> Call[str]:
+    # weight 10 without a symbol (1 with one); every symbol's locks are wanted here
+    return Call(Request(method="GET", path=TRADING_STATUS_PATH, signed=True,
+                        cost={IP_WEIGHT: 10}), parsing.trading_status)
+
+
+# ---------------------------------------------------------------- orders
+
+
+def order_fields(order: OrderParams, market: Market) -> list[tuple[str, str]]:
+    """The ``POST /fapi/v1/order`` parameters, in the order of Binance's worked example."""
+    if order.quantity is None:
+        raise InvalidOrder(f"{NAME} sizes every order in base quantity", exchange=NAME)
+    if order.client_order_id is None:
+        raise InvalidOrder("the core gives every order a client order id", exchange=NAME)
+    fields = [("symbol", market.native), ("side", order.side.value.upper()),
+              ("type", order.type.value.upper()), ("quantity", fmt(order.quantity))]
+    if order.type is OrderType.LIMIT:
+        assert order.price is not None  # OrderParams guarantees it for limit orders
+        fields += [("price", fmt(order.price)),
+                   ("timeInForce", _TIF[order.time_in_force or TimeInForce.GTC])]
+    elif order.time_in_force is TimeInForce.FOK:
+        raise InvalidOrder(f"{NAME} market orders cannot be fill-or-kill (they fill what "
+                           "they can and expire the rest); use a FOK limit order",
+                           exchange=NAME)
+    if order.reduce_only:
+        fields.append(("reduceOnly", "true"))
+    fields += [("newClientOrderId", order.client_order_id),
+               # RESULT: the answer shows the order after matching (fills included)
+               ("newOrderRespType", "RESULT")]
+    return fields
+
+
+def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
+    # weight: 1 on each order counter, 0 on IP weight (New Order page)
+    request = Request(method="POST", path=ORDER_PATH, body=order_fields(order, market),
+                      body_format=BodyFormat.FORM, signed=True, idempotent=False,
+                      cost={IP_WEIGHT: 0, ORDERS_10S: 1, ORDERS_1M: 1})
+    return Call(request, parsing.order_for(market))
+
+
+def _ref_query(ref: OrderRef, market: Market) -> list[tuple[str, str]]:
+    if ref.order_id:
+        return [("symbol", market.native), ("orderId", ref.order_id)]
+    assert ref.client_order_id is not None  # OrderRef guarantees one of the two
+    return [("symbol", market.native), ("origClientOrderId", ref.client_order_id)]
+
+
+def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
+    request = Request(method="DELETE", path=ORDER_PATH, query=_ref_query(ref, market),
+                      signed=True, cost={IP_WEIGHT: 1})
+    return Call(request, parsing.order_for(market))
+
+
+def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
+    request = Request(method="GET", path=ORDER_PATH, query=_ref_query(ref, market),
+                      signed=True, cost={IP_WEIGHT: 1})
+    return Call(request, parsing.order_for(market))

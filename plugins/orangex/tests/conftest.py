@@ -1,0 +1,47 @@
+"""Shared fixtures: a running simulator, and replies shaped like OrangeX's for parsers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from venuekit.wire import Call, Response, SignedRequest, encode_json
+from venuekit_orangex.simulator import OrangeXSimulator
+
+Reply = Callable[..., Response]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[OrangeXSimulator]:
+    simulator = OrangeXSimulator()
+    await simulator.start()
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+def reply() -> Reply:
+    """``reply(call, result=...)`` or ``reply(call, error=...)``: the venue's answer to
+    ``call``, echoing its id as a string the way OrangeX does. ``members`` replaces the
+    whole envelope body (for malformed replies)."""
+
+    def build(call: Call[Any] | None = None, *, members: dict[str, Any] | None = None,
+              status: int = 200, elapsed_ms: float = 0.0, **fields: Any) -> Response:
+        body: dict[str, Any] = {"jsonrpc": "2.0", "usIn": 1790135119408,
+                                "usOut": 1790135119410, "usDiff": 2}
+        signed = None
+        if call is not None:
+            body["id"] = str(call.request.body["id"])
+            signed = SignedRequest(method="POST", path=call.request.path,
+                                   request=call.request)
+        body.update(fields)
+        if members is not None:
+            body = members
+        return Response(exchange="orangex", status=status,
+                        headers={"Content-Type": "application/json"},
+                        body=encode_json(body), request=signed, elapsed_ms=elapsed_ms)
+
+    return build

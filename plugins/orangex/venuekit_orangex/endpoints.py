@@ -1,0 +1,234 @@
+"""OrangeX requests and parsers for the session, the clock, markets and the balance.
+
+Orders live in :mod:`.orders`. Plain functions, no I/O: each builds a :class:`Call` whose
+parser turns the venue's ``result`` into core models.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from venuekit.errors import BadResponse
+from venuekit.models import (
+    AssetBalance,
+    AuthToken,
+    Balance,
+    Credentials,
+    KeyPermissions,
+    Market,
+    MarketKind,
+)
+from venuekit.wire import Call, Response
+
+from . import rpc
+from .signing import AUTH_METHOD, Grant, grant_from_env
+
+NAME = rpc.NAME
+PING_METHOD = "/public/ping"
+INSTRUMENTS_METHOD = "/public/get_instruments"
+ASSETS_METHOD = "/private/get_assets_info"
+#: The only kind of instrument this plugin trades: USDT-margined linear perpetuals.
+PERPETUAL = "PERPETUAL"
+#: The margin asset of every OrangeX perpetual.
+MARGIN_ASSET = "USDT"
+
+
+def _bad(why: str) -> BadResponse:
+    return BadResponse(f"unexpected OrangeX reply ({why})", exchange=NAME)
+
+
+def _required(row: Mapping[str, Any], key: str) -> Decimal:
+    number = _optional(row, key)
+    if number is None:
+        raise _bad(f"{key} is missing")
+    return number
+
+
+def _optional(row: Mapping[str, Any], key: str) -> Decimal | None:
+    value = row.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _bad(f"{key} is not a number: {value!r}") from None
+    if not number.is_finite():
+        raise _bad(f"{key} is not a finite number: {value!r}")
+    return number
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _bad(f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+# ---------------------------------------------------------------- session
+
+
+def login(credentials: Credentials, *, grant: Grant | None = None,
+          nonce: str | None = None) -> Call[AuthToken]:
+    """The ``/public/auth`` call that opens a session (see :mod:`.signing` for the grants)."""
+    chosen = grant or grant_from_env()
+    params: dict[str, Any] = {"grant_type": chosen.value, "client_id": credentials.api_key}
+    if chosen is Grant.CLIENT_CREDENTIALS:
+        params["client_secret"] = credentials.api_secret
+        request = rpc.call(AUTH_METHOD, params, signed=False)
+    else:
+        params["nonce"] = secrets.token_hex(8) if nonce is None else nonce
+        request = rpc.call(AUTH_METHOD, params, signed=True)
+    return Call(request, parse_token)
+
+
+def parse_token(response: Response) -> AuthToken:
+    """``expires_in`` seconds from now, counted from when the request was sent."""
+    data = _object(rpc.result(response), "the auth result")
+    token = data.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise _bad("no access_token")
+    token_type = str(data.get("token_type", "bearer"))
+    if token_type.lower() != "bearer":
+        raise _bad(f"token_type {token_type!r}, expected bearer")
+    lifetime = data.get("expires_in")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | Decimal) or lifetime <= 0:
+        raise _bad(f"expires_in is {lifetime!r}")
+    sent = datetime.now(UTC) - timedelta(milliseconds=response.elapsed_ms)
+    refresh = data.get("refresh_token")
+    return AuthToken(access_token=token, expires_at=sent + timedelta(seconds=float(lifetime)),
+                     refresh_token=refresh if isinstance(refresh, str) else None,
+                     scope=str(data.get("scope") or ""))
+
+
+def key_permissions(*, grant: Grant | None = None) -> Call[KeyPermissions]:
+    """What the key may do, read from the ``scope`` a fresh login is granted.
+
+    OrangeX narrows the scope to what the API key is configured for and has no other method
+    that describes a key; it does not tell whether the key has an IP whitelist. The hook that
+    builds this call gets no credentials, so the request is marked signed and
+    :func:`.signing.sign` fills them in.
+    """
+    chosen = grant or grant_from_env()
+    params: dict[str, Any] = {"grant_type": chosen.value}
+    if chosen is Grant.CLIENT_SIGNATURE:
+        params["nonce"] = secrets.token_hex(8)
+    request = rpc.call(AUTH_METHOD, params, signed=True)
+    return Call(request, lambda r: permissions_from_scope(parse_token(r).scope))
+
+
+def permissions_from_scope(scope: str) -> KeyPermissions:
+    """``account:read_write trade:read wallet:none ...`` -> :class:`KeyPermissions`."""
+    levels = {}
+    for item in scope.split():
+        area, _, level = item.partition(":")
+        levels[area] = level
+    readable = {"read", "read_write"}
+    return KeyPermissions(
+        can_read=any(level in readable for level in levels.values()),
+        can_trade=levels.get("trade") == "read_write",
+        can_withdraw=levels.get("wallet") == "read_write",
+        ip_restricted=None)
+
+
+# ---------------------------------------------------------------- clock
+
+
+def server_time() -> Call[int]:
+    """OrangeX has no time method; ``/public/ping`` is the cheapest reply carrying usIn/usOut."""
+    return Call(rpc.call(PING_METHOD, {}, signed=False), parse_server_time)
+
+
+def parse_server_time(response: Response) -> int:
+    """``usIn`` / ``usOut`` (ms); failing those, the front end's ``Date`` header (whole
+    seconds, still close enough for the client_signature timestamp)."""
+    stamp = rpc.venue_time_ms(rpc.envelope(response))
+    if stamp is None:
+        stamp = rpc.date_header_ms(response)
+    if stamp is None:
+        raise _bad("no usIn/usOut or Date header to read the venue's clock from")
+    return stamp
+
+
+# ---------------------------------------------------------------- markets
+
+
+def fetch_markets() -> Call[list[Market]]:
+    """Every USDT-margined perpetual (about 580 rows, 400 kB)."""
+    return Call(rpc.call(INSTRUMENTS_METHOD, {"currency": PERPETUAL}, signed=False),
+                parse_markets)
+
+
+def parse_markets(response: Response) -> list[Market]:
+    payload = rpc.envelope(response)
+    rows = rpc.result(response, payload)
+    if not isinstance(rows, list):
+        raise _bad(f"instruments are {type(rows).__name__}, not a list")
+    now_ms = rpc.venue_time_ms(payload)
+    markets = []
+    for row in rows:
+        market = parse_market(_object(row, "an instrument"), now_ms)
+        if market is not None:
+            markets.append(market)
+    return markets
+
+
+def split_instrument(name: str) -> tuple[str, str] | None:
+    """``BTC-USDT-PERPETUAL`` -> ``("BTC", "USDT")``; None for any other shape."""
+    parts = name.rsplit("-", 2)
+    if len(parts) != 3 or parts[2] != PERPETUAL or not parts[0] or not parts[1]:
+        return None
+    return parts[0], parts[1]
+
+
+def parse_market(row: Mapping[str, Any], now_ms: int | None = None) -> Market | None:
+    """One instrument row; None for rows that are not a linear perpetual.
+
+    The payload's ``base_currency`` / ``quote_currency`` are swapped (``USDT`` / ``BTC`` for
+    BTC-USDT-PERPETUAL, OX-AO), so base and quote come from the instrument name, which every
+    other method uses too. ``min_trade_amount`` is the quantity step and ``min_qty`` the
+    minimum, both in the coin: OrangeX sizes perpetual orders in base units, not contracts.
+    A row that is ``is_active`` but not yet listed (``creation_timestamp`` ahead of the venue's
+    clock, OX-AO) is inactive.
+    """
+    name = row.get("instrument_name")
+    kind = str(row.get("kind", "perpetual")).lower()
+    pair = split_instrument(name) if isinstance(name, str) else None
+    if pair is None or kind != "perpetual":
+        return None
+    base, quote = pair
+    minimum = _optional(row, "min_qty")
+    step = _optional(row, "min_trade_amount")
+    if step is None:
+        step = _required(row, "min_qty")
+    created = row.get("creation_timestamp")
+    listed = now_ms is None or created in (None, "") or int(str(created)) <= now_ms
+    return Market(symbol=f"{base}/{quote}:{quote}", native=str(name), base=base, quote=quote,
+                  settle=quote, kind=MarketKind.SWAP, tick_size=_required(row, "tick_size"),
+                  step_size=step, min_quantity=step if minimum is None else minimum,
+                  min_notional=_optional(row, "min_notional"),
+                  active=bool(row.get("is_active", True)) and listed)
+
+
+# ---------------------------------------------------------------- balance
+
+
+def fetch_balance() -> Call[Balance]:
+    """The perpetual (USDT margin) account. ``asset_type`` must be an array (OX-DY)."""
+    request = rpc.call(ASSETS_METHOD, {"asset_type": [PERPETUAL]}, signed=True)
+    return Call(request, parse_balance)
+
+
+def parse_balance(response: Response) -> Balance:
+    """``available_funds`` is free; the total is the margin balance (wallet plus unrealised
+    PnL), falling back to ``wallet_balance``; whatever is not free is in use."""
+    data = _object(rpc.result(response), "the assets result")
+    area = _object(data.get(PERPETUAL, data), "the PERPETUAL account")
+    free = _required(area, "available_funds")
+    total = _optional(area, "total_margin_balance")
+    if total is None:
+        total = _required(area, "wallet_balance")
+    used = max(total - free, Decimal(0))
+    return Balance(NAME, [AssetBalance(MARGIN_ASSET, free, used, max(total, free))])

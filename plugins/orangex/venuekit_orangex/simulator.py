@@ -1,0 +1,305 @@
+"""Loopback simulator of OrangeX's JSON-RPC API, for tests and ``venuekit demo``.
+
+It serves ``POST {root}/api/v1/<public|private>/<name>`` like the venue; connectors use
+:attr:`~venuekit.testing.Simulator.api_url`, which ends in ``/api/v1`` exactly as the live
+host does.
+Every reply is HTTP 200 with the request id echoed as a string and the venue's clock in
+``usIn`` / ``usOut`` (milliseconds, as on the wire); failures carry a JSON-RPC ``error``.
+
+Written from the venue's description, apart from the plugin. Sessions (``/public/auth``,
+token expiry, the bearer check, the ``client_signature`` verifier) live in
+:mod:`.simulator_auth`; this module is the JSON-RPC front, the catalogue, the account and
+the orders.
+
+Where OrangeX documents nothing the simulator takes the cautious reading, and says so:
+
+* ``custom_order_id`` is not deduplicated (no rule is documented), so a resent order would
+  be a second order; the plugin never resends.
+* Insufficient margin, an unknown or closed order, a duplicate id and a minimum breach have
+  no known code: they answer with codes from :data:`PLACEHOLDER_CODES`, which the plugin
+  reports as a plain ``ExchangeError`` keeping code and message, as it would a real
+  unknown code.
+* A rate limit has no known body: HTTP 429 from the front end, the usual answer.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import web
+from venuekit.models import Credentials, RateLimit
+from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, json_response
+
+from .simulator_auth import (
+    AUTH_FAILURE,
+    DEFAULT_SCOPE,
+    PARAMS_NOT_VALID,
+    TOKEN_LIFETIME_S,
+    Refusal,
+    TokenAuthority,
+)
+
+API_PREFIX = "/api/v1"
+CUSTOM_ORDER_ID = re.compile(r"[\.A-Z\:/a-z0-9_-]{1,36}")
+
+BAD_REQUESTED = (1001, "Bad requested")
+NO_SERVICE = (1000, "No service found")
+JSON_PARSE = (9902, "json parse error")
+
+#: Codes OrangeX is known to send, by the simulator's reasons for refusing.
+CODES: dict[ErrorKind, tuple[int, str]] = {
+    ErrorKind.AUTH: AUTH_FAILURE,
+    ErrorKind.SIGNATURE: AUTH_FAILURE,
+    ErrorKind.TIMESTAMP: AUTH_FAILURE,  # a stale client_signature login: no own code known
+    ErrorKind.TOKEN_EXPIRED: AUTH_FAILURE,
+    ErrorKind.PERMISSION: (2033, "Access denied"),
+    ErrorKind.INVALID: PARAMS_NOT_VALID,
+    ErrorKind.UNKNOWN_SYMBOL: (5001, "Instrument does not exist."),
+    ErrorKind.UNAVAILABLE: (9999, "System error, please try again later"),
+}
+#: Reasons OrangeX has no known code for; these numbers are the simulator's own.
+PLACEHOLDER_CODES: dict[ErrorKind, tuple[int, str]] = {
+    ErrorKind.INSUFFICIENT_FUNDS: (99001, "simulator: insufficient margin"),
+    ErrorKind.NOT_FOUND: (99002, "simulator: order does not exist or is not open"),
+    ErrorKind.DUPLICATE: (99003, "simulator: duplicate custom_order_id"),
+    ErrorKind.BELOW_MINIMUM: (99004, "simulator: under the instrument's minimum"),
+}
+
+_TIF = {"good_til_cancelled": "gtc", "immediate_or_cancel": "ioc", "fill_or_kill": "fok"}
+_TIF_BACK = {value: key for key, value in _TIF.items()}
+_STATE = {"open": "open", "partially_filled": "open", "filled": "filled",
+          "canceled": "canceled", "expired": "canceled"}
+
+Method = Callable[[web.Request, Mapping[str, Any]], Awaitable[Any]]
+
+
+@dataclass
+class _Call:
+    id: Any
+    us_in: int
+    body: Any
+
+
+_current: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
+    "orangex_sim_call", default=None)
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "0" if value is None else format(value.normalize(), "f")
+
+
+def _decimal(params: Mapping[str, Any], key: str) -> Decimal | None:
+    value = params.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise Refusal(PARAMS_NOT_VALID, f"{key} is not a number") from None
+    if not number.is_finite():
+        raise Refusal(PARAMS_NOT_VALID, f"{key} is not a finite number")
+    return number
+
+
+class OrangeXSimulator(TokenAuthority):
+    exchange = "orangex"
+    api_prefix = API_PREFIX  # connect to ``api_url``, which ends in /api/v1 like the live host
+
+    def __init__(self, *, credentials: Credentials | None = None,
+                 markets: Iterable[SimMarket] | None = None,
+                 balances: dict[str, Decimal | str | int] | None = None,
+                 limits: Sequence[RateLimit] = (RateLimit("requests", 10, 1.0),),
+                 token_lifetime_s: float = TOKEN_LIFETIME_S,
+                 scope: str = DEFAULT_SCOPE) -> None:
+        super().__init__(credentials=credentials, markets=markets, balances=balances,
+                         limits=limits, token_lifetime_s=token_lifetime_s, scope=scope)
+        self._custom: dict[str, tuple[str, bool]] = {}  # order id -> (custom id, post only)
+        self._methods: dict[str, tuple[bool, Method]] = {
+            "/public/auth": (False, self.auth),
+            "/public/ping": (False, self.ping),
+            "/public/get_instruments": (False, self.instruments),
+            "/private/get_assets_info": (True, self.assets),
+            "/private/buy": (True, self.buy),
+            "/private/sell": (True, self.sell),
+            "/private/cancel": (True, self.cancel),
+            "/private/get_order_state": (True, self.order_state),
+        }
+
+    # ------------------------------------------------------------ framework
+
+    def default_markets(self) -> list[SimMarket]:
+        # BTC and ETH rules as the live catalogue gives them (OX-DY phase-2 report)
+        return [
+            SimMarket(native="BTC-USDT-PERPETUAL", base="BTC", quote="USDT",
+                      tick_size=Decimal("0.1"), step_size=Decimal("0.001"),
+                      min_quantity=Decimal("0.001"), min_notional=Decimal("10"),
+                      price=Decimal("50000")),
+            SimMarket(native="ETH-USDT-PERPETUAL", base="ETH", quote="USDT",
+                      tick_size=Decimal("0.01"), step_size=Decimal("0.01"),
+                      min_quantity=Decimal("0.01"), min_notional=Decimal("10"),
+                      price=Decimal("3000")),
+        ]
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(API_PREFIX + "/{scope:public|private}/{name}", self.dispatch)]
+
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._rpc_context, self._middleware])
+        app.add_routes(self.routes())
+        return app
+
+    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
+        if kind is ErrorKind.RATE_LIMIT:
+            return web.Response(status=429, text="Too Many Requests")
+        if kind is ErrorKind.TOKEN_EXPIRED:
+            self.token_refusals += 1  # counted here so injected refusals count too
+        code = CODES.get(kind) or PLACEHOLDER_CODES[kind]
+        return self.error_reply(code, message)
+
+    # ------------------------------------------------------------ envelopes
+
+    @web.middleware
+    async def _rpc_context(self, request: web.Request,
+                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                           ) -> web.StreamResponse:
+        """Read the JSON-RPC id first, so every reply (faults included) can echo it."""
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        call_id = body.get("id") if isinstance(body, dict) else None
+        token = _current.set(_Call(id=call_id, us_in=self.now_ms(), body=body))
+        try:
+            return await handler(request)
+        finally:
+            _current.reset(token)
+
+    def reply(self, members: Mapping[str, Any]) -> web.Response:
+        call = _current.get()
+        us_in = call.us_in if call is not None else self.now_ms()
+        us_out = self.now_ms()
+        call_id = call.id if call is not None else None
+        return json_response({"id": None if call_id is None else str(call_id),
+                              "jsonrpc": "2.0", "usIn": us_in, "usOut": us_out,
+                              "usDiff": us_out - us_in, **members})
+
+    def error_reply(self, code: tuple[int, str], reason: str) -> web.Response:
+        number, message = code
+        return self.reply({"error": {"code": number, "message": message,
+                                     "data": {"reason": reason}}})
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        method = f"/{request.match_info['scope']}/{request.match_info['name']}"
+        call = _current.get()
+        body = call.body if call is not None else None
+        if not isinstance(body, dict):
+            return self.error_reply(JSON_PARSE, "the body is not a JSON object")
+        params = body.get("params", {})
+        if not isinstance(params, dict) or body.get("method", method) != method:
+            return self.error_reply(PARAMS_NOT_VALID, "params missing or method mismatch")
+        entry = self._methods.get(method)
+        if entry is None:
+            return self.error_reply(NO_SERVICE, f"no method {method}")
+        private, handler = entry
+        try:
+            if private:
+                self.check_bearer(request)
+            return self.reply({"result": await handler(request, params)})
+        except Refusal as refusal:
+            return self.error_reply(refusal.code, refusal.reason)
+
+    # ------------------------------------------------------------ public
+
+    async def ping(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        return {}
+
+    async def instruments(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        if params.get("currency") != "PERPETUAL":
+            return []  # the venue answers an empty list for a currency it does not have
+        return [{
+            "instrument_name": m.native, "kind": "perpetual", "currency": "PERPETUAL",
+            "is_active": True, "show_name": f"{m.base}{m.quote}",
+            # swapped against their usual meaning, as on the wire (OX-AO)
+            "base_currency": m.quote, "quote_currency": m.base,
+            "tick_size": _fmt(m.tick_size), "min_trade_amount": _fmt(m.step_size),
+            "min_qty": _fmt(m.min_quantity), "min_notional": _fmt(m.min_notional),
+            "maker_commission": "0.0002", "taker_commission": "0.0006",
+            "creation_timestamp": 1_600_000_000_000, "leverage": 200,
+        } for m in self.state.markets.values()]
+
+    # ------------------------------------------------------------ private
+
+    async def assets(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        kinds = params.get("asset_type")
+        if not isinstance(kinds, list):  # a plain string is refused (OX-DY)
+            raise Refusal(BAD_REQUESTED, "asset_type must be an array")
+        if "PERPETUAL" not in kinds:
+            return {}
+        free, used = self.state.balance("USDT")
+        total = free + used
+        return {"PERPETUAL": {
+            "wallet_balance": _fmt(total), "available_funds": _fmt(free),
+            "available_withdraw_funds": _fmt(free), "total_margin_balance": _fmt(total),
+            "order_frozen": _fmt(used), "total_upl": "0", "total_initial_margin_cross": "0",
+            "total_initial_margin_isolated": "0", "position_rpl": "0",
+        }}
+
+    async def buy(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        return self._place(request, "buy", params)
+
+    async def sell(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        return self._place(request, "sell", params)
+
+    def _place(self, request: web.Request, side: str, params: Mapping[str, Any]) -> Any:
+        self._require_scope(request, "trade", "read_write")
+        amount = _decimal(params, "amount")
+        order_type = params.get("type", "limit")
+        if amount is None or order_type not in ("limit", "market"):
+            raise Refusal(PARAMS_NOT_VALID, "amount or type missing or invalid")
+        tif = _TIF.get(str(params.get("time_in_force", "good_til_cancelled")))
+        if tif is None:
+            raise Refusal(PARAMS_NOT_VALID, "time_in_force")
+        post_only = params.get("post_only") is True
+        custom = str(params.get("custom_order_id") or "")
+        if custom and not CUSTOM_ORDER_ID.fullmatch(custom):
+            raise Refusal(PARAMS_NOT_VALID, "custom_order_id does not match the rule")
+        # no dedupe by custom_order_id: none is documented (see the module docstring)
+        order = self.state.place(
+            symbol=str(params.get("instrument_name", "")), side=side, type=str(order_type),
+            quantity=amount, price=_decimal(params, "price"),
+            time_in_force="post_only" if post_only else tif,
+            reduce_only=params.get("reduce_only") is True)
+        self._custom[order.order_id] = (custom, post_only)
+        # the venue acknowledges receipt only, and echoes custom_order_id empty (OX-DY)
+        return {"order": {"order_id": order.order_id, "custom_order_id": ""}}
+
+    async def cancel(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        self._require_scope(request, "trade", "read_write")
+        order = self.state.cancel(order_id=str(params.get("order_id", "")))
+        return {"order_id": order.order_id}
+
+    async def order_state(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        self._require_scope(request, "trade", "read")
+        return self.order_record(self.state.get(order_id=str(params.get("order_id", ""))))
+
+    def order_record(self, order: SimOrder) -> dict[str, Any]:
+        custom, post_only = self._custom.get(order.order_id, ("", False))
+        tif = "gtc" if order.time_in_force == "post_only" else order.time_in_force
+        return {
+            "currency": "PERPETUAL", "kind": "perpetual", "order_id": order.order_id,
+            "instrument_name": order.symbol, "direction": order.side,
+            "order_type": order.type, "order_state": _STATE[order.status],
+            "amount": _fmt(order.quantity), "price": _fmt(order.price),
+            "filled_amount": _fmt(order.filled), "average_price": _fmt(order.average_price),
+            "time_in_force": _TIF_BACK[tif], "post_only": post_only,
+            "reduce_only": order.reduce_only, "custom_order_id": custom,
+            "position_side": "BOTH", "error_code": 0,
+            "creation_timestamp": order.created_ms, "last_update_timestamp": order.updated_ms,
+        }
