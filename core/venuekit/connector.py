@@ -33,6 +33,7 @@ from .models import (
     Capability,
     ConnectionReport,
     Credentials,
+    KeyType,
     Market,
     OrderParams,
     OrderRef,
@@ -100,14 +101,18 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
 
 def _check_credentials(credentials: Credentials, plugin: LoadedPlugin) -> None:
     info = plugin.info
-    for name in info.credential_fields:
-        if not getattr(credentials, name, None):
-            raise ConfigurationError(f"{info.display_name} needs credential field {name!r}")
     if credentials.key_type not in info.key_types:
         takes = ", ".join(sorted(k.value for k in info.key_types))
         raise ConfigurationError(
             f"{info.display_name} does not take {credentials.key_type.value} keys "
             f"(it takes: {takes})")
+    for name in info.credential_fields:
+        if name == "api_secret" and credentials.key_type is not KeyType.HMAC:
+            name = "private_key"  # a key pair signs with its private key, it has no secret
+        if not getattr(credentials, name, None):
+            raise ConfigurationError(
+                f"{info.display_name} needs credential field {name!r} for "
+                f"{credentials.key_type.value} keys")
 
 
 class _LazyLimiter:

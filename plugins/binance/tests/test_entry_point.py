@@ -39,7 +39,7 @@ def test_exchange_info_describes_binance_usdm() -> None:
     assert info.hosts.testnet == "https://demo-fapi.binance.com"
     assert info.hosts.testnet_headers == ()
     assert info.key_types == frozenset({KeyType.HMAC, KeyType.ED25519})
-    assert info.credential_fields == ("api_key",)
+    assert info.credential_fields == ("api_key", "api_secret")
     rules = {rule.name: rule for rule in info.rate_limits}
     assert (rules["ip"].limit, rules["ip"].period_s, rules["ip"].scope) == \
         (2400, 60.0, LimitScope.IP)

@@ -374,12 +374,11 @@ def test_rsa_key_is_refused_at_connect() -> None:
     (Credentials(api_key="k"), "api_secret"),
     (Credentials(api_key="k", key_type=KeyType.ED25519), "private_key"),
 ], ids=["hmac-without-secret", "ed25519-without-key"])
-async def test_missing_key_material_fails_before_any_signed_request(
+def test_missing_key_material_is_refused_at_connect(
         mocked: aioresponses, credentials: Credentials, needs: str) -> None:
-    async with open_conn(credentials) as conn:
-        with pytest.raises(e.ConfigurationError, match=needs):
-            await conn.fetch_balance()
-    assert sent(mocked, "GET", "/fapi/v3/balance") == 0
+    with pytest.raises(e.ConfigurationError, match=needs):
+        open_conn(credentials)
+    assert mocked.requests == {}
 
 
 def test_missing_api_key_is_refused_at_connect() -> None:

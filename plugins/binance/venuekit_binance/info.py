@@ -42,7 +42,7 @@ def exchange_info() -> ExchangeInfo:
         hosts=Hosts(live=LIVE_HOST, testnet=TESTNET_HOST),
         # api_secret (HMAC) or private_key (Ed25519) is checked when signing: the core's
         # credential check cannot tell the key types apart (see README)
-        credential_fields=("api_key",),
+        credential_fields=("api_key", "api_secret"),  # core asks private_key of key pairs
         key_types=frozenset({KeyType.HMAC, KeyType.ED25519}),
         rate_limits=(
             # REQUEST_WEIGHT 1 MINUTE 2400, per IP: exchangeInfo "rateLimits" example on the
