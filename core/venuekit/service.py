@@ -1,0 +1,159 @@
+"""The connection test service: load, decrypt, connect, test, record. Used by CLI and API.
+
+A test always ends in a stored outcome, whatever failed (a missing plugin, a file that
+cannot be decrypted, a venue that refuses the key): the host shows the last test status of
+every connection, so "could not even start" is a result worth keeping too. Store calls are
+blocking file work and run in a thread; the connection test itself runs on the event loop
+under the connector's own limiter, so testing many connections at once still respects
+every venue's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from attrs import frozen
+
+from .connector import DEFAULT_CHECK_TIMEOUT_S, connect
+from .convert import to_jsonable
+from .errors import VenuekitError
+from .models import Capability, CheckStep, ConnectionReport
+from .registry import Registry
+from .store import ConnectionStatus, ConnectionStore, ExchangeConnection
+
+__all__ = ["ConnectionTester", "TestOutcome"]
+
+#: How many connections one ``test_many`` tests at the same time.
+DEFAULT_CONCURRENCY = 8
+
+
+@frozen
+class TestOutcome:
+    """What a connection test produced: the report, and the connection as now stored."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    connection_id: str
+    report: ConnectionReport
+    connection: ExchangeConnection | None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def log_lines(self) -> list[str]:
+        return log_lines(self.report)
+
+
+def log_lines(report: ConnectionReport) -> list[str]:
+    """The human-readable test log: one line per step, then warnings. Never a secret:
+    step details are scrubbed by the connector and hold no request bodies."""
+    lines = [f"{'ok  ' if step.ok else 'FAIL'} {step.name} ({step.duration_ms:.0f} ms): "
+             f"{step.detail}" for step in report.steps]
+    lines += [f"warn {warning}" for warning in report.warnings]
+    return lines
+
+
+def _failed_report(exchange: str, testnet: bool, step: str,
+                   error: BaseException) -> ConnectionReport:
+    detail = f"{type(error).__name__}: {error}"
+    return ConnectionReport(
+        exchange=exchange, ok=False,
+        steps=(CheckStep(name=step, ok=False, duration_ms=0.0, detail=detail,
+                         error=type(error).__name__),),
+        latency_ms=None, balance=None, clock_offset_ms=None, permissions=None, warnings=(),
+        tested_at=datetime.now(UTC), testnet=testnet)
+
+
+def _capabilities(report: ConnectionReport, info_capabilities: Iterable[Capability]) -> list[str]:
+    found = sorted(c.value for c in info_capabilities)
+    perms = report.permissions
+    if perms is not None:
+        for name in ("can_read", "can_trade", "can_withdraw"):
+            if getattr(perms, name):
+                found.append(name.removeprefix("can_"))
+    return found
+
+
+class ConnectionTester:
+    """Runs connection tests for stored connections and writes their outcome back.
+
+    ``base_url_for`` lets a host point connections elsewhere (a regional host, a proxy, a
+    loopback simulator in the demo); ``connect_options`` go to :func:`venuekit.connect`.
+    """
+
+    def __init__(self, store: ConnectionStore, *, registry: Registry | None = None,
+                 timeout_s: float = DEFAULT_CHECK_TIMEOUT_S,
+                 concurrency: int = DEFAULT_CONCURRENCY,
+                 base_url_for: Callable[[ExchangeConnection], str | None] | None = None,
+                 connect_options: Mapping[str, Any] | None = None) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.store = store
+        self.registry = registry
+        self.timeout_s = timeout_s
+        self.concurrency = concurrency
+        self.base_url_for = base_url_for
+        self.connect_options = dict(connect_options or {})
+
+    async def test(self, connection_id: str) -> TestOutcome:
+        """Test one connection and store the outcome (status, balance, log, capabilities)."""
+        conn = await asyncio.to_thread(self.store.get, connection_id)
+        report, capabilities = await self._run(conn)
+        balance = None
+        if report.balance is not None:
+            balance = {a.asset: a.total for a in report.balance.assets}
+        lines = log_lines(report)
+        stored = await asyncio.to_thread(
+            self.store.record_test, connection_id,
+            ConnectionStatus.OK if report.ok else ConnectionStatus.FAILED, balance,
+            report.tested_at, capabilities, lines)
+        entry = {"tested_at": report.tested_at.isoformat(), "ok": report.ok,
+                 "latency_ms": report.latency_ms, "clock_offset_ms": report.clock_offset_ms,
+                 "steps": to_jsonable(report.steps), "warnings": list(report.warnings)}
+        await asyncio.to_thread(self.store.append_log, connection_id, entry)
+        return TestOutcome(connection_id, report, stored)
+
+    async def _run(self, conn: ExchangeConnection) -> tuple[ConnectionReport, list[str] | None]:
+        try:
+            credentials = await asyncio.to_thread(self.store.credentials, conn.id)
+        except VenuekitError as exc:
+            return _failed_report(conn.exchange, conn.is_testnet, "credentials", exc), None
+        options = dict(self.connect_options)
+        if self.base_url_for is not None:
+            options.setdefault("base_url", self.base_url_for(conn))
+        try:
+            connector = connect(conn.exchange, credentials, testnet=conn.is_testnet,
+                                registry=self.registry, check_timeout_s=self.timeout_s,
+                                **options)
+        except VenuekitError as exc:
+            return _failed_report(conn.exchange, conn.is_testnet, "connect", exc), None
+        async with connector:
+            report = await connector.check_connection(timeout_s=self.timeout_s)
+            return report, _capabilities(report, connector.info.capabilities)
+
+    async def test_many(self, connection_ids: Iterable[str], *,
+                        progress: Callable[[int, int, TestOutcome], None] | None = None,
+                        ) -> list[TestOutcome]:
+        """Test several connections concurrently (at most ``concurrency`` at a time).
+
+        Outcomes come back in the order the ids were given; ``progress(done, total,
+        outcome)`` is called as each finishes.
+        """
+        ids = list(connection_ids)
+        gate = asyncio.Semaphore(self.concurrency)
+        done = 0
+
+        async def one(conn_id: str) -> TestOutcome:
+            nonlocal done
+            async with gate:
+                outcome = await self.test(conn_id)
+            done += 1
+            if progress is not None:
+                progress(done, len(ids), outcome)
+            return outcome
+
+        return list(await asyncio.gather(*(one(conn_id) for conn_id in ids)))

@@ -1,0 +1,84 @@
+"""The connection test service stores every outcome, never a secret, and respects a bound."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from venuekit.models import Credentials
+from venuekit.registry import Registry
+from venuekit.service import ConnectionTester
+from venuekit.store import ConnectionStatus, ConnectionStore
+from venuekit.testing.example.simulator import ExampleSimulator
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConnectionStore:
+    return ConnectionStore(tmp_path / "home")
+
+
+def make_tester(store: ConnectionStore, registry: Registry, sim: ExampleSimulator,
+           **options: object) -> ConnectionTester:
+    return ConnectionTester(store, registry=registry, base_url_for=lambda c: sim.base_url,
+                            **options)  # type: ignore[arg-type]
+
+
+async def test_a_passing_test_is_recorded(store: ConnectionStore, registry: Registry,
+                                          sim: ExampleSimulator) -> None:
+    conn = store.create(name="main", exchange="example", credentials=sim.credentials)
+    outcome = await make_tester(store, registry, sim).test(conn.id)
+    assert outcome.ok
+    saved = store.get(conn.id)
+    assert saved.last_test_status is ConnectionStatus.OK
+    assert saved.last_test_balance is not None and saved.last_test_balance["USDT"] > 0
+    assert saved.last_test_at is not None
+    assert {"trade", "fetch_order_by_client_id"} <= set(saved.api_capabilities)
+    assert any(line.startswith("ok   balance") for line in saved.last_test_log)
+    logs = store.read_logs(conn.id)
+    assert len(logs) == 1 and logs[0]["ok"] is True
+
+
+async def test_a_refused_key_is_recorded_as_failed(store: ConnectionStore, registry: Registry,
+                                                   sim: ExampleSimulator) -> None:
+    wrong = Credentials(api_key=sim.credentials.api_key, api_secret="not-the-secret-at-all")
+    conn = store.create(name="bad", exchange="example", credentials=wrong)
+    outcome = await make_tester(store, registry, sim).test(conn.id)
+    assert not outcome.ok
+    saved = store.get(conn.id)
+    assert saved.last_test_status is ConnectionStatus.FAILED
+    assert any("InvalidSignature" in line for line in saved.last_test_log)
+    text = "\n".join(saved.last_test_log) + str(store.read_logs(conn.id))
+    assert "not-the-secret-at-all" not in text
+
+
+async def test_an_unknown_exchange_is_a_stored_failure(store: ConnectionStore,
+                                                       registry: Registry,
+                                                       sim: ExampleSimulator) -> None:
+    conn = store.create(name="x", exchange="nowhere", credentials=sim.credentials)
+    outcome = await make_tester(store, registry, sim).test(conn.id)
+    assert not outcome.ok and outcome.report.steps[0].name == "connect"
+    assert "unknown exchange 'nowhere'" in outcome.report.steps[0].detail
+    assert store.get(conn.id).last_test_status is ConnectionStatus.FAILED
+
+
+async def test_many_runs_concurrently_within_the_bound(store: ConnectionStore,
+                                                       registry: Registry,
+                                                       sim: ExampleSimulator) -> None:
+    ids = [store.create(name=f"c{i}", exchange="example", credentials=sim.credentials).id
+           for i in range(6)]
+    sim.faults.latency_s = 0.1
+    seen: list[int] = []
+    started = asyncio.get_running_loop().time()
+    outcomes = await make_tester(store, registry, sim, concurrency=3).test_many(
+        ids, progress=lambda done, total, outcome: seen.append(done))
+    elapsed = asyncio.get_running_loop().time() - started
+    assert [o.connection_id for o in outcomes] == ids and all(o.ok for o in outcomes)
+    assert seen == [1, 2, 3, 4, 5, 6]
+    # each test makes 3 requests of 0.1 s; 6 tests 3 at a time take two rounds, not six
+    assert 0.55 < elapsed < 1.6
+
+
+def test_concurrency_must_be_positive(store: ConnectionStore) -> None:
+    with pytest.raises(ValueError):
+        ConnectionTester(store, concurrency=0)
