@@ -1,0 +1,103 @@
+"""Hook implementations of the OKX V5 plugin (USDT-margined perpetual swaps): delegations only."""
+
+from __future__ import annotations
+
+from venuekit import hookimpl
+from venuekit.errors import VenueError
+from venuekit.models import (
+    Auth,
+    Balance,
+    Capability,
+    Check,
+    CheckRole,
+    ClientOrderIdRule,
+    ExchangeInfo,
+    Hosts,
+    KeyType,
+    Market,
+    OrderParams,
+    OrderRef,
+    OrderResult,
+    Usage,
+)
+from venuekit.wire import Call, Request, Response, SignedRequest
+
+from . import endpoints, errors, limits, signing
+
+HOST = "https://www.okx.com"
+#: Demo trading: same host, this header, and a demo-trading API key (OK-OV "Demo Trading").
+DEMO_HEADERS = {"x-simulated-trading": "1"}
+
+
+@hookimpl
+def exchange_info() -> ExchangeInfo:
+    return ExchangeInfo(
+        name="okx",
+        display_name="OKX (USDT-margined perpetual swaps)",
+        hosts=Hosts(live=HOST, testnet=HOST, testnet_headers=DEMO_HEADERS),
+        credential_fields=("api_key", "api_secret", "passphrase"),
+        key_types=frozenset({KeyType.HMAC}),
+        rate_limits=limits.RULES,
+        # clOrdId: case-sensitive alphanumerics, up to 32 (OK-OBT "Place order")
+        client_order_id=ClientOrderIdRule(max_length=32, pattern=r"[A-Za-z0-9]{1,32}"),
+        capabilities=frozenset({Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY,
+                                Capability.TESTNET, Capability.KEY_PERMISSIONS}),
+        # an order carries expTime = signed timestamp + 5 s, after which OKX discards it
+        request_window_s=signing.ORDER_WINDOW_MS / 1000,
+    )
+
+
+@hookimpl
+def sign_request(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
+    return signing.sign(request, auth, timestamp_ms)
+
+
+@hookimpl
+def server_time() -> Call[int]:
+    return endpoints.server_time()
+
+
+@hookimpl
+def fetch_markets() -> Call[list[Market]]:
+    return endpoints.fetch_markets()
+
+
+@hookimpl
+def fetch_balance() -> Call[Balance]:
+    return endpoints.fetch_balance()
+
+
+@hookimpl
+def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
+    return endpoints.place_order(order, market)
+
+
+@hookimpl
+def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
+    return endpoints.cancel_order(ref, market)
+
+
+@hookimpl
+def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
+    return endpoints.fetch_order(ref, market)
+
+
+@hookimpl
+def check_connection() -> list[Check]:
+    return [
+        Check("server time", endpoints.server_time(), CheckRole.SERVER_TIME),
+        Check("balance", endpoints.fetch_balance(), CheckRole.BALANCE),
+        Check("key permissions", endpoints.key_permissions(), CheckRole.PERMISSIONS,
+              required=False),
+    ]
+
+
+@hookimpl
+def parse_error(response: Response) -> VenueError | None:
+    return errors.parse_error(response)
+
+
+@hookimpl
+def rate_limit_feedback(response: Response) -> list[Usage]:
+    # OKX sends no usage headers (okx.md section 6): the limiter's own log is the count
+    return []
