@@ -22,18 +22,21 @@ PLUGINS = sorted(
 )
 # aioresponses 0.7.9 builds ClientResponse without the stream_writer argument aiohttp 3.14
 # requires, so the test environments stay on aiohttp 3.13 until it catches up.
-TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "aiohttp>=3.9,<3.14"]
+# pytest-timeout turns a hung test into a failure naming it, instead of a CI run that
+# never ends.
+TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "aiohttp>=3.9,<3.14",
+             "pytest-timeout>=2.3"]
 
 
 def run_pytest(session: nox.Session, *args: str) -> None:
     """One way to run pytest everywhere: strict, quiet, forwarding posargs."""
-    session.run("pytest", "-q", *args, *session.posargs)
+    session.run("pytest", "-q", "--timeout=300", *args, *session.posargs)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Core tests against the sample exchange and its simulator (no exchange plugin installed)."""
-    session.install("-e", ".", *TEST_DEPS)
+    session.install("-e", ".[redis]", *TEST_DEPS)
     run_pytest(session, "tests", "--ignore=tests/contract")
 
 
