@@ -24,9 +24,8 @@ import time
 from typing import Any
 
 import aiohttp
-import yarl
-
 import venuekit
+import yarl
 from venuekit.models import RateLimit
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.registry import Registry
@@ -61,7 +60,8 @@ async def raw_balance(session: aiohttp.ClientSession, base: str, key: str, secre
     return data["data"]
 
 
-async def cpu_ratio(base: str, key: str, secret: str, rounds: int, per_round: int) -> dict[str, float]:
+async def cpu_ratio(base: str, key: str, secret: str, rounds: int,
+                    per_round: int) -> dict[str, float]:
     registry = Registry(extra={"example": example_plugin}, autoload=False)
     creds = venuekit.Credentials(api_key=key, api_secret=secret)
     big = {"ip": RateLimit("ip", 10**9, 60.0), "orders": RateLimit("orders", 10**9, 10.0)}

@@ -161,7 +161,12 @@ async def fire(session: aiohttp.ClientSession | None, url: str, acquire: Acquire
 
 
 def achieved_ratio(result: Result, rule: RateLimit, costs: list[int]) -> float:
-    """Throughput after the first window's burst, over the rule's rate."""
+    """Throughput after the first window's burst, over the rule's rate.
+
+    Sound when the total is a whole number of windows' worth: the last send then closes a
+    window, as the first one opens one.
+    """
+    assert sum(costs) % rule.limit == 0
     span = max(result.sent) - min(result.sent)
     return (sum(costs) - rule.limit) / span / (rule.limit / rule.period_s)
 

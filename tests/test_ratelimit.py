@@ -11,6 +11,7 @@ import asyncio
 import gc
 import random
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -534,15 +535,17 @@ async def test_default_limiter_is_one_per_loop() -> None:
 def test_default_limiter_needs_a_loop_and_goes_with_it() -> None:
     with pytest.raises(RuntimeError):
         default_limiter()
-    before = len(memory._per_loop)
+    used_loop: list[weakref.ref[asyncio.AbstractEventLoop]] = []
 
     async def use() -> None:
         await default_limiter().acquire([need(1)])
-        assert len(memory._per_loop) == before + 1
+        loop = asyncio.get_running_loop()
+        assert loop in memory._per_loop
+        used_loop.append(weakref.ref(loop))
 
     asyncio.run(use())
     gc.collect()
-    assert len(memory._per_loop) == before
+    assert used_loop[0]() is None  # the limiter did not keep its loop alive, nor the entry
 
 
 def test_constructed_without_a_loop() -> None:

@@ -61,10 +61,7 @@ class Waiter:
             self.timer = None
 
     def is_head(self) -> bool:
-        for bucket, _ in self.needs:
-            if bucket.queue[0] is not self:
-                return False
-        return True
+        return all(bucket.queue[0] is self for bucket, _ in self.needs)
 
 
 class Bucket:
