@@ -124,7 +124,8 @@ async def test_no_request_is_sent_for_a_bad_order(registry: Registry) -> None:
 
 
 def test_connect_checks_credentials_and_environment(registry: Registry) -> None:
-    with pytest.raises(errors.ConfigurationError, match="needs credential field 'api_secret' for hmac keys"):
+    with pytest.raises(errors.ConfigurationError,
+                       match="needs credential field 'api_secret' for hmac keys"):
         venuekit.connect("example", Credentials(api_key="k"), registry=registry)
     with pytest.raises(errors.ConfigurationError, match="does not take ed25519 keys"):
         venuekit.connect("example", Credentials(api_key="k", api_secret="s", key_type="ed25519"),

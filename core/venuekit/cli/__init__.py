@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import VenuekitError
-from . import demo, plugins
+from . import demo, new_plugin, plugins
 
 __all__ = ["main"]
 
-COMMANDS = (plugins, demo)
+COMMANDS = (plugins, demo, new_plugin)
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
