@@ -1,17 +1,24 @@
 """`venuekit demo`: every installed plugin against its own simulator, on loopback.
 
-For each venue: start its simulator, run the connection test, read the balance, place a
-resting limit order and cancel it, all through the real core (limiter, signing, retries).
-The result is one row per venue; success only when every row passes.
+What a host app does, end to end, once per venue: start the venue's simulator, store a
+connection in a connection store, test it through the connection test service (which
+records the outcome and the log), then read the balance, place a resting limit order and
+cancel it, all through the real core (limiter, signing, retries). The store is a temporary
+directory under a freshly generated, in-memory master key, so the demo never reads or
+writes the user's own store; before it is deleted, each venue's files are checked for the
+venue's secrets in clear. The result is one row per venue; success only when every row
+passes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import tempfile
 import time
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from pathlib import Path
 from types import ModuleType
 
 from attrs import frozen
@@ -21,11 +28,16 @@ from .errors import VenuekitError
 from .models import OrderParams, OrderStatus
 from .registry import PluginInfo, Registry, default_registry
 from .retry import RetryPolicy
+from .service import ConnectionTester
+from .store import ConnectionStore, ExchangeConnection, Keyring, generate_key
+from .store.testlog import secret_values
 from .testing.simulator import Simulator
 
-__all__ = ["DemoRow", "find_simulator", "run_demo"]
+__all__ = ["DemoRow", "Venue", "find_simulator", "run_demo", "venues"]
 
 EXAMPLE = "example"
+
+Progress = Callable[[str], None]
 
 
 @frozen
@@ -38,6 +50,16 @@ class DemoRow:
     cancel: str
     seconds: float
     error: str = ""
+    store: str = "-"
+
+
+@frozen
+class Venue:
+    """An exchange the demo (and ``venuekit sandbox``) can run: its simulator and registry."""
+
+    name: str
+    simulator: type[Simulator]
+    registry: Registry
 
 
 def find_simulator(plugin: PluginInfo) -> type[Simulator] | None:
@@ -54,6 +76,27 @@ def find_simulator(plugin: PluginInfo) -> type[Simulator] | None:
     return None
 
 
+def venues(registry: Registry | None = None, *, include_example: bool = False,
+           progress: Progress | None = None) -> list[Venue]:
+    """Every installed plugin that ships a simulator; the built-in example exchange too
+    when asked for, or when no installed plugin has one."""
+    registry = registry or default_registry()
+    found: list[Venue] = []
+    for plugin in registry.available():
+        sim_class = find_simulator(plugin)
+        if sim_class is None:
+            if progress:
+                progress(f"{plugin.name}: no simulator shipped; skipped")
+            continue
+        found.append(Venue(plugin.name, sim_class, registry))
+    if (include_example or not found) and all(v.name != EXAMPLE for v in found):
+        from .testing.example import plugin as example_plugin
+        from .testing.example.simulator import ExampleSimulator
+        found.insert(0, Venue(EXAMPLE, ExampleSimulator,
+                              Registry(extra={EXAMPLE: example_plugin}, autoload=False)))
+    return found
+
+
 def _demo_order(sim: Simulator, symbol: str, step: Decimal, tick: Decimal,
                 min_qty: Decimal, min_notional: Decimal | None) -> OrderParams:
     market = next(iter(sim.state.markets.values()))
@@ -65,61 +108,83 @@ def _demo_order(sim: Simulator, symbol: str, step: Decimal, tick: Decimal,
     return OrderParams(symbol=symbol, side="buy", type="limit", quantity=qty, price=price)
 
 
-async def _run_one(name: str, sim_class: type[Simulator], registry: Registry) -> DemoRow:
+def _leaked(store: ConnectionStore, conn: ExchangeConnection) -> str | None:
+    """The first of the connection's files holding one of its secrets in clear, if any."""
+    secrets = [value.encode() for value in secret_values(conn.secrets)] if conn.secrets else []
+    files = [store.path_of(conn.id), store.logs_dir / f"{conn.id}.jsonl"]
+    for path in files:
+        if path.exists() and any(secret in path.read_bytes() for secret in secrets):
+            return path.name
+    return None
+
+
+async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
     started = time.perf_counter()
-    sim = sim_class()
-    cells = {"check": "-", "balance": "-", "order": "-", "cancel": "-"}
+    sim = venue.simulator()
+    cells = {"check": "-", "balance": "-", "order": "-", "cancel": "-", "store": "-"}
+    retry = RetryPolicy(max_tries=2, base_delay_s=0.05)
     try:
         await sim.start()
-        async with connect(name, sim.credentials, base_url=sim.api_url, registry=registry,
-                           retry=RetryPolicy(max_tries=2, base_delay_s=0.05),
-                           order_settle_s=0.5) as conn:
-            report = await conn.check_connection()
-            cells["check"] = "ok" if report.ok else "FAILED"
-            if not report.ok:
-                failed = next(s for s in report.steps if not s.ok)
-                raise VenuekitError(f"{failed.name}: {failed.detail}")
-            balance = await conn.fetch_balance()
+        conn = await asyncio.to_thread(
+            store.create, name=f"{venue.name}-demo", exchange=venue.name,
+            credentials=sim.credentials)
+        tester = ConnectionTester(store, registry=venue.registry, timeout_s=10.0,
+                                  base_url_for=lambda _: sim.api_url,
+                                  connect_options={"retry": retry, "order_settle_s": 0.5})
+        outcome = await tester.test(conn.id)
+        report = outcome.report
+        latency = "" if report.latency_ms is None else f" {report.latency_ms:.0f} ms"
+        cells["check"] = ("ok" if report.ok else "FAILED") + latency
+        if not report.ok:
+            failed = next(s for s in report.steps if not s.ok)
+            raise VenuekitError(f"{failed.name}: {failed.detail}")
+        credentials = await asyncio.to_thread(store.credentials, conn.id)
+        async with connect(venue.name, credentials, base_url=sim.api_url,
+                           registry=venue.registry, retry=retry,
+                           order_settle_s=0.5) as connector:
+            balance = await connector.fetch_balance()
             top = max(balance.assets, key=lambda a: a.total, default=None)
             cells["balance"] = f"{top.total.normalize():f} {top.asset}" if top else "empty"
-            native = next(iter(sim.state.markets))
-            market = await conn.market(native)
-            order = await conn.place_order(_demo_order(
+            market = await connector.market(next(iter(sim.state.markets)))
+            order = await connector.place_order(_demo_order(
                 sim, market.symbol, market.step_size, market.tick_size, market.min_quantity,
                 market.min_notional))
             side = order.side.value if order.side else "?"
             cells["order"] = f"{side} {order.quantity} @ {order.price} {order.status.value}"
-            cancelled = await conn.cancel_order(market.symbol, order_id=order.order_id)
+            cancelled = await connector.cancel_order(market.symbol, order_id=order.order_id)
             if cancelled.status is not OrderStatus.CANCELED:
-                cancelled = await conn.fetch_order(market.symbol, order_id=order.order_id)
+                cancelled = await connector.fetch_order(market.symbol, order_id=order.order_id)
             cells["cancel"] = cancelled.status.value
-            ok = cancelled.status is OrderStatus.CANCELED
-            return DemoRow(name, ok, seconds=time.perf_counter() - started, **cells)
+        leak = await asyncio.to_thread(_leaked, store, conn)
+        cells["store"] = f"SECRET IN {leak}" if leak else "sealed"
+        ok = cancelled.status is OrderStatus.CANCELED and leak is None
+        return DemoRow(venue.name, ok, seconds=time.perf_counter() - started, **cells)
     except (VenuekitError, OSError) as exc:
-        return DemoRow(name, False, seconds=time.perf_counter() - started,
+        return DemoRow(venue.name, False, seconds=time.perf_counter() - started,
                        error=f"{type(exc).__name__}: {exc}", **cells)
     finally:
         await sim.stop()
 
 
 async def run_demo(registry: Registry | None = None, *, include_example: bool = False,
-                   progress: Callable[[str], None] | None = None) -> list[DemoRow]:
-    """Run the demo for every installed plugin that ships a simulator."""
-    registry = registry or default_registry()
-    plugins = registry.available()
-    jobs: list[tuple[str, type[Simulator], Registry]] = []
-    for plugin in plugins:
-        sim_class = find_simulator(plugin)
-        if sim_class is None:
-            if progress:
-                progress(f"{plugin.name}: no simulator shipped; skipped")
-            continue
-        jobs.append((plugin.name, sim_class, registry))
-    if include_example or not jobs:
-        from .testing.example import plugin as example_plugin
-        from .testing.example.simulator import ExampleSimulator
-        jobs.insert(0, (EXAMPLE, ExampleSimulator,
-                        Registry(extra={EXAMPLE: example_plugin}, autoload=False)))
+                   progress: Progress | None = None) -> list[DemoRow]:
+    """Run the demo for every installed plugin that ships a simulator, all at once."""
+    jobs = venues(registry, include_example=include_example, progress=progress)
     if progress:
-        progress(f"running {len(jobs)} venue(s) against loopback simulators…")
-    return list(await asyncio.gather(*(_run_one(*job) for job in jobs)))
+        progress(f"running {len(jobs)} venue(s) against loopback simulators, "
+                 "with a temporary connection store…")
+    done = 0
+
+    async def one(venue: Venue, store: ConnectionStore) -> DemoRow:
+        nonlocal done
+        row = await _run_one(venue, store)
+        done += 1
+        if progress:
+            progress(f"[{done}/{len(jobs)}] {row.exchange} {'PASS' if row.ok else 'FAIL'} "
+                     f"{row.seconds:.2f}s")
+        return row
+
+    with tempfile.TemporaryDirectory(prefix="venuekit-demo-") as home:
+        # an in-memory key: nothing here reads VENUEKIT_MASTER_KEY or any key file
+        store = ConnectionStore(Path(home) / "store", keyring=Keyring.from_keys(generate_key()))
+        return list(await asyncio.gather(*(one(venue, store) for venue in jobs)))

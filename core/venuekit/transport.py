@@ -220,7 +220,7 @@ class Transport:
                     signed.method, url, data=signed.body or None, headers=headers,
                     allow_redirects=False, timeout=_client_timeout(timeout_s)) as resp:
                 body = await resp.read()
-                resp_headers = dict(resp.headers)
+                resp_headers = resp.headers  # immutable and case-insensitive already
                 status = resp.status
         except TimeoutError:
             raise RequestTimeout(f"no answer within {timeout_s:g} s", exchange=self.exchange,

@@ -1,4 +1,7 @@
-"""`venuekit demo` and `venuekit sandbox`: the simulators of every installed plugin."""
+"""`venuekit demo`: the whole host-side path on every installed plugin's simulator.
+
+See :mod:`venuekit.demo`; `venuekit sandbox` keeps the same simulators running instead.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +26,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
     else:
-        print(table(["exchange", "result", "check", "balance", "order", "cancel", "time"],
+        print(table(["exchange", "result", "test", "balance", "order", "cancel", "store",
+                     "time"],
                     [[r.exchange, "PASS" if r.ok else "FAIL", r.check, r.balance, r.order,
-                      r.cancel, f"{r.seconds:.2f}s"] for r in rows]))
+                      r.cancel, r.store, f"{r.seconds:.2f}s"] for r in rows]))
         for row in rows:
             if row.error:
                 print(f"{row.exchange}: {row.error}")
