@@ -79,6 +79,17 @@ async def test_many_runs_concurrently_within_the_bound(store: ConnectionStore,
     assert 0.55 < elapsed < 1.6
 
 
+async def test_an_unreadable_file_does_not_stop_the_others(
+        store: ConnectionStore, registry: Registry, sim: ExampleSimulator) -> None:
+    good = store.create(name="good", exchange="example", credentials=sim.credentials)
+    bad = store.create(name="bad", exchange="example", credentials=sim.credentials)
+    store.path_of(bad.id).write_bytes(b"{not json")
+    outcomes = await make_tester(store, registry, sim).test_many([bad.id, good.id])
+    assert [o.ok for o in outcomes] == [False, True]
+    assert outcomes[0].connection is None and "load connection" in outcomes[0].report.steps[0].name
+    assert store.path_of(bad.id).read_bytes() == b"{not json"
+
+
 def test_concurrency_must_be_positive(store: ConnectionStore) -> None:
     with pytest.raises(ValueError):
         ConnectionTester(store, concurrency=0)

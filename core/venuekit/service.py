@@ -19,7 +19,7 @@ from attrs import frozen
 
 from .connector import DEFAULT_CHECK_TIMEOUT_S, connect
 from .convert import to_jsonable
-from .errors import VenuekitError
+from .errors import StoreError, VenuekitError
 from .models import Capability, CheckStep, ConnectionReport
 from .registry import Registry
 from .store import ConnectionStatus, ConnectionStore, ExchangeConnection
@@ -100,8 +100,16 @@ class ConnectionTester:
         self.connect_options = dict(connect_options or {})
 
     async def test(self, connection_id: str) -> TestOutcome:
-        """Test one connection and store the outcome (status, balance, log, capabilities)."""
-        conn = await asyncio.to_thread(self.store.get, connection_id)
+        """Test one connection and store the outcome (status, balance, log, capabilities).
+
+        A connection whose file cannot be read gets a failed outcome that is not stored
+        (there is nothing sound to write it into); ``test_many`` carries on with the rest.
+        """
+        try:
+            conn = await asyncio.to_thread(self.store.get, connection_id)
+        except StoreError as exc:
+            return TestOutcome(connection_id,
+                               _failed_report("unknown", False, "load connection", exc), None)
         report, capabilities = await self._run(conn)
         balance = None
         if report.balance is not None:

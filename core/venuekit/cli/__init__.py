@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import VenuekitError
-from . import demo, new_plugin, plugins
+from . import connections, demo, keys, new_plugin, plugins, sandbox, serve, trading
 
 __all__ = ["main"]
 
-COMMANDS = (plugins, demo, new_plugin)
+COMMANDS = (plugins, connections, trading, keys, sandbox, serve, demo, new_plugin)
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

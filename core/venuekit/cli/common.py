@@ -1,0 +1,283 @@
+"""What the store-facing commands share: options, the store, secrets, and naming connections.
+
+Secrets are never taken from a command-line argument (it would sit in the shell history and
+in every other user's ``ps``). They come from an environment variable or, when stdin is a
+terminal, from a prompt that does not echo:
+
+=========================  ==============================================================
+``VENUEKIT_API_KEY``       the exchange API key (OrangeX: the client id)
+``VENUEKIT_API_SECRET``    the exchange API secret (OrangeX: the client secret)
+``VENUEKIT_API_PASSPHRASE``  the exchange's API passphrase, for venues that have one (OKX)
+``VENUEKIT_PRIVATE_KEY``   an Ed25519 private key (or give ``--private-key-file``)
+``VENUEKIT_MASTER_KEY``    the store's master key; otherwise ``<home>/master.key`` is used
+``VENUEKIT_PASSPHRASE``    unlocks (or, on creation, protects) ``<home>/master.key``
+``VENUEKIT_HOME``          the store directory, unless ``--home`` is given
+=========================  ==============================================================
+
+With no variable set and no terminal to prompt on, a command fails with a usage error
+(exit 2) rather than waiting on input that never comes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..models import Credentials, KeyType
+from ..registry import Registry, default_registry
+from ..store import (
+    ENV_KEY,
+    ENV_PASSPHRASE,
+    KEY_FILE,
+    ConnectionNotFound,
+    ConnectionStore,
+    ExchangeConnection,
+    Problem,
+    default_root,
+)
+from ..store.model import ID_PATTERN
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_API_PASSPHRASE",
+    "ENV_API_SECRET",
+    "ENV_PRIVATE_KEY",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "REGISTRY_FACTORY",
+    "UsageError",
+    "common_options",
+    "confirm",
+    "home_of",
+    "interactive",
+    "key_file_protected",
+    "non_negative_int",
+    "open_store",
+    "positive_int",
+    "prompt_hidden",
+    "read_credentials",
+    "read_secret",
+    "registry",
+    "report_problems",
+    "resolve",
+    "run_async",
+    "store_passphrase",
+    "usage_errors",
+]
+
+ENV_API_KEY = "VENUEKIT_API_KEY"
+ENV_API_SECRET = "VENUEKIT_API_SECRET"  # noqa: S105 - the variable's name, not a value
+ENV_API_PASSPHRASE = "VENUEKIT_API_PASSPHRASE"  # noqa: S105 - the variable's name
+ENV_PRIVATE_KEY = "VENUEKIT_PRIVATE_KEY"
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+#: Where the commands get their plugins. Tests and embedding hosts replace it, e.g. with
+#: ``lambda: Registry(extra={"example": example.plugin}, autoload=False)``.
+REGISTRY_FACTORY: Callable[[], Registry] = default_registry
+
+T = TypeVar("T")
+
+
+class UsageError(Exception):
+    """The command cannot run as invoked: reported in one line, exit status 2."""
+
+
+def registry() -> Registry:
+    return REGISTRY_FACTORY()
+
+
+def usage_errors(handler: Callable[[argparse.Namespace], int]
+                 ) -> Callable[[argparse.Namespace], int]:
+    """Turn a :class:`UsageError` raised by a command into its message and exit 2."""
+
+    @functools.wraps(handler)
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except UsageError as exc:
+            print(f"venuekit: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+    return wrapped
+
+
+def common_options() -> argparse.ArgumentParser:
+    """A parent parser for every store command: ``--home`` and a local ``--json``.
+
+    ``--json`` is also accepted after the command; its default is suppressed so the root
+    parser's value is not overwritten when it is given before the command instead.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--home", metavar="PATH", type=Path,
+                        help="store directory (default: $VENUEKIT_HOME, else the user data dir)")
+    parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="machine-readable output")
+    return parent
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number, zero or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, one or more."""
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+# ---------------------------------------------------------------- terminal and secrets
+
+
+def interactive() -> bool:
+    """True when there is a person at stdin to prompt."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached stdin
+        return False
+
+
+def prompt_hidden(label: str) -> str:
+    return getpass.getpass(f"{label}: ")
+
+
+def read_secret(env: str, label: str) -> str:
+    """A secret from ``env`` or, on a terminal, a prompt that does not echo it.
+
+    Surrounding whitespace is dropped: a pasted value often brings a newline along.
+    """
+    value = os.environ.get(env, "").strip()
+    if value:
+        return value
+    if not interactive():
+        raise UsageError(f"{label} needed: set {env} or run from a terminal to be prompted "
+                         "(secrets are never read from the command line)")
+    value = prompt_hidden(label).strip()
+    if not value:
+        raise UsageError(f"{label} must not be empty")
+    return value
+
+
+#: Where each credential field comes from, and how a prompt names it.
+_FIELDS = {
+    "api_key": (ENV_API_KEY, "API key"),
+    "api_secret": (ENV_API_SECRET, "API secret"),
+    "passphrase": (ENV_API_PASSPHRASE, "API passphrase"),
+    "private_key": (ENV_PRIVATE_KEY, "private key"),
+}
+
+
+def read_credentials(fields: Sequence[str], key_type: KeyType, venue: str,
+                     private_key_file: Path | None = None) -> Credentials:
+    """Exactly the credential fields a plugin declares, each from its variable or a prompt.
+
+    A key pair signs with its private key and has no secret, so for one ``api_secret``
+    means ``private_key``, which may also come from ``private_key_file``.
+    """
+    values: dict[str, str] = {}
+    for name in fields:
+        if name == "api_secret" and key_type is not KeyType.HMAC:
+            name = "private_key"
+        if name not in _FIELDS:
+            raise UsageError(f"the {venue} plugin asks for credential field {name!r}, "
+                             "which the store cannot hold")
+        if name == "private_key" and private_key_file is not None:
+            try:
+                values[name] = private_key_file.read_text().strip()
+            except OSError as exc:
+                raise UsageError(f"cannot read {private_key_file}: {exc.strerror}") from None
+            continue
+        env, label = _FIELDS[name]
+        if name == "private_key":
+            label = f"{key_type.value} {label}"
+        values[name] = read_secret(env, f"{venue} {label}")
+    if "api_key" not in values:
+        raise UsageError(f"the {venue} plugin does not ask for an API key")
+    return Credentials(key_type=key_type, **values)
+
+
+def confirm(question: str) -> bool:
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+# ---------------------------------------------------------------- the store
+
+
+def home_of(args: argparse.Namespace) -> Path:
+    home: Path | None = getattr(args, "home", None)
+    return home.expanduser() if home is not None else default_root()
+
+
+def key_file_protected(root: Path) -> bool:
+    """Whether ``<root>/master.key`` is sealed under a passphrase (False if unreadable:
+    the store then reports the file itself)."""
+    try:
+        data = json.loads((root / KEY_FILE).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("kdf") is not None
+
+
+def store_passphrase(root: Path) -> str | None:
+    """The passphrase for a protected key file, prompted for when the environment has none."""
+    if os.environ.get(ENV_KEY) or os.environ.get(ENV_PASSPHRASE):
+        return None  # the store reads these itself
+    if not key_file_protected(root):
+        return None
+    if not interactive():
+        raise UsageError(f"{root / KEY_FILE} is protected by a passphrase: set "
+                         f"{ENV_PASSPHRASE} or run from a terminal to be prompted")
+    value = prompt_hidden(f"passphrase for {root / KEY_FILE}")
+    if not value:
+        raise UsageError("the passphrase must not be empty")
+    return value
+
+
+def open_store(args: argparse.Namespace) -> ConnectionStore:
+    root = home_of(args)
+    return ConnectionStore(root, passphrase=store_passphrase(root))
+
+
+def resolve(store: ConnectionStore, ref: str) -> ExchangeConnection:
+    """A connection by id, or else by its name when exactly one connection has it."""
+    if ID_PATTERN.fullmatch(ref) and ref in store:
+        return store.get(ref)
+    listing = store.list()
+    named = [conn for conn in listing if conn.name == ref]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        ids = ", ".join(conn.id for conn in named)
+        raise UsageError(f"{len(named)} connections are named {ref!r} ({ids}); give the id")
+    raise ConnectionNotFound(f"no connection with id or name {ref!r} in {store.root}"
+                             " (see `venuekit connections list`)")
+
+
+def report_problems(problems: Iterable[Problem]) -> None:
+    """Files the store could not load: named on stderr, left untouched."""
+    for problem in problems:
+        print(f"venuekit: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+

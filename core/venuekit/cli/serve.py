@@ -1,0 +1,106 @@
+"""`venuekit serve`: the HTTP API over the connection store, on loopback by default.
+
+The bearer token is ``$VENUEKIT_API_TOKEN`` or ``<home>/api.token`` (created 0600 on the
+first run); the command says where it is and never prints it. A host other than a
+loopback address is refused unless ``--allow-remote`` is given: the API manages trading
+keys, and plain HTTP carries the token in clear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..store import ConnectionStore
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_parser", "is_loopback", "run"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+EXIT_USAGE = 2
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("serve", help="serve the HTTP API (loopback only by default)")
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address to bind (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="the connection store's directory (default: $VENUEKIT_HOME or "
+                             "the user data directory)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback --host (the token then crosses the "
+                             "network: put TLS in front)")
+    parser.set_defaults(handler=run)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine; a host name other than localhost does not."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/api"
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        print(f"venuekit serve: --port {args.port} is not a port number", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(f"venuekit serve: refusing to bind {args.host!r}, which is not a loopback "
+              "address; pass --allow-remote to serve other machines", file=sys.stderr)
+        return EXIT_USAGE
+    # imported here: the other commands should not pay for the API's imports
+    from ..api import create_app, resolve_token
+
+    store = ConnectionStore(args.home)
+    token = resolve_token(store.root)
+    app = create_app(store, token=token.value)
+    return asyncio.run(_serve(app, args.host, args.port, token.source, token.created,
+                              remote=not is_loopback(args.host)))
+
+
+async def _serve(app: Any, host: str, port: int, token_source: str, created: bool, *,
+                 remote: bool) -> int:
+    from aiohttp import web
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"venuekit serve: cannot bind {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    bound = runner.addresses[0][1] if runner.addresses else port
+    print(f"venuekit API on {_url(host, bound)} (OpenAPI: {_url(host, bound)}/openapi.json)")
+    print(f"bearer token: {'created in ' if created else ''}{token_source}")
+    if remote:
+        print("warning: serving beyond this machine over plain HTTP; the token is sent in "
+              "clear unless TLS is put in front", file=sys.stderr)
+    print("press Ctrl+C to stop", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still interrupts
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+    return 0

@@ -1,0 +1,174 @@
+"""Opt-in pytest fixtures: a running exchange simulator and a connector talking to it.
+
+Enable it in a test module or the root ``conftest.py``::
+
+    pytest_plugins = ["venuekit.testing.pytest_plugin"]
+
+or on the command line with ``-p venuekit.testing.pytest_plugin``. It is not registered as
+an automatic ``pytest11`` plugin: installing venuekit never changes anyone's test session.
+
+Fixtures (all function-scoped, so every test gets a fresh venue):
+
+``venuekit_simulator_class``
+    The :class:`~venuekit.testing.Simulator` subclass to run. Defaults to the example
+    venue's; override it in a conftest, module or class to test your own plugin.
+``venuekit_simulator_options``
+    Keyword arguments for the simulator's constructor (``markets``, ``balances``,
+    ``limits``, ``credentials``). Defaults to none.
+``venuekit_simulator``
+    The simulator, started on loopback and stopped after the test. Inject faults through
+    ``venuekit_simulator.faults``; read what it saw in ``venuekit_simulator.stats``.
+``venuekit_exchange``
+    The exchange name, ``venuekit_simulator_class.exchange``.
+``venuekit_plugin``
+    The hook module to register in code, or None to load the installed entry point (the
+    path a host takes). The example venue is registered in code; others use the entry point.
+``venuekit_registry``
+    The :class:`~venuekit.Registry` connectors load the plugin from.
+``venuekit_limiter``
+    A fresh :class:`~venuekit.ratelimit.MemoryLimiter` per test, so tests never share
+    rate-limit buckets with each other.
+``venuekit_retry_policy``
+    A fast :class:`~venuekit.RetryPolicy` (3 tries, 10-50 ms back-off).
+``venuekit_connect``
+    A factory ``(credentials=None, **options) -> Connector`` bound to the running
+    simulator with the fixtures above; ``options`` override any ``venuekit.connect``
+    argument. Every connector it makes is closed after the test.
+``venuekit_connector``
+    ``venuekit_connect()``: a connector with the simulator's own credentials.
+
+The async fixtures are declared with ``pytest_asyncio.fixture``, so they work in both of
+pytest-asyncio's modes; in strict mode mark the tests ``@pytest.mark.asyncio``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+try:
+    import pytest_asyncio
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("venuekit.testing.pytest_plugin needs pytest-asyncio "
+                      "(pip install pytest-asyncio)") from exc
+
+from ..connector import Connector, connect
+from ..models import Credentials
+from ..ratelimit import MemoryLimiter
+from ..registry import Registry
+from ..retry import RetryPolicy
+from . import ConnectFactory
+from .simulator import Simulator
+
+__all__ = [
+    "venuekit_connect",
+    "venuekit_connector",
+    "venuekit_exchange",
+    "venuekit_limiter",
+    "venuekit_plugin",
+    "venuekit_registry",
+    "venuekit_retry_policy",
+    "venuekit_simulator",
+    "venuekit_simulator_class",
+    "venuekit_simulator_options",
+]
+
+#: How long an order sent to a simulator may still be accepted: short, so tests of the
+#: no-duplicate protocol do not wait for a real venue's receive window.
+ORDER_SETTLE_S = 0.2
+
+
+@pytest.fixture
+def venuekit_simulator_class() -> type[Simulator]:
+    """The simulator to run; override to test another venue."""
+    from .example.simulator import ExampleSimulator
+    return ExampleSimulator
+
+
+@pytest.fixture
+def venuekit_simulator_options() -> dict[str, Any]:
+    """Keyword arguments for the simulator's constructor."""
+    return {}
+
+
+@pytest_asyncio.fixture
+async def venuekit_simulator(
+        venuekit_simulator_class: type[Simulator],
+        venuekit_simulator_options: dict[str, Any]) -> AsyncIterator[Simulator]:
+    """The simulator, serving on loopback for the duration of the test."""
+    simulator = venuekit_simulator_class(**venuekit_simulator_options)
+    await simulator.start()
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+def venuekit_exchange(venuekit_simulator_class: type[Simulator]) -> str:
+    """The exchange the simulator stands in for."""
+    return venuekit_simulator_class.exchange
+
+
+@pytest.fixture
+def venuekit_plugin(venuekit_exchange: str) -> ModuleType | None:
+    """The plugin registered in code, or None to load the installed entry point."""
+    if venuekit_exchange == "example":
+        from .example import plugin
+        return plugin
+    return None
+
+
+@pytest.fixture
+def venuekit_registry(venuekit_exchange: str, venuekit_plugin: ModuleType | None) -> Registry:
+    """Where connectors load the plugin from: only this exchange is visible."""
+    if venuekit_plugin is not None:
+        return Registry(extra={venuekit_exchange: venuekit_plugin}, autoload=False)
+    return Registry(allow=[venuekit_exchange])
+
+
+@pytest.fixture
+def venuekit_limiter() -> MemoryLimiter:
+    """A limiter of this test's own."""
+    return MemoryLimiter()
+
+
+@pytest.fixture
+def venuekit_retry_policy() -> RetryPolicy:
+    """Retries with short back-off, so fault tests stay fast."""
+    return RetryPolicy(max_tries=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
+@pytest_asyncio.fixture
+async def venuekit_connect(venuekit_simulator: Simulator, venuekit_exchange: str,
+                           venuekit_registry: Registry, venuekit_limiter: MemoryLimiter,
+                           venuekit_retry_policy: RetryPolicy) -> AsyncIterator[ConnectFactory]:
+    """A factory of connectors bound to the running simulator."""
+    made: list[Connector] = []
+
+    def factory(credentials: Credentials | None = None, /, **options: Any) -> Connector:
+        settings: dict[str, Any] = {
+            "base_url": venuekit_simulator.api_url, "registry": venuekit_registry,
+            "limiter": venuekit_limiter, "retry": venuekit_retry_policy,
+            "order_settle_s": ORDER_SETTLE_S,
+        }
+        settings.update(options)
+        conn = connect(venuekit_exchange, credentials or venuekit_simulator.credentials,
+                       **settings)
+        made.append(conn)
+        return conn
+
+    try:
+        yield factory
+    finally:
+        for conn in made:
+            await conn.close()
+
+
+@pytest_asyncio.fixture
+async def venuekit_connector(venuekit_connect: ConnectFactory) -> Connector:
+    """A connector to the simulator with its own credentials (closed after the test)."""
+    return venuekit_connect()

@@ -1,0 +1,144 @@
+"""`venuekit balance` and `venuekit order` through the CLI entry point, on the example simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_cli import Cli, ThreadedSimulator, add, isolate
+from venuekit.testing.example.simulator import ExampleSimulator
+
+SYMBOL = "BTC/USDT:USDT"
+
+
+@pytest.fixture
+def sim() -> Iterator[ExampleSimulator]:
+    with ThreadedSimulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        sim: ExampleSimulator) -> Iterator[Cli]:
+    home, master = isolate(monkeypatch, tmp_path)
+    runner = Cli(capsys, home)
+    runner.add_secrets(master, sim.credentials.api_key, sim.credentials.api_secret)
+    yield runner
+    runner.assert_home_clean()
+
+
+@pytest.fixture
+def conn(cli: Cli, monkeypatch: pytest.MonkeyPatch, sim: ExampleSimulator) -> str:
+    return add(cli, monkeypatch, sim, "main")
+
+
+def test_balance(cli: Cli, conn: str, sim: ExampleSimulator) -> None:
+    code, out, err = cli("balance", "main", "--base-url", sim.base_url)
+    assert code == 0, err
+    assert out.splitlines()[0].split() == ["asset", "free", "used", "total"]
+    assert "USDT   100000  0     100000" in out
+    balance = cli.json("balance", conn, "--base-url", sim.base_url)
+    assert isinstance(balance, dict)
+    assert [(a["asset"], a["total"]) for a in balance["assets"]] == [("USDT", "100000")]
+
+
+def test_place_look_up_and_cancel(cli: Cli, conn: str, sim: ExampleSimulator) -> None:
+    base = ("--base-url", sim.base_url, "--symbol", SYMBOL)
+    code, out, err = cli("order", "place", "main", *base, "--side", "buy", "--type", "limit",
+                         "--quantity", "0.01", "--price", "40000", "--client-order-id", "cli-1")
+    assert code == 0, err
+    assert "client order id  cli-1" in out and "status           open" in out
+
+    placed = cli.json("order", "place", "main", *base, "--side", "sell", "--type", "limit",
+                      "--quantity", "0.01", "--price", "60000", "--tif", "gtc")
+    assert isinstance(placed, dict) and placed["side"] == "sell" and placed["status"] == "open"
+    assert len(sim.state.orders) == 2
+
+    status = cli.json("order", "status", conn, *base, "--client-order-id", "cli-1")
+    assert isinstance(status, dict) and status["price"] == "40000"
+    cancelled = cli.json("order", "cancel", "main", *base, "--order-id", status["order_id"])
+    assert isinstance(cancelled, dict) and cancelled["status"] == "canceled"
+    code, out, _ = cli("order", "cancel", "main", *base, "--client-order-id",
+                       placed["client_order_id"])
+    assert code == 0 and "canceled" in out
+
+
+def test_reduce_only_is_passed_on(cli: Cli, conn: str, sim: ExampleSimulator) -> None:
+    placed = cli.json("order", "place", conn, "--base-url", sim.base_url, "--symbol", SYMBOL,
+                      "--side", "buy", "--type", "limit", "--quantity", "0.01",
+                      "--price", "40000", "--reduce-only")
+    assert isinstance(placed, dict) and placed["reduce_only"] is True
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--side", "buy", "--type", "limit", "--quantity", "0.01"],
+     "invalid order: a limit order needs a price"),
+    (["--side", "buy", "--type", "limit", "--quantity", "-1", "--price", "40000"],
+     "invalid order: quantity must be a finite number above zero"),
+    (["--side", "buy", "--type", "market", "--quantity", "0.01", "--price", "40000"],
+     "invalid order: a market order takes no price"),
+    (["--side", "buy", "--type", "limit", "--quantity", "abc", "--price", "1"],
+     "not a number: 'abc'"),
+    (["--side", "hold", "--type", "limit", "--quantity", "1", "--price", "1"],
+     "invalid choice: 'hold'"),
+    (["--type", "limit", "--quantity", "1", "--price", "1"],
+     "the following arguments are required: --side"),
+])
+def test_place_usage_errors(cli: Cli, conn: str, sim: ExampleSimulator, argv: list[str],
+                            message: str) -> None:
+    code, _, err = cli("order", "place", "main", "--base-url", sim.base_url, "--symbol", SYMBOL,
+                       *argv)
+    assert code == 2
+    assert message in err
+    assert not sim.state.orders
+
+
+@pytest.mark.parametrize("which", [[], ["--order-id", "1", "--client-order-id", "x"]])
+def test_cancel_needs_exactly_one_order_ref(cli: Cli, conn: str, sim: ExampleSimulator,
+                                            which: list[str]) -> None:
+    code, _, err = cli("order", "cancel", "main", "--symbol", SYMBOL, *which)
+    assert code == 2 and "--order-id" in err
+
+
+def test_venue_and_market_refusals_fail_with_exit_1(cli: Cli, conn: str,
+                                                    sim: ExampleSimulator) -> None:
+    base = ("--base-url", sim.base_url, "--symbol", SYMBOL)
+    code, _, err = cli("order", "place", "main", *base, "--side", "buy", "--type", "limit",
+                       "--quantity", "0.0105", "--price", "40000")
+    assert code == 1 and "is not a multiple of the step" in err
+    code, _, err = cli("order", "place", "main", *base, "--side", "buy", "--type", "market",
+                       "--quote-quantity", "100")
+    assert code == 1 and "give quantity, not quote_quantity" in err
+    code, _, err = cli("order", "place", "main", "--base-url", sim.base_url, "--symbol",
+                       "DOGE/USDT", "--side", "buy", "--type", "limit", "--quantity", "1",
+                       "--price", "1")
+    assert code == 1 and "does not list 'DOGE/USDT'" in err
+    code, _, err = cli("order", "status", "main", *base, "--order-id", "999999")
+    assert code == 1 and err.startswith("venuekit: ")
+    assert not sim.state.orders
+
+
+def test_a_disabled_connection_places_no_order(cli: Cli, conn: str,
+                                               sim: ExampleSimulator) -> None:
+    assert cli("connections", "disable", conn)[0] == 0
+    code, _, err = cli("order", "place", "main", "--base-url", sim.base_url, "--symbol", SYMBOL,
+                       "--side", "buy", "--type", "limit", "--quantity", "0.01",
+                       "--price", "40000")
+    assert code == 1 and "main is disabled; enable it first" in err
+    assert not sim.state.orders
+    assert cli("balance", "main", "--base-url", sim.base_url)[0] == 0  # reading is fine
+
+
+def test_unknown_connection(cli: Cli, sim: ExampleSimulator) -> None:
+    code, _, err = cli("balance", "nobody", "--base-url", sim.base_url)
+    assert code == 1 and "no connection with id or name 'nobody'" in err
+
+
+def test_a_refused_key_is_a_failure_without_the_secret(cli: Cli, monkeypatch: pytest.MonkeyPatch,
+                                                       sim: ExampleSimulator) -> None:
+    add(cli, monkeypatch, sim, "bad", secret="wrong-secret-never-shown-0000")
+    code, out, err = cli("balance", "bad", "--base-url", sim.base_url)
+    assert code == 1 and not out
+    assert err.startswith("venuekit: [example] signature mismatch")
+    # the Cli runner has already checked that neither secret is in the output
