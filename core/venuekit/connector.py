@@ -25,6 +25,7 @@ from .errors import (
     InvalidOrder,
     PluginError,
     UnknownSymbol,
+    VenueError,
 )
 from .models import (
     Auth,
@@ -186,15 +187,25 @@ class Connector:
         await self._ensure_token()
 
     async def _attempt(self, call: Call[T]) -> T:
-        await self._prepare(call)
+        if call.request.signed and (self.clock.stale() or self._uses_tokens):
+            await self._prepare(call)
         return await self.transport.send(call)
 
     async def run(self, call: Call[T]) -> T:
-        """Send a call under the retry policy (retries only if the request is idempotent)."""
-        if not call.request.idempotent:
+        """Send a call under the retry policy (retries only if the request is idempotent).
+
+        The first attempt runs outside the retry machinery: almost every call succeeds at
+        once, and the policy's bookkeeping is then pure cost.
+        """
+        try:
             return await self._attempt(call)
+        except VenueError as exc:
+            if not call.request.idempotent:
+                raise
+            first = exc
         return await retry_idempotent(lambda: self._attempt(call), self.retry,
-                                      on_timestamp=self._resync, on_token=self._drop_token)
+                                      on_timestamp=self._resync, on_token=self._drop_token,
+                                      first_error=first)
 
     # ------------------------------------------------------------ clock and token
 

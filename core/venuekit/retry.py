@@ -60,52 +60,49 @@ class RetryPolicy:
 
 async def retry_idempotent(attempt: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
                            on_timestamp: Callable[[], Awaitable[None]] | None = None,
-                           on_token: Callable[[], Awaitable[None]] | None = None) -> T:
+                           on_token: Callable[[], Awaitable[None]] | None = None,
+                           first_error: VenueError | None = None) -> T:
     """Run ``attempt`` until it succeeds or a non-retryable error or a bound is reached.
+
+    ``first_error`` is the failure of an attempt the caller already made (it counts as
+    the first try and is healed or given up on exactly as if it had happened here).
 
     Timestamp and token errors are healed (clock resync, fresh login) before the retry,
     and only once each: a second one means the problem is not a stale clock or token.
+    ``RetryPolicy.none()`` turns every retry off, healing ones included.
     """
     healed: set[type[VenueError]] = set()
-    final = False  # set when an error must not be retried whatever its class says
-
-    async def run() -> T:
-        nonlocal final
-        final = False
-        try:
-            return await attempt()
-        except (InvalidTimestamp, TokenExpired) as exc:
-            kind = InvalidTimestamp if isinstance(exc, InvalidTimestamp) else TokenExpired
-            heal = on_timestamp if kind is InvalidTimestamp else on_token
-            if kind in healed or heal is None:
-                final = True
-                raise
-            healed.add(kind)
-            await heal()
-            raise
-
-    def give_up(exc: Exception) -> bool:
-        return final or not isinstance(exc, VenueError) or not exc.retryable
-
-    # backoff's own wait generator and jitter; the loop is spelled out because building a
-    # decorated function per call cost more CPU than the request itself on loopback
     tries = 0
     started = time.monotonic()
     waits: Iterator[float] | None = None
+    error = first_error
     while True:
         tries += 1
-        try:
-            return await run()
-        except VenueError as exc:
-            if give_up(exc) or tries >= policy.max_tries:
-                raise
-            if waits is None:
-                waits = backoff.expo(factor=policy.base_delay_s, max_value=policy.max_delay_s)
-                next(waits)  # prime the generator, as backoff itself does
-            delay = backoff.full_jitter(next(waits))
-            if time.monotonic() - started + delay > policy.max_time_s:
-                raise
-            await asyncio.sleep(delay)
+        if error is None:
+            try:
+                return await attempt()
+            except VenueError as exc:
+                error = exc
+        failed, error = error, None
+        if isinstance(failed, InvalidTimestamp | TokenExpired):
+            kind = InvalidTimestamp if isinstance(failed, InvalidTimestamp) else TokenExpired
+            heal = on_timestamp if kind is InvalidTimestamp else on_token
+            if kind in healed or heal is None or policy.max_tries <= 1:
+                raise failed
+            healed.add(kind)
+            await heal()  # then straight back: the cause is gone, waiting adds nothing
+            continue
+        if not failed.retryable or tries >= policy.max_tries:
+            raise failed
+        # backoff's wait generator and full jitter; the loop is spelled out because a
+        # decorated function built per call cost more CPU than the request on loopback
+        if waits is None:
+            waits = backoff.expo(factor=policy.base_delay_s, max_value=policy.max_delay_s)
+            next(waits)  # prime the generator, as backoff itself does
+        delay = backoff.full_jitter(next(waits))
+        if time.monotonic() - started + delay > policy.max_time_s:
+            raise failed
+        await asyncio.sleep(delay)
 
 
 def generate_client_order_id(rule: ClientOrderIdRule, prefix: str = "vk") -> str:

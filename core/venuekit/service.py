@@ -22,7 +22,7 @@ from .convert import to_jsonable
 from .errors import StoreError, VenuekitError
 from .models import Capability, CheckStep, ConnectionReport
 from .registry import Registry
-from .store import ConnectionStatus, ConnectionStore, ExchangeConnection
+from .store import ConnectionNotFound, ConnectionStatus, ConnectionStore, ExchangeConnection
 
 __all__ = ["ConnectionTester", "TestOutcome"]
 
@@ -104,9 +104,12 @@ class ConnectionTester:
 
         A connection whose file cannot be read gets a failed outcome that is not stored
         (there is nothing sound to write it into); ``test_many`` carries on with the rest.
+        An id that does not exist at all raises :class:`ConnectionNotFound`.
         """
         try:
             conn = await asyncio.to_thread(self.store.get, connection_id)
+        except ConnectionNotFound:
+            raise
         except StoreError as exc:
             return TestOutcome(connection_id,
                                _failed_report("unknown", False, "load connection", exc), None)

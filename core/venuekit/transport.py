@@ -37,7 +37,7 @@ from .errors import (
     RequestTimeout,
     VenueError,
 )
-from .models import Auth, LimitScope, RateLimit
+from .models import Auth, LimitScope, RateLimit, Usage
 from .ratelimit import Demand, Limiter
 from .wire import Call, Request, Response, SignedRequest, encode_body, encode_query
 
@@ -190,7 +190,9 @@ class Transport:
             if permit is not None:
                 permit.settle()
         error = self._error_of(response)
-        await self._feedback(response, error, demands)
+        usages = self.hook.rate_limit_feedback(response=response)
+        if usages or error is not None:
+            await self._feedback(usages, error, demands)
         if error is not None:
             raise error
         return self._parse(call, response)
@@ -240,10 +242,9 @@ class Transport:
 
     # ------------------------------------------------------------ feedback and errors
 
-    async def _feedback(self, response: Response, error: VenueError | None,
+    async def _feedback(self, usages: Sequence[Usage] | None, error: VenueError | None,
                         demands: Sequence[Demand]) -> None:
-        usages = self.hook.rate_limit_feedback(response=response) or ()
-        for usage in usages:
+        for usage in usages or ():
             rule = self.rules.get(usage.rule)
             if rule is not None:
                 await self.limiter.feedback(self.bucket_key(rule), rule, usage.used)
