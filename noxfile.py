@@ -25,7 +25,7 @@ PLUGINS = sorted(
 # pytest-timeout turns a hung test into a failure naming it, instead of a CI run that
 # never ends.
 TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "aiohttp>=3.9,<3.14",
-             "pytest-timeout>=2.3"]
+             "pytest-timeout>=2.3", "hatchling>=1.21"]
 
 
 def run_pytest(session: nox.Session, *args: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -223,3 +224,18 @@ async def test_two_connectors_with_one_key_share_the_account_budget(
             await conn.place_order(order())
         # the fourth order had to wait for the shared 3-per-0.5 s window to move
         assert time.monotonic() - started >= 0.45
+
+
+async def test_concurrent_first_calls_sync_the_clock_once(conn: Connector,
+                                                          sim: ExampleSimulator) -> None:
+    results = await asyncio.gather(*(conn.fetch_balance() for _ in range(6)))
+    assert len(results) == 6
+    assert sim.stats.count("/v1/time") == 1
+
+
+async def test_concurrent_timestamp_rejections_resync_once(conn: Connector,
+                                                           sim: ExampleSimulator) -> None:
+    await conn.fetch_balance()
+    sim.faults.skew_ms = 6000
+    await asyncio.gather(*(conn.fetch_balance() for _ in range(4)))
+    assert sim.stats.count("/v1/time") == 2  # the first sync, then one shared resync

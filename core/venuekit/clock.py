@@ -39,6 +39,11 @@ class Clock:
         return statistics.median(self._offsets) if self._offsets else 0.0
 
     @property
+    def synced_at(self) -> float | None:
+        """When the last sample was taken (monotonic): a cheap "has anyone synced since"."""
+        return self._synced_at
+
+    @property
     def synced(self) -> bool:
         return self._synced_at is not None
 

@@ -143,6 +143,7 @@ class Connector:
     _markets_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
     _token: AuthToken | None = field(default=None, init=False, repr=False)
     _token_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
+    _clock_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
     _uses_tokens: bool = field(default=True, init=False, repr=False)
 
     @property
@@ -209,7 +210,23 @@ class Connector:
 
     # ------------------------------------------------------------ clock and token
 
-    async def _sync_clock(self) -> None:
+    async def _sync_clock(self, *, fresh: bool = False) -> None:
+        """Sync once for everyone: concurrent callers wait for one measurement.
+
+        ``fresh`` forgets the old offset first (after a timestamp rejection); callers that
+        find a sync completed while they waited for the lock use that one.
+        """
+        seen = self.clock.synced_at
+        if self._clock_lock is None:
+            self._clock_lock = asyncio.Lock()
+        async with self._clock_lock:
+            if self.clock.synced_at != seen or not (fresh or self.clock.stale()):
+                return
+            if fresh:
+                self.clock.reset()
+            await self._measure_clock()
+
+    async def _measure_clock(self) -> None:
         call = self._hook.server_time()
         if call is None:
             # no time source: sign with the local clock, and do not ask again soon
@@ -218,8 +235,7 @@ class Connector:
         await self.clock.sync(lambda: self.transport.send(call))
 
     async def _resync(self) -> None:
-        self.clock.reset()
-        await self._sync_clock()
+        await self._sync_clock(fresh=True)
 
     async def server_time(self) -> int:
         """The venue's clock in ms (falls back to the local clock where it has none)."""

@@ -33,6 +33,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import pytest
+import pytest_asyncio
 from attrs import frozen
 
 from ..connector import Connector, connect
@@ -136,7 +137,7 @@ class ExchangeConformance:
 
     # ------------------------------------------------------------ fixtures
 
-    @pytest.fixture
+    @pytest_asyncio.fixture
     async def sim(self) -> AsyncIterator[Simulator]:
         simulator = self.make_simulator()
         await simulator.start()
@@ -145,7 +146,7 @@ class ExchangeConformance:
         finally:
             await simulator.stop()
 
-    @pytest.fixture
+    @pytest_asyncio.fixture
     async def conn(self, sim: Simulator) -> AsyncIterator[Connector]:
         async with self.connect_to(sim) as connector:
             yield connector

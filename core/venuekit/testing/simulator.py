@@ -34,6 +34,8 @@ __all__ = [
     "SimReject",
     "SimState",
     "Simulator",
+    "Stats",
+    "json_response",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
