@@ -124,6 +124,42 @@ class _Spec:
         self.quiet_s = quiet
 
 
+class _ServerClock:
+    """Maps Redis's clock onto this host's monotonic clock, to wake at the planned moment.
+
+    A reply's wait counts from when the script ran, somewhere between our send and its
+    receipt; under load (a thousand waiters asking at once) that can be a hundred ms apart.
+    Like NTP, trust the quickest recent call: its server time sits at the midpoint of its
+    send and receipt, give or take half its round trip. A sample older than a few seconds
+    gives way to the next one, which keeps up with clock drift.
+    """
+
+    __slots__ = ("_at", "_offset", "_rtt")
+
+    def __init__(self) -> None:
+        self._offset = math.nan
+        self._rtt = math.inf
+        self._at = -math.inf
+
+    def sample(self, server: float, sent: float, got: float) -> None:
+        rtt = got - sent
+        if rtt <= self._rtt or got - self._at > 5.0:
+            self._offset = server - (sent + got) / 2
+            self._rtt = rtt
+            self._at = got
+
+    def sleep(self, server_at: float, wait: float, sent: float, got: float) -> float:
+        """How long to sleep from now (``got``) until ``server_at``, on the server's clock.
+
+        Whatever the estimate, the answer stays within what this call alone proves: the
+        script ran after ``sent`` and before ``got``.
+        """
+        estimate = server_at - self._offset - got
+        if math.isnan(estimate):
+            return wait
+        return min(max(estimate, wait - (got - sent), 0.0), wait)
+
+
 class _RedisPermit(Permit):
     __slots__ = ("_limiter", "_quiet_until", "_settled", "_spec", "_ticket")
 
@@ -163,26 +199,30 @@ class RedisLimiter(Limiter):
     :param fallback: on loss of Redis, limit in memory with one warning instead of failing.
     :param ticket_grace_s: how late a waiter may come back before its ticket lapses.
     :param timeout_s: connect and read timeout for the client made from a URL.
+    :param max_connections: size of that client's pool; callers beyond it queue.
     :param reconnect_s: in fallback mode, how often Redis is tried again while it is down.
     """
 
     def __init__(self, redis: str | aioredis.Redis, *, margin: float = 0.02,
                  fallback: bool = False, prefix: str = DEFAULT_PREFIX,
                  ticket_grace_s: float = 2.0, timeout_s: float = 2.0,
-                 reconnect_s: float = 1.0) -> None:
+                 reconnect_s: float = 1.0, max_connections: int = 16) -> None:
         if not 0.0 <= margin < 1.0:
             raise ConfigurationError(f"rate limit margin must be in [0, 1), got {margin}")
+        self._pool: aioredis.ConnectionPool | None = None
         if isinstance(redis, str):
-            self._client = aioredis.Redis.from_url(
-                redis, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+            # A bounded pool that queues callers: a thousand waiters waking at once share
+            # a few connections instead of opening a thousand.
+            self._pool = aioredis.BlockingConnectionPool.from_url(
+                redis, max_connections=max_connections, timeout=None,
+                socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                 # one immediate retry replaces a pooled connection a restart broke; every
                 # operation of the script is safe to run twice
                 retry=Retry(NoBackoff(), 1))
-            self._owns_client = True
+            self._client = aioredis.Redis(connection_pool=self._pool)
             self.where = _redact(redis)
         else:
             self._client = redis
-            self._owns_client = False
             kwargs = redis.connection_pool.connection_kwargs
             self.where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
         self._script = self._client.register_script(_SCRIPT)
@@ -193,6 +233,7 @@ class RedisLimiter(Limiter):
         self._reconnect_s = reconnect_s
         self._instance = secrets.token_hex(6)
         self._ids = itertools.count(1)
+        self._clock = _ServerClock()
         self._specs: dict[tuple[Demand, ...], _Spec | None] = {}
         self._sleepers: set[asyncio.Future[None]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -233,12 +274,13 @@ class RedisLimiter(Limiter):
         try:
             return await self._acquire(spec)
         except _Unavailable as exc:
-            self._lost(exc.cause)
-            return await self._local(demands, exc.cause)
+            cause = exc.cause
         finally:
             self._active -= 1
             if self._active == 0 and self._idle is not None:
                 self._idle.set()
+        self._lost(cause)
+        return await self._local(demands, cause)
 
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
         if self._degraded and not await self._recover():
@@ -280,8 +322,9 @@ class RedisLimiter(Limiter):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._memory is not None:
             await self._memory.aclose()
-        if self._owns_client:
+        if self._pool is not None:
             await self._client.aclose()
+            await self._pool.disconnect()
 
     # ------------------------------------------------------------ through Redis
 
@@ -295,15 +338,18 @@ class RedisLimiter(Limiter):
                 in_flight = True
                 reply = await self._call("take", spec, ticket)
                 in_flight = False
+                got = time.monotonic()
                 if reply[0] == _GRANTED:
-                    got = time.monotonic()
+                    self._clock.sample(reply[1] / 1e6, sent, got)
                     return _RedisPermit(self, spec, ticket, reply[1] / 1e6, got - since,
                                         got + spec.quiet_s - (got - sent))
                 if reply[0] == _CANCELLED:  # pragma: no cover - only our own cancel does it
                     raise ConfigurationError("rate limiter ticket cancelled by another call")
                 if self._closed:
                     raise ConfigurationError("the rate limiter was closed while waiting")
-                await self._sleep(reply[1] / 1e6)
+                wait, server_now = reply[1] / 1e6, reply[2] / 1e6
+                self._clock.sample(server_now, sent, got)
+                await self._sleep(self._clock.sleep(server_now + wait, wait, sent, got))
         except _Unavailable:
             raise  # the ticket went with the server, or lapses at its deadline
         except BaseException:
@@ -493,8 +539,5 @@ def _redact(url: str) -> str:
     host = parts.hostname or ""
     if parts.port is not None:
         host += f":{parts.port}"
-    if parts.username:
-        host = f"{parts.username}:***@{host}"
-    else:
-        host = f"***@{host}"
+    host = f"{parts.username or ''}:***@{host}"
     return urlunsplit(parts._replace(netloc=host))

@@ -4,7 +4,7 @@
 -- tickets in front of it. Every operation is one call of this script.
 --
 -- KEYS[1]          tombstone of the ticket: set when a cancel may have crossed a call
--- KEYS[2..6]       bucket 1: meta hash (used, queued), log zset, queue zset,
+-- KEYS[2..6]       bucket 1: meta hash (used, queued, lag), log zset, queue zset,
 -- KEYS[7..11]      bucket 2: ...            deadline zset, block string
 -- ARGV[1]  op: take | cancel | settle | feedback | block
 -- ARGV[2]  ticket id (log entries and tickets are "<id>|<cost>")
@@ -16,8 +16,9 @@
 -- Times are whole microseconds: exact in Lua's doubles for centuries, and a Lua number
 -- handed back to Redis is cut to an integer, so milliseconds would lose their fraction.
 --
--- Replies: {0, granted_at_us} granted, {1, wait_us} wait that long and call again with
--- the same ticket, {-1} the ticket was cancelled, {1} for the other ops.
+-- Replies: {0, granted_at_us} granted; {1, wait_us, now_us} wait that long (from now_us,
+-- the server's time when the script ran) and call again with the same ticket; {-1} the
+-- ticket was cancelled; {1} for the other ops.
 
 if redis.replicate_commands then pcall(redis.replicate_commands) end  -- Redis < 5
 
@@ -66,9 +67,10 @@ end
 -- Read a bucket and drop what has expired: log entries past their end, tickets past
 -- their deadline (a crashed process's waiters leave the line on their own).
 local function load(b)
-  local fields = redis.call('HMGET', b.meta, 'used', 'queued')
+  local fields = redis.call('HMGET', b.meta, 'used', 'queued', 'lag')
   b.used = tonumber(fields[1]) or sum_costs(redis.call('ZRANGE', b.log, 0, -1), 1)
   b.queued = tonumber(fields[2]) or sum_costs(redis.call('ZRANGE', b.q, 0, -1), 1)
+  b.lag = tonumber(fields[3]) or 0
   local gone = redis.call('ZRANGEBYSCORE', b.log, '-inf', int(now))
   if #gone > 0 then
     b.used = b.used - sum_costs(gone, 1)
@@ -100,7 +102,7 @@ local function save(b)
     redis.call('DEL', b.meta, b.log, b.q, b.dl)
     return
   end
-  redis.call('HSET', b.meta, 'used', int(b.used), 'queued', int(b.queued))
+  redis.call('HSET', b.meta, 'used', int(b.used), 'queued', int(b.queued), 'lag', int(b.lag))
   local ttl = int(math.ceil((horizon - now) / 1000) + slack)
   redis.call('PEXPIRE', b.meta, ttl)
   redis.call('PEXPIRE', b.log, ttl)
@@ -109,9 +111,11 @@ local function save(b)
 end
 
 -- Streams of (end time, cost), latest end first. A log entry ends at its score; a ticket
--- is assumed to be granted at its planned time (or now, if that has passed) and to count
--- for one window from then.
-local function zstream(key, planned, window)
+-- is assumed to be granted at its planned time plus the bucket's lag (how late tickets
+-- have been taking: timer, scheduling and round trip), or now if that has passed, and to
+-- count for one window from then. Without the lag, each ticket planned behind one that
+-- takes late would wake a little early and have to ask twice.
+local function zstream(key, planned, window, lag)
   local buf, pos, start, done = {}, 1, 0, false
   return function()
     if pos > #buf then
@@ -124,19 +128,19 @@ local function zstream(key, planned, window)
     end
     local member, score = buf[pos], tonumber(buf[pos + 1])
     pos = pos + 2
-    if planned then score = math.max(score, now) + window end
+    if planned then score = math.max(score + lag, now) + window end
     return score, cost_of(member)
   end
 end
 
 -- The first `n` tickets of `list` (ZRANGE ... WITHSCORES, oldest first), latest first.
-local function liststream(list, n, window)
+local function liststream(list, n, window, lag)
   local i = n
   return function()
     if i < 1 then return nil end
     local member, score = list[2 * i - 1], tonumber(list[2 * i])
     i = i - 1
-    return math.max(score, now) + window, cost_of(member)
+    return math.max(score + lag, now) + window, cost_of(member)
   end
 end
 
@@ -218,6 +222,9 @@ if op == 'take' then
     end
     if ready then
       for _, b in ipairs(buckets) do
+        -- how late this ticket came against its plan, smoothed
+        local late = math.min(math.max(now - tonumber(b.head[#b.head]), 0), b.window)
+        b.lag = math.floor(b.lag + (late - b.lag) / 4)
         leave_queue(b)
         take(b)
       end
@@ -227,15 +234,15 @@ if op == 'take' then
       for _, b in ipairs(buckets) do
         local t = b.blocked
         if b.used + b.ahead + b.cost > b.limit then
-          t = math.max(t, fit_after(b.limit, b.cost, zstream(b.log, false, 0),
-                                    liststream(b.head, b.rank, b.window)))
+          t = math.max(t, fit_after(b.limit, b.cost, zstream(b.log, false, 0, 0),
+                                    liststream(b.head, b.rank, b.window, b.lag)))
         end
         at = math.max(at, t)
       end
       for _, b in ipairs(buckets) do
         redis.call('ZADD', b.dl, int(at + grace), b.member)
       end
-      result = {1, at - now}
+      result = {1, at - now, now}
     end
   else
     -- A new request goes at once if every bucket has room for it on top of the log and of
@@ -255,8 +262,8 @@ if op == 'take' then
         local tail = redis.call('ZREVRANGE', b.q, 0, 0, 'WITHSCORES')
         if tail[2] then t = math.max(t, tonumber(tail[2]) + 1) end  -- strictly in order
         if b.used + b.queued + b.cost > b.limit then
-          t = math.max(t, fit_after(b.limit, b.cost, zstream(b.log, false, 0),
-                                    zstream(b.q, true, b.window)))
+          t = math.max(t, fit_after(b.limit, b.cost, zstream(b.log, false, 0, 0),
+                                    zstream(b.q, true, b.window, b.lag)))
         end
         at = math.max(at, t)
       end
@@ -265,7 +272,7 @@ if op == 'take' then
         redis.call('ZADD', b.dl, int(at + grace), b.member)
         b.queued = b.queued + b.cost
       end
-      result = {1, at - now}
+      result = {1, at - now, now}
     end
   end
 
