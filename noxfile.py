@@ -84,3 +84,10 @@ def demo(session: nox.Session) -> None:
     """`venuekit demo` with every plugin installed."""
     session.install(".", *[f"plugins/{p}" for p in PLUGINS])
     session.run("venuekit", "demo", *session.posargs)
+
+
+@nox.session(default=False)
+def api(session: nox.Session) -> None:
+    """Fuzz the HTTP API from its own OpenAPI document (schemathesis) on loopback."""
+    session.install("-e", ".", "schemathesis>=4.30,<5")
+    session.run("python", "bench/fuzz_api.py", *session.posargs)

@@ -121,7 +121,7 @@ class ExchangeConnection:
             "is_enabled": self.is_enabled,
             "api_key": self.api_key_hint,
             "last_test_status": self.last_test_status.value,
-            "last_test_balance": None if balance is None else {k: str(v)
+            "last_test_balance": None if balance is None else {k: format(v, "f")
                                                               for k, v in balance.items()},
             "last_test_at": None if self.last_test_at is None
             else self.last_test_at.isoformat(),

@@ -1,0 +1,343 @@
+"""The OpenAPI 3.1 document, built in code from the same limits the validators use.
+
+It is built per server: the ``exchange`` of a new connection is an ``enum`` of the
+plugins installed where the document is served, which is exactly what the server
+accepts. A test checks that the paths and methods here are the application's routes,
+no more and no fewer, and that the operation ids are its route names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._version import __version__
+from ..store.model import ID_PATTERN
+from .validation import (
+    CREDENTIAL_LIMITS,
+    KEY_TYPES,
+    LABEL_PATTERN,
+    MAX_LOG_OFFSET,
+    MAX_LOG_PAGE,
+    MAX_NAME_LENGTH,
+    NAME_PATTERN,
+    NOT_BLANK_PATTERN,
+)
+
+__all__ = ["build_document"]
+
+Schema = dict[str, Any]
+
+DESCRIPTION = """\
+Manage and test the exchange connections of a venuekit connection store.
+
+Every operation except `GET /api/health` needs `Authorization: Bearer <token>`: the
+token is `$VENUEKIT_API_TOKEN` or the file `api.token` in the store's directory, created
+(mode 0600) on the first `venuekit serve`. The server binds 127.0.0.1 unless told
+otherwise and sends no CORS headers.
+
+API keys are shown masked (`abcd…wxyz`); secrets (`api_secret`, `passphrase`,
+`private_key`) are write-only and appear in no response. Request bodies are JSON objects
+of at most {max_body} bytes with exactly the documented fields. Every error is a JSON
+`Error` naming the problem, and a refused request changes nothing.
+"""
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _obj(properties: dict[str, Schema], *, required: Sequence[str] | None = None,
+         description: str | None = None, closed: bool = True) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties,
+                      "required": list(properties if required is None else required)}
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    return schema
+
+
+_STRING: Schema = {"type": "string"}
+_BOOL: Schema = {"type": "boolean"}
+_STRINGS: Schema = {"type": "array", "items": _STRING}
+_DECIMALS: Schema = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
+                     "description": "asset -> total, decimal strings"}
+_TIMESTAMP: Schema = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
+    name: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH,
+                    "pattern": NAME_PATTERN, "description": "one line, not only spaces"}
+    label: Schema = {"type": "string", "pattern": LABEL_PATTERN}
+    exchange: Schema = {"type": "string", "minLength": 1,
+                        "description": "an installed exchange plugin (GET /api/plugins)"}
+    if exchanges:
+        exchange["enum"] = list(exchanges)
+    write_only = "write-only: never returned"
+    low, high = CREDENTIAL_LIMITS["api_key"]
+    credentials = _obj({
+        "api_key": {"type": "string", "minLength": low, "maxLength": high,
+                    "pattern": NOT_BLANK_PATTERN,
+                    "description": "shown back masked, first and last four characters"},
+        "api_secret": {"type": "string", "maxLength": CREDENTIAL_LIMITS["api_secret"][1],
+                       "description": write_only},
+        "passphrase": {"type": ["string", "null"],
+                       "maxLength": CREDENTIAL_LIMITS["passphrase"][1], "description": write_only},
+        "private_key": {"type": ["string", "null"],
+                        "maxLength": CREDENTIAL_LIMITS["private_key"][1],
+                        "description": write_only + "; Ed25519 seed or RSA PEM for key pairs"},
+        "key_type": {"type": "string", "enum": list(KEY_TYPES), "default": "hmac"},
+    }, required=["api_key"], description="Replaced as a whole; whether the venue needs each "
+       "field is checked by the connection test.")
+    connection_fields: dict[str, Schema] = {
+        "id": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
+        "name": _STRING,
+        "exchange": _STRING,
+        "api_type": _STRING,
+        "connection_method": _STRING,
+        "is_testnet": _BOOL,
+        "is_enabled": _BOOL,
+        "api_key": {"type": "string", "description": "masked: abcd…wxyz"},
+        "last_test_status": {"type": "string", "enum": ["ok", "failed", "never"]},
+        "last_test_balance": _DECIMALS,
+        "last_test_at": _TIMESTAMP,
+        "last_test_log": _STRINGS,
+        "api_capabilities": _STRINGS,
+        "schema_version": {"type": "integer"},
+    }
+    active = ("id", "name", "exchange", "is_testnet", "api_key", "last_test_status",
+              "last_test_balance", "last_test_at", "api_capabilities")
+    step = _obj({"name": _STRING, "ok": _BOOL, "duration_ms": {"type": "number"},
+                 "detail": _STRING, "error": _nullable(_STRING)})
+    flag = {"type": ["boolean", "null"]}
+    return {
+        "Error": _obj({"error": _obj({"code": _STRING, "message": _STRING})}),
+        "Health": _obj({"status": {"type": "string", "const": "ok"}, "version": _STRING}),
+        "Credentials": credentials,
+        "Connection": _obj(connection_fields, description="A stored connection; no secret."),
+        "ActiveConnection": _obj({k: connection_fields[k] for k in active}),
+        "Problem": _obj({"id": _STRING, "reason": _STRING},
+                        description="A connection file that could not be loaded."),
+        "ConnectionList": _obj({"connections": {"type": "array", "items": _ref("Connection")},
+                                "problems": {"type": "array", "items": _ref("Problem")}}),
+        "ActiveConnectionList": _obj(
+            {"connections": {"type": "array", "items": _ref("ActiveConnection")}}),
+        "ConnectionCreate": {**_obj({
+            "name": name, "exchange": exchange, "credentials": _ref("Credentials"),
+            "api_type": {**label, "default": "rest"},
+            "connection_method": {**label, "default": "api_key"},
+            "is_testnet": {**_BOOL, "default": False},
+            "is_enabled": {**_BOOL, "default": True},
+        }, required=["name", "exchange", "credentials"]), "examples": [{
+            "name": "main account", "exchange": exchanges[0] if exchanges else "binance",
+            "credentials": {"api_key": "EXAMPLE-API-KEY-0000-1111-2222",
+                            "api_secret": "EXAMPLE-API-SECRET-3333-4444-5555"},
+            "is_testnet": True}]},
+        "ConnectionUpdate": {**_obj({
+            "name": name, "is_enabled": _BOOL, "is_testnet": _BOOL,
+            "credentials": _ref("Credentials"),
+        }, required=[], description="Only the fields given change; credentials are replaced "
+           "as a whole."), "minProperties": 1,
+            "examples": [{"name": "renamed"}, {"is_enabled": False}]},
+        "CheckStep": step,
+        "KeyPermissions": _obj({"can_read": flag, "can_trade": flag, "can_withdraw": flag,
+                                "ip_restricted": flag}),
+        "TestResult": _obj({
+            "connection_id": _STRING,
+            "status": {"type": "string", "enum": ["ok", "failed"]},
+            "exchange": _STRING,
+            "testnet": _BOOL,
+            "tested_at": {"type": "string", "format": "date-time"},
+            "latency_ms": _nullable({"type": "number"}),
+            "clock_offset_ms": _nullable({"type": "number"}),
+            "balance": _DECIMALS,
+            "capabilities": _STRINGS,
+            "permissions": {"oneOf": [_ref("KeyPermissions"), {"type": "null"}]},
+            "warnings": _STRINGS,
+            "steps": {"type": "array", "items": _ref("CheckStep")},
+            "log": {**_STRINGS, "description": "the stored test log, scrubbed of secrets"},
+            "connection": {"oneOf": [_ref("Connection"), {"type": "null"}]},
+        }),
+        "LogEntry": _obj({
+            "tested_at": {"type": "string", "format": "date-time"}, "ok": _BOOL,
+            "latency_ms": _nullable({"type": "number"}),
+            "clock_offset_ms": _nullable({"type": "number"}),
+            "steps": {"type": "array", "items": _ref("CheckStep")}, "warnings": _STRINGS,
+        }, required=[], closed=False, description="One stored test, newest first."),
+        "LogPage": _obj({
+            "connection_id": _STRING,
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1},
+            "next_offset": {"type": ["integer", "null"],
+                            "description": "null on the last page"},
+            "entries": {"type": "array", "items": _ref("LogEntry")},
+        }),
+        "Plugin": _obj({
+            "name": _STRING, "distribution": _nullable(_STRING), "version": _nullable(_STRING),
+            "module": _STRING, "loaded": _BOOL, "error": _nullable(_STRING),
+            "hooks": _STRINGS, "display_name": _STRING,
+        }, required=["name", "distribution", "version", "module", "loaded", "error", "hooks"]),
+        "PluginList": _obj({"plugins": {"type": "array", "items": _ref("Plugin")}}),
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(_ref("Error"))}
+
+
+_RESPONSES: dict[str, Any] = {
+    "BadJson": _error("Malformed JSON, or a query parameter out of range (`invalid_json`, "
+                      "`invalid_parameter`)."),
+    "Unauthorized": {**_error("Missing or wrong bearer token (`unauthorized`)."),
+                     "headers": {"WWW-Authenticate": {"schema": _STRING}}},
+    "NotFound": _error("No connection with that id (`not_found`)."),
+    "TooLarge": _error("The body is over the size limit (`body_too_large`)."),
+    "UnsupportedMediaType": _error("The body is not `application/json`."),
+    "Unprocessable": _error("A body that does not fit the schema: `unknown_field`, "
+                            "`missing_field`, `invalid_field`, `unknown_exchange`."),
+    "StoreFailure": _error("The connection store could not read or write a file "
+                           "(`store_error`), or an internal error."),
+}
+
+
+def _r(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _ok(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(_ref(schema))}
+
+
+_ID_PARAM = {"name": "id", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"}}
+
+
+def _op(operation_id: str, summary: str, responses: dict[str, Any], *,
+        body: str | None = None, description: str | None = None,
+        parameters: Sequence[dict[str, Any]] = (), public: bool = False,
+        tag: str = "connections") -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if description:
+        op["description"] = description
+    if parameters:
+        op["parameters"] = list(parameters)
+    if body:
+        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+        responses = {**responses, "400": _r("BadJson"), "413": _r("TooLarge"),
+                     "415": _r("UnsupportedMediaType"), "422": _r("Unprocessable")}
+    if public:
+        op["security"] = []
+    else:
+        responses = {**responses, "401": _r("Unauthorized"), "500": _r("StoreFailure")}
+    op["responses"] = dict(sorted(responses.items()))
+    return op
+
+
+def _links(*operations: str) -> dict[str, Any]:
+    return {op: {"operationId": op, "parameters": {"id": "$response.body#/id"}}
+            for op in operations}
+
+
+def _paths() -> dict[str, Any]:
+    item = "/api/settings/connections/{id}"
+    one = _ok("The connection.", "Connection")
+    by_id = [_ID_PARAM]
+    not_found = {"404": _r("NotFound")}
+    return {
+        "/api/health": {"get": _op(
+            "getHealth", "Liveness; needs no token and tells nothing else",
+            {"200": _ok("The server is up.", "Health")}, public=True, tag="meta")},
+        "/api/connections/active": {"get": _op(
+            "listActiveConnections", "Enabled connections and their last test",
+            {"200": _ok("Every enabled connection with its last test status, balance, "
+                        "time and capabilities.", "ActiveConnectionList")})},
+        "/api/settings/connections": {
+            "get": _op("listConnections", "Every stored connection",
+                       {"200": _ok("The connections that load, and a problem for each "
+                                   "file that does not.", "ConnectionList")}),
+            "post": _op("createConnection", "Store a new connection",
+                        {"201": {**_ok("Stored.", "Connection"),
+                                 "headers": {"Location": {"schema": _STRING}},
+                                 "links": _links("getConnection", "updateConnection",
+                                                 "deleteConnection", "testConnection",
+                                                 "enableConnection", "disableConnection",
+                                                 "getConnectionLogs")}},
+                        body="ConnectionCreate"),
+        },
+        item: {
+            "get": _op("getConnection", "One connection", {"200": one, **not_found},
+                       parameters=by_id),
+            "patch": _op("updateConnection", "Rename, enable or disable, set testnet, or "
+                         "replace credentials", {"200": one, **not_found},
+                         parameters=by_id, body="ConnectionUpdate"),
+            "delete": _op("deleteConnection", "Delete a connection and its test log",
+                          {"204": {"description": "Deleted."}, **not_found},
+                          parameters=by_id),
+        },
+        item + "/enable": {"post": _op("enableConnection", "Enable a connection",
+                                       {"200": one, **not_found}, parameters=by_id)},
+        item + "/disable": {"post": _op("disableConnection", "Disable a connection",
+                                        {"200": one, **not_found}, parameters=by_id)},
+        item + "/test": {"post": _op(
+            "testConnection", "Run the connection test and store its outcome",
+            {"200": _ok("The test ran (it may have failed: see `status`).", "TestResult"),
+             **not_found,
+             "504": _error("The test did not end within its bound (`test_timeout`).")},
+            parameters=by_id, description=(
+                "Loads the connection, decrypts its credentials, runs the plugin's "
+                "connection test under the 30 s timeout, stores status, balance, "
+                "capabilities and log, and returns them. A request for a connection whose "
+                "test is already running does not start a second test: it waits for the "
+                "running one and returns the same result."))},
+        item + "/logs": {"get": _op(
+            "getConnectionLogs", "The stored test log, newest first, paged",
+            {"200": _ok("One page.", "LogPage"), **not_found,
+             "400": _r("BadJson")},
+            parameters=[*by_id,
+                        {"name": "offset", "in": "query", "required": False,
+                         "description": "entries to skip, newest first",
+                         "schema": {"type": "integer", "minimum": 0,
+                                    "maximum": MAX_LOG_OFFSET, "default": 0}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1,
+                                    "maximum": MAX_LOG_PAGE, "default": 50}}])},
+        "/api/plugins": {"get": _op(
+            "listPlugins", "Installed exchange plugins",
+            {"200": _ok("Each plugin, whether it loads, and its hooks or its error.",
+                        "PluginList")}, tag="meta")},
+        "/api/openapi.json": {"get": _op(
+            "getOpenApi", "This document",
+            {"200": {"description": "The OpenAPI 3.1 document.",
+                     "content": _json({"type": "object"})}}, tag="meta")},
+    }
+
+
+def build_document(*, exchanges: Sequence[str], max_body_bytes: int) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of a server with these plugins installed.
+
+    :param exchanges: the installed exchange names (the ``exchange`` enum).
+    :param max_body_bytes: the body size limit, stated in the description.
+    """
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "venuekit API", "version": __version__,
+                 "description": DESCRIPTION.format(max_body=max_body_bytes)},
+        "tags": [{"name": "connections", "description": "Exchange connections"},
+                 {"name": "meta", "description": "The server itself"}],
+        "security": [{"bearerAuth": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(exchanges),
+            "responses": _RESPONSES,
+        },
+    }
