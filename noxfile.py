@@ -66,7 +66,8 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on core and every plugin."""
-    session.install("mypy>=1.10", "-e", ".", *[f"plugins/{p}" for p in PLUGINS], *TEST_DEPS)
+    session.install("mypy>=1.10", "-e", ".[redis]", *[f"plugins/{p}" for p in PLUGINS],
+                    *TEST_DEPS)
     session.run("mypy", "--strict", "core/venuekit",
                 *[f"plugins/{p}/venuekit_{p}" for p in PLUGINS], *session.posargs)
 

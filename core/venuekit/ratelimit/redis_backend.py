@@ -89,6 +89,8 @@ log = logging.getLogger("venuekit")
 DEFAULT_PREFIX = "venuekit:rl:"
 #: Added to every key's TTL beyond the end of its content.
 KEY_SLACK_MS = 250
+#: Floor of any sleep between two calls for one request.
+MIN_SLEEP_S = 0.0005
 
 _SCRIPT = resources.files("venuekit.ratelimit").joinpath("redis_script.lua").read_text("utf-8")
 _GRANTED, _WAIT, _CANCELLED = 0, 1, -1
@@ -156,8 +158,9 @@ class _ServerClock:
         """
         estimate = server_at - self._offset - got
         if math.isnan(estimate):
-            return wait
-        return min(max(estimate, wait - (got - sent), 0.0), wait)
+            estimate = wait
+        # a zero wait is never planned; were a bug to answer one, this keeps it from spinning
+        return max(min(max(estimate, wait - (got - sent)), wait), MIN_SLEEP_S)
 
 
 class _RedisPermit(Permit):

@@ -4,7 +4,7 @@
 -- tickets in front of it. Every operation is one call of this script.
 --
 -- KEYS[1]          tombstone of the ticket: set when a cancel may have crossed a call
--- KEYS[2..6]       bucket 1: meta hash (used, queued, lag), log zset, queue zset,
+-- KEYS[2..6]       bucket 1: meta hash (used, queued, heavy, lag), log zset, queue zset,
 -- KEYS[7..11]      bucket 2: ...            deadline zset, block string
 -- ARGV[1]  op: take | cancel | settle | feedback | block
 -- ARGV[2]  ticket id (log entries and tickets are "<id>|<cost>")
@@ -32,15 +32,15 @@ local extra = tonumber(ARGV[6])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 
-local CHUNK = 64
-
 -- Numbers go to Redis as plain integers, never in exponent notation.
 local function int(x)
   return string.format('%.0f', x)
 end
 
+local find, sub = string.find, string.sub
+
 local function cost_of(member)
-  return tonumber(string.match(member, '|(%d+)$'))
+  return tonumber(sub(member, find(member, '|', 1, true) + 1))
 end
 
 local function sum_costs(list, step)
@@ -64,13 +64,27 @@ for i = 1, count do
   }
 end
 
+-- Count the log and the line from scratch: for a new bucket, or counters that no longer
+-- match their sets (a key evicted under maxmemory, say).
+local function recount(b)
+  b.used = sum_costs(redis.call('ZRANGE', b.log, 0, -1), 1)
+  local line = redis.call('ZRANGE', b.q, 0, -1)
+  b.queued = sum_costs(line, 1)
+  b.heavy = 0
+  for _, member in ipairs(line) do
+    if cost_of(member) ~= 1 then b.heavy = b.heavy + 1 end
+  end
+end
+
 -- Read a bucket and drop what has expired: log entries past their end, tickets past
 -- their deadline (a crashed process's waiters leave the line on their own).
 local function load(b)
-  local fields = redis.call('HMGET', b.meta, 'used', 'queued', 'lag')
-  b.used = tonumber(fields[1]) or sum_costs(redis.call('ZRANGE', b.log, 0, -1), 1)
-  b.queued = tonumber(fields[2]) or sum_costs(redis.call('ZRANGE', b.q, 0, -1), 1)
-  b.lag = tonumber(fields[3]) or 0
+  local fields = redis.call('HMGET', b.meta, 'used', 'queued', 'heavy', 'lag')
+  b.used = tonumber(fields[1])
+  b.queued = tonumber(fields[2])
+  b.heavy = tonumber(fields[3])
+  b.lag = tonumber(fields[4]) or 0
+  if not (b.used and b.queued and b.heavy) then recount(b) end
   local gone = redis.call('ZRANGEBYSCORE', b.log, '-inf', int(now))
   if #gone > 0 then
     b.used = b.used - sum_costs(gone, 1)
@@ -80,7 +94,9 @@ local function load(b)
   if #dead > 0 then
     for _, member in ipairs(dead) do
       if redis.call('ZREM', b.q, member) == 1 then
-        b.queued = b.queued - cost_of(member)
+        local cost = cost_of(member)
+        b.queued = b.queued - cost
+        if cost ~= 1 then b.heavy = b.heavy - 1 end
       end
     end
     redis.call('ZREMRANGEBYSCORE', b.dl, '-inf', int(now))
@@ -102,7 +118,8 @@ local function save(b)
     redis.call('DEL', b.meta, b.log, b.q, b.dl)
     return
   end
-  redis.call('HSET', b.meta, 'used', int(b.used), 'queued', int(b.queued), 'lag', int(b.lag))
+  redis.call('HSET', b.meta, 'used', int(b.used), 'queued', int(b.queued),
+             'heavy', int(b.heavy), 'lag', int(b.lag))
   local ttl = int(math.ceil((horizon - now) / 1000) + slack)
   redis.call('PEXPIRE', b.meta, ttl)
   redis.call('PEXPIRE', b.log, ttl)
@@ -110,63 +127,87 @@ local function save(b)
   redis.call('PEXPIRE', b.dl, ttl)
 end
 
--- Streams of (end time, cost), latest end first. A log entry ends at its score; a ticket
--- is assumed to be granted at its planned time plus the bucket's lag (how late tickets
--- have been taking: timer, scheduling and round trip), or now if that has passed, and to
--- count for one window from then. Without the lag, each ticket planned behind one that
--- takes late would wake a little early and have to ask twice.
-local function zstream(key, planned, window, lag)
-  local buf, pos, start, done = {}, 1, 0, false
+-- Streams of (end time, cost) in order of end, latest first (`down`) or earliest first,
+-- over the `n` lowest-scored members of a zset (all of them if `n` is nil). A log entry
+-- ends at its score. A ticket is assumed to be granted at its planned time plus the
+-- bucket's lag (how late tickets have been taking: timer, scheduling, round trip), or now
+-- if that has passed, and to count for one window from then. Read in chunks that double
+-- from 4: most walks stop within a few entries.
+local function zstream(key, down, ticket, window, lag, n)
+  local buf, pos, start, chunk, done = {}, 1, 0, 4, false
+  local range, offset, stop = 'ZRANGE', 0, -1
+  if n then stop = n - 1 end
+  if down then
+    range = 'ZREVRANGE'
+    if n then  -- the n lowest, latest first: reverse ranks card - n .. card - 1
+      offset = redis.call('ZCARD', key) - n
+      stop = -1
+    end
+  end
   return function()
     if pos > #buf then
-      if done then return nil end
-      buf = redis.call('ZREVRANGE', key, start, start + CHUNK - 1, 'WITHSCORES')
-      start = start + CHUNK
+      if done or (stop >= 0 and start > stop) or (n and n <= 0) then return nil end
+      local last = start + chunk - 1
+      if stop >= 0 and last > stop then last = stop end
+      buf = redis.call(range, key, offset + start, offset + last, 'WITHSCORES')
+      done = #buf < 2 * (last - start + 1)
+      start = last + 1
+      chunk = math.min(chunk * 2, 256)
       pos = 1
-      done = #buf < 2 * CHUNK
       if #buf == 0 then return nil end
     end
     local member, score = buf[pos], tonumber(buf[pos + 1])
     pos = pos + 2
-    if planned then score = math.max(score + lag, now) + window end
+    if ticket then score = math.max(score + lag, now) + window end
     return score, cost_of(member)
   end
 end
 
--- The first `n` tickets of `list` (ZRANGE ... WITHSCORES, oldest first), latest first.
-local function liststream(list, n, window, lag)
-  local i = n
-  return function()
-    if i < 1 then return nil end
-    local member, score = list[2 * i - 1], tonumber(list[2 * i])
-    i = i - 1
-    return math.max(score + lag, now) + window, cost_of(member)
-  end
-end
-
--- Earliest time `cost` more fits under `limit` while everything in the two streams holds
--- its cost until its end. Everything starts by then, so what still counts only shrinks:
--- walk from the latest end down and stop where the total goes over; the entry there
--- must have ended. The walk reads about `limit` entries, whatever the queue's length.
--- Only called when the total is over the budget, so it always stops on an entry.
-local function fit_after(limit, cost, a, b)
-  local budget = limit - cost
-  local alive = 0
+-- Merge two ordered streams, calling `visit(end, cost)` until it returns true; nil if
+-- it never does.
+local function merge(a, b, down, visit)
   local ea, ca = a()
   local eb, cb = b()
   while ea or eb do
     local e, c
-    if eb == nil or (ea ~= nil and ea >= eb) then
+    if eb == nil or (ea ~= nil and ((down and ea >= eb) or (not down and ea <= eb))) then
       e, c = ea, ca
       ea, ca = a()
     else
       e, c = eb, cb
       eb, cb = b()
     end
-    alive = alive + c
-    if alive > budget then return e end
+    if visit(e, c) then return e end
   end
-  return now
+  return nil
+end
+
+-- Earliest time `cost` more fits under `limit` while every entry of the log and every
+-- ticket in `tickets` holds its cost until its end. Everything has started by then, so
+-- what counts only shrinks with time: the answer is the end of the entry where the costs,
+-- summed in order of end, reach `total + cost - limit` (what must have ended). Walked
+-- from whichever side reaches it sooner: from the earliest end for a waiter that woke a
+-- little early, from the latest end for a request at the back of a long line (then about
+-- `limit` entries, however long the line). Only called when `total + cost > limit`, so
+-- the walk always stops on an entry, unless the counters lie: then they are recounted,
+-- and the caller is told to ask again at once.
+local function fit_after(b, total, tickets)
+  local need = total + b.cost - b.limit
+  local budget = b.limit - b.cost
+  local down = need > budget
+  local sum = 0
+  local visit
+  if down then
+    visit = function(_, c) sum = sum + c; return sum > budget end
+  else
+    visit = function(_, c) sum = sum + c; return sum >= need end
+  end
+  local at = merge(zstream(b.log, down, false), tickets(down), down, visit)
+  if at == nil then
+    recount(b)
+    return now
+  end
+  return at
 end
 
 local function take(b)
@@ -177,8 +218,20 @@ end
 local function leave_queue(b)
   if redis.call('ZREM', b.q, b.member) == 1 then
     b.queued = b.queued - b.cost
+    if b.cost ~= 1 then b.heavy = b.heavy - 1 end
   end
   redis.call('ZREM', b.dl, b.member)
+end
+
+-- The tickets ahead of this one: how many, and their cost. In a line of unit costs
+-- (request-count rules) the cost is the count, found without reading the line.
+local function ahead_of(b)
+  b.rank = redis.call('ZRANK', b.q, b.member)
+  if b.heavy == 0 then
+    b.ahead = b.rank
+  else
+    b.ahead = sum_costs(redis.call('ZRANGE', b.q, 0, b.rank), 1) - b.cost
+  end
 end
 
 local result = {1}
@@ -214,16 +267,14 @@ if op == 'take' then
     -- ahead of it: those keep their share, so nobody is overtaken.
     local ready = true
     for _, b in ipairs(buckets) do
-      local rank = redis.call('ZRANK', b.q, b.member)
-      b.head = redis.call('ZRANGE', b.q, 0, rank, 'WITHSCORES')
-      b.rank = rank
-      b.ahead = sum_costs(b.head, 2) - b.cost
+      ahead_of(b)
       if b.blocked > now or b.used + b.ahead + b.cost > b.limit then ready = false end
     end
     if ready then
       for _, b in ipairs(buckets) do
         -- how late this ticket came against its plan, smoothed
-        local late = math.min(math.max(now - tonumber(b.head[#b.head]), 0), b.window)
+        local plan = tonumber(redis.call('ZSCORE', b.q, b.member))
+        local late = math.min(math.max(now - plan, 0), b.window)
         b.lag = math.floor(b.lag + (late - b.lag) / 4)
         leave_queue(b)
         take(b)
@@ -234,8 +285,9 @@ if op == 'take' then
       for _, b in ipairs(buckets) do
         local t = b.blocked
         if b.used + b.ahead + b.cost > b.limit then
-          t = math.max(t, fit_after(b.limit, b.cost, zstream(b.log, false, 0, 0),
-                                    liststream(b.head, b.rank, b.window, b.lag)))
+          t = math.max(t, fit_after(b, b.used + b.ahead, function(down)
+            return zstream(b.q, down, true, b.window, b.lag, b.rank)
+          end))
         end
         at = math.max(at, t)
       end
@@ -262,8 +314,9 @@ if op == 'take' then
         local tail = redis.call('ZREVRANGE', b.q, 0, 0, 'WITHSCORES')
         if tail[2] then t = math.max(t, tonumber(tail[2]) + 1) end  -- strictly in order
         if b.used + b.queued + b.cost > b.limit then
-          t = math.max(t, fit_after(b.limit, b.cost, zstream(b.log, false, 0, 0),
-                                    zstream(b.q, true, b.window, b.lag)))
+          t = math.max(t, fit_after(b, b.used + b.queued, function(down)
+            return zstream(b.q, down, true, b.window, b.lag)
+          end))
         end
         at = math.max(at, t)
       end
@@ -271,6 +324,7 @@ if op == 'take' then
         redis.call('ZADD', b.q, int(at), b.member)
         redis.call('ZADD', b.dl, int(at + grace), b.member)
         b.queued = b.queued + b.cost
+        if b.cost ~= 1 then b.heavy = b.heavy + 1 end
       end
       result = {1, at - now, now}
     end
