@@ -75,7 +75,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks; every figure is a ratio against a baseline measured in the same run."""
-    session.install("-e", ".", *[f"plugins/{p}" for p in PLUGINS])
+    session.install("-e", ".[redis]", *[f"plugins/{p}" for p in PLUGINS])
     for script in sorted(ROOT.glob("bench/bench_*.py")):
         session.run("python", str(script.relative_to(ROOT)), *session.posargs)
 
