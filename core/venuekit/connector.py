@@ -43,7 +43,7 @@ from .models import (
     RateLimit,
     Side,
 )
-from .ratelimit import Limiter, apply_overrides, default_limiter
+from .ratelimit import Limiter, apply_overrides, shared_limiter
 from .registry import LoadedPlugin, Registry, default_registry
 from .retry import OrderPlacer, RetryPolicy, generate_client_order_id, retry_idempotent
 from .transport import Transport
@@ -117,10 +117,14 @@ def _check_credentials(credentials: Credentials, plugin: LoadedPlugin) -> None:
 
 
 class _LazyLimiter:
-    """Resolves the process-wide limiter on first use, inside the running event loop."""
+    """Resolves the process-wide limiter on first use, inside the running event loop.
+
+    ``VENUEKIT_LIMITER_URL=redis://…`` makes it the Redis backend shared with other
+    processes; otherwise it is the in-memory one shared within this process.
+    """
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(default_limiter(), name)
+        return getattr(shared_limiter(), name)
 
 
 def _lazy_limiter() -> Limiter:
