@@ -239,3 +239,14 @@ async def test_concurrent_timestamp_rejections_resync_once(conn: Connector,
     sim.faults.skew_ms = 6000
     await asyncio.gather(*(conn.fetch_balance() for _ in range(4)))
     assert sim.stats.count("/v1/time") == 2  # the first sync, then one shared resync
+
+
+async def test_a_rule_removed_by_the_host_is_not_waited_for(
+        registry: Registry, sim: ExampleSimulator) -> None:
+    async with venuekit.connect("example", sim.credentials, base_url=sim.base_url,
+                                registry=registry, limiter=MemoryLimiter(),
+                                rate_limits={"orders": None}) as conn:
+        await conn.fetch_markets()
+        for _ in range(3):
+            await conn.place_order(order())
+    assert len(sim.state.orders) == 3

@@ -92,7 +92,8 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
         clock=clk, timeout_s=timeout_s,
         extra_headers=info.hosts.testnet_headers if testnet else (),
         auth=Auth(credentials) if credentials is not None else None,
-        session=session, owns_session=session is None)
+        session=session, owns_session=session is None,
+        removed_rules=frozenset(r.name for r in info.rate_limits) - {r.name for r in rules})
     return Connector(plugin=plugin, credentials=credentials, testnet=testnet,
                      transport=transport, clock=clk, retry=retry or RetryPolicy(),
                      check_timeout_s=check_timeout_s,

@@ -111,6 +111,8 @@ class Transport:
     _account: str = field(init=False, default="anonymous")
     _demand_cache: dict[tuple[str, int], Demand] = field(init=False, factory=dict)
     on_response: Callable[[Response], None] | None = None
+    #: rules the plugin declares that the host removed with an override
+    removed_rules: frozenset[str] = frozenset()
 
     def __attrs_post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -136,8 +138,8 @@ class Transport:
                 continue
             rule = self.rules.get(name)
             if rule is None:
-                if cost == 0:
-                    continue
+                if cost == 0 or name in self.removed_rules:
+                    continue  # the host switched this rule off
                 raise PluginError(f"request {request.method} {request.path} costs unknown "
                                   f"limiter rule {name!r}", plugin=self.exchange)
             if cost:
