@@ -24,94 +24,24 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
+from bench_ratelimit import _serve
 from venuekit.models import LimitScope, RateLimit
 from venuekit.ratelimit import Demand, Limiter, MemoryLimiter
+from venuekit.testing.redis_server import RedisServer
 
 RULE = RateLimit("orders", 50, 1.0, LimitScope.ACCOUNT)
 KEY = f"bench:account:{hashlib.sha256(b'one shared api key').hexdigest()[:16]}:orders"
 
-# ---------------------------------------------------------------- the strict server
-
-
-def _serve(conn: Connection) -> None:
-    asyncio.run(_serve_async(conn))
-
-
-async def _serve_async(conn: Connection) -> None:
-    """Count each bucket's requests at arrival; refuse whatever would exceed the limit."""
-    logs: dict[str, deque[float]] = {}
-
-    async def hit(request: web.Request) -> web.Response:
-        now = time.monotonic()
-        name = request.query["bucket"]
-        limit = int(request.query["limit"])
-        period = float(request.query["period"])
-        log = logs.setdefault(name, deque())
-        while log and log[0] <= now - period:
-            log.popleft()
-        if len(log) >= limit:
-            return web.Response(status=429, text="too many requests")
-        log.append(now)
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_get("/hit", hit)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    conn.send(runner.addresses[0][1])
-    await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # wait for "stop"
-    await runner.cleanup()
-
-
-# ---------------------------------------------------------------- redis-server
-
-
-class Redis:
-    """A throwaway redis-server on a free loopback port."""
-
-    def __init__(self, binary: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.dir = tempfile.mkdtemp(prefix="venuekit-bench-redis-")
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", "redis.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not self._answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit(f"redis-server did not start (see {self.dir}/redis.log)")
-            time.sleep(0.01)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
+# The strict server (weight 1 per request here) and the throwaway redis-server are the
+# ones bench_ratelimit.py and the test kit already have.
 
 # ---------------------------------------------------------------- one process
 
@@ -217,7 +147,9 @@ def main() -> int:
     ours, theirs = context.Pipe()
     server = context.Process(target=_serve, args=(theirs,), daemon=True)
     server.start()
-    redis_server = Redis(binary)
+    scratch = tempfile.mkdtemp(prefix="venuekit-bench-redis-")
+    redis_server = RedisServer(Path(scratch))
+    redis_server.start()
     try:
         url = f"http://127.0.0.1:{ours.recv()}/hit"
         print(f"venuekit Redis limiter benchmark ({'quick' if options.quick else 'full'}), "
@@ -244,6 +176,7 @@ def main() -> int:
         ours.send("stop")
         server.join(5)
         redis_server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
