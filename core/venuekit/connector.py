@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -124,8 +125,18 @@ class _LazyLimiter:
     processes; otherwise it is the in-memory one shared within this process.
     """
 
+    def __init__(self) -> None:
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._limiter: Limiter | None = None
+
     def __getattr__(self, name: str) -> Any:
-        return getattr(shared_limiter(), name)
+        loop = asyncio.get_running_loop()
+        limiter = self._limiter
+        if (limiter is None or self._loop is None or self._loop() is not loop
+                or getattr(limiter, "closed", False)):
+            limiter = self._limiter = shared_limiter()
+            self._loop = weakref.ref(loop)
+        return getattr(limiter, name)
 
 
 def _lazy_limiter() -> Limiter:
