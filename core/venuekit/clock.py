@@ -34,9 +34,11 @@ class Clock:
     def __attrs_post_init__(self) -> None:
         self._offsets = deque(maxlen=self.samples)
 
+    _offset: float = field(default=0.0, init=False)  # the median, kept as samples change
+
     @property
     def offset_ms(self) -> float:
-        return statistics.median(self._offsets) if self._offsets else 0.0
+        return self._offset
 
     @property
     def synced_at(self) -> float | None:
@@ -59,6 +61,7 @@ class Clock:
         midpoint_ms = (sent_wall + received_wall) * 500.0
         offset = float(server_ms) - midpoint_ms
         self._offsets.append(offset)
+        self._offset = statistics.median(self._offsets)  # once per sample, not per request
         self.rtt_ms = (received_wall - sent_wall) * 1000.0
         self._synced_at = self.mono()
         return offset
@@ -66,6 +69,7 @@ class Clock:
     def reset(self) -> None:
         """Forget samples: after a rejection the old offset is evidence of nothing."""
         self._offsets.clear()
+        self._offset = 0.0
         self._synced_at = None
 
     async def sync(self, fetch: Callable[[], Awaitable[int]], rounds: int = 1) -> float:

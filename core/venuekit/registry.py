@@ -98,7 +98,7 @@ class HookCallers:
             function, argnames = impls[0].function, tuple(impls[0].argnames)
 
             def direct(**kwargs: Any) -> Any:
-                return function(*[kwargs[arg] for arg in argnames])
+                return function(*map(kwargs.__getitem__, argnames))
 
             chosen: Any = direct
         elif not impls:

@@ -47,6 +47,8 @@ class BodyFormat(enum.Enum):
 
 
 def _pairs(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
+    if value == ():
+        return ()
     if type(value) is tuple and all(
             type(pair) is tuple and type(pair[0]) is str and type(pair[1]) is str
             for pair in value):
