@@ -23,7 +23,8 @@ PLUGINS = sorted(
 # aioresponses 0.7.9 builds ClientResponse without the stream_writer argument aiohttp 3.14
 # requires, so the test environments stay on aiohttp 3.13 until it catches up.
 # pytest-timeout turns a hung test into a failure naming it, instead of a CI run that
-# never ends.
+# never ends. hatchling lets the scaffold test build the generated plugin offline
+# (--no-build-isolation) instead of fetching a build backend mid-test.
 TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "aiohttp>=3.9,<3.14",
              "pytest-timeout>=2.3", "hatchling>=1.21"]
 
