@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_cli import SECRET_ENV, example_registry, isolate
+from cli_support import SECRET_ENV, example_registry, isolate
 from venuekit import demo as demo_module
 from venuekit.cli import main
 from venuekit.connector import connect

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_cli import Cli, ThreadedSimulator, add, isolate, prompts
+from cli_support import Cli, ThreadedSimulator, add, cli_runner, prompts
 from venuekit.cli import common
 from venuekit.store import ConnectionStore, Keyring, generate_key
 from venuekit.testing.example.simulator import ExampleSimulator
@@ -23,12 +23,8 @@ def sim() -> Iterator[ExampleSimulator]:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         ) -> Iterator[Cli]:
-    home, master = isolate(monkeypatch, tmp_path)
-    runner = Cli(capsys, home)
     creds = ExampleSimulator().credentials
-    runner.add_secrets(master, creds.api_key, creds.api_secret)
-    yield runner
-    runner.assert_home_clean()
+    yield from cli_runner(monkeypatch, tmp_path, capsys, creds.api_key, creds.api_secret)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_cli import Cli, ThreadedSimulator, add, isolate
+from cli_support import Cli, ThreadedSimulator, add, cli_runner
 from venuekit.testing.example.simulator import ExampleSimulator
 
 SYMBOL = "BTC/USDT:USDT"
@@ -21,11 +21,8 @@ def sim() -> Iterator[ExampleSimulator]:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         sim: ExampleSimulator) -> Iterator[Cli]:
-    home, master = isolate(monkeypatch, tmp_path)
-    runner = Cli(capsys, home)
-    runner.add_secrets(master, sim.credentials.api_key, sim.credentials.api_secret)
-    yield runner
-    runner.assert_home_clean()
+    yield from cli_runner(monkeypatch, tmp_path, capsys, sim.credentials.api_key,
+                          sim.credentials.api_secret)
 
 
 @pytest.fixture
