@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from venuekit import Registry, RetryPolicy
 from venuekit.connector import Connector, connect
 from venuekit.ratelimit import MemoryLimiter
+from venuekit.store import ConnectionStore
 from venuekit.testing.example import plugin as example_plugin
 from venuekit.testing.example.simulator import ExampleSimulator
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConnectionStore:
+    """An empty connection store in the test's own directory."""
+    return ConnectionStore(tmp_path / "home")
 
 
 @pytest.fixture

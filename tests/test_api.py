@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,11 +33,6 @@ from venuekit.store import ConnectionStore
 from venuekit.testing.example.simulator import ExampleSimulator
 
 BASE = "/api/settings/connections"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ConnectionStore:
-    return ConnectionStore(tmp_path / "home")
 
 
 @pytest.fixture

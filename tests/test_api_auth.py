@@ -29,11 +29,6 @@ FAKE_ID = "0123456789abcdef"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ConnectionStore:
-    return ConnectionStore(tmp_path / "home")
-
-
-@pytest.fixture
 async def api(aiohttp_client: AiohttpClient, store: ConnectionStore,
               registry: Registry) -> Api:
     return Api(await aiohttp_client(create_app(store, token=TOKEN, registry=registry)))

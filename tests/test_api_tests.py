@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from api_support import TOKEN, Api, assert_error, snapshot
@@ -20,11 +19,6 @@ from venuekit.testing.example.simulator import ExampleSimulator
 
 BASE = "/api/settings/connections"
 WRONG_SECRET = "wrong-secret-that-must-not-leak-31337"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ConnectionStore:
-    return ConnectionStore(tmp_path / "home")
 
 
 @pytest.fixture

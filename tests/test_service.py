@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from venuekit.models import Credentials
@@ -11,11 +10,6 @@ from venuekit.registry import Registry
 from venuekit.service import ConnectionTester
 from venuekit.store import ConnectionStatus, ConnectionStore
 from venuekit.testing.example.simulator import ExampleSimulator
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ConnectionStore:
-    return ConnectionStore(tmp_path / "home")
 
 
 def make_tester(store: ConnectionStore, registry: Registry, sim: ExampleSimulator,

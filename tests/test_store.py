@@ -34,11 +34,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> ConnectionStore:
-    return ConnectionStore(tmp_path / "home")
-
-
 def _add(store: ConnectionStore, name: str = "main", creds: Credentials = CREDS,
          **kwargs: object) -> ExchangeConnection:
     return store.create(name=name, exchange="binance", credentials=creds, **kwargs)  # type: ignore[arg-type]
