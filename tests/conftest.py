@@ -27,12 +27,8 @@ def registry() -> Registry:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[ExampleSimulator]:
-    simulator = ExampleSimulator()
-    await simulator.start()
-    try:
+    async with ExampleSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

@@ -139,12 +139,8 @@ class ExchangeConformance:
 
     @pytest_asyncio.fixture
     async def sim(self) -> AsyncIterator[Simulator]:
-        simulator = self.make_simulator()
-        await simulator.start()
-        try:
+        async with self.make_simulator() as simulator:
             yield simulator
-        finally:
-            await simulator.stop()
 
     @pytest_asyncio.fixture
     async def conn(self, sim: Simulator) -> AsyncIterator[Connector]:

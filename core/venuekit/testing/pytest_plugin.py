@@ -99,12 +99,8 @@ async def venuekit_simulator(
         venuekit_simulator_class: type[Simulator],
         venuekit_simulator_options: dict[str, Any]) -> AsyncIterator[Simulator]:
     """The simulator, serving on loopback for the duration of the test."""
-    simulator = venuekit_simulator_class(**venuekit_simulator_options)
-    await simulator.start()
-    try:
+    async with venuekit_simulator_class(**venuekit_simulator_options) as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

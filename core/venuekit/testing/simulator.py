@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from attrs import define, field
@@ -299,7 +299,7 @@ class Simulator(abc.ABC):
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> Simulator:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

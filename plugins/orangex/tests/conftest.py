@@ -14,12 +14,8 @@ Reply = Callable[..., Response]
 
 @pytest.fixture
 async def sim() -> AsyncIterator[OrangeXSimulator]:
-    simulator = OrangeXSimulator()
-    await simulator.start()
-    try:
+    async with OrangeXSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture
