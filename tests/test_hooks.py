@@ -160,12 +160,61 @@ async def test_hook_fetch_order(conn: Connector) -> None:
         await conn.fetch_order("BTC/USDT:USDT", client_order_id="never-placed")
 
 
-async def test_hook_check_connection(conn: Connector) -> None:
-    checks = conn.plugin.manager.hook.check_connection()
-    assert all(isinstance(c, Check) for c in checks)
+async def test_hook_check_connection(sim: ExampleSimulator) -> None:
+    from venuekit import hookimpl
+    from venuekit.models import CheckRole
+    from venuekit.testing.example import endpoints
+    from venuekit.testing.example import plugin as example_plugin
+
+    class OwnTest:
+        """The sample plugin plus a check_connection of its own: it replaces the default."""
+
+        @hookimpl
+        def check_connection(self) -> list[Check]:
+            return [Check("balance only", endpoints.fetch_balance(), CheckRole.BALANCE)]
+
+    custom = Registry(extra={"example": example_plugin}, autoload=False,
+                      extensions=[OwnTest()])
+    async with venuekit_connect(custom, sim) as conn:
+        report = await conn.check_connection()
+    assert [s.name for s in report.steps] == ["balance only"]
+    assert report.ok and report.balance is not None and report.permissions is None
+
+
+async def test_hook_key_permissions(conn: Connector) -> None:
+    # the sample plugin has no check_connection: the default test runs its key_permissions
+    assert conn.plugin.manager.hook.check_connection() is None
+    call = conn.plugin.manager.hook.key_permissions()
+    assert isinstance(call, Call) and call.request.signed
     report = await conn.check_connection()
-    assert [s.name for s in report.steps] == [c.name for c in checks]
-    assert report.ok and report.permissions is not None
+    assert [s.name for s in report.steps] == ["server time", "balance", "key permissions"]
+    assert report.ok and report.permissions is not None and report.permissions.can_trade
+
+
+async def test_default_connection_test_without_time_source_or_permissions(
+        sim: ExampleSimulator) -> None:
+    from venuekit.hookcallers import HookCallers
+
+    conn = venuekit_connect(Registry(extra={"example": example_module()}, autoload=False), sim)
+    hooks: HookCallers = conn.transport.protocol.hooks
+    hooks.server_time = lambda: None  # type: ignore[method-assign]
+    hooks.key_permissions = lambda: None  # type: ignore[method-assign]
+    async with conn:
+        report = await conn.check_connection()
+    assert [s.name for s in report.steps] == ["balance"]
+    assert report.ok and report.clock_offset_ms is None
+
+
+def example_module() -> Any:
+    from venuekit.testing.example import plugin as example_plugin
+    return example_plugin
+
+
+def venuekit_connect(registry: Registry, sim: ExampleSimulator) -> Connector:
+    from venuekit.connector import connect
+    from venuekit.ratelimit import MemoryLimiter
+    return connect("example", sim.credentials, base_url=sim.base_url, registry=registry,
+                   limiter=MemoryLimiter())
 
 
 async def test_hook_server_time(conn: Connector, sim: ExampleSimulator) -> None:

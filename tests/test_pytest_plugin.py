@@ -122,7 +122,7 @@ async def test_wrong_secret(venuekit_simulator, venuekit_connect):
 
 def test_connectors_were_closed():
     [conn] = MADE
-    assert conn.transport.session is not None and conn.transport.session.closed
+    assert conn.closed and conn.transport.sender.session.closed
 """)
     result.assert_outcomes(passed=2)
 

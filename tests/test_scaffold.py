@@ -93,7 +93,8 @@ def test_generated_files_follow_the_plugin_layout() -> None:
 
 def test_generated_plugin_implements_every_hook() -> None:
     implemented = hookimpl_names(render("acme")["venuekit_acme/plugin.py"])
-    assert implemented == hookspec_names()
+    # check_connection is left to the core's default test, as a new plugin should
+    assert implemented == hookspec_names() - {"check_connection"}
     # and it is the example plugin's shape: the example implements a subset (no login)
     example = hookimpl_names(Path(example_plugin.__file__).read_text())
     assert example <= implemented

@@ -8,18 +8,51 @@ logged as not run.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Protocol, TypeVar
 
+from .clock import Clock
 from .errors import VenueError, VenuekitError
-from .models import Balance, CheckRole, CheckStep, ConnectionReport, KeyPermissions
+from .models import Balance, Check, CheckRole, CheckStep, ConnectionReport, KeyPermissions
+from .wire import Call
 
-if TYPE_CHECKING:
-    from .connector import Connector
+__all__ = ["Testable", "default_checks", "run_checks"]
 
-__all__ = ["run_checks"]
+T = TypeVar("T")
+
+
+class Testable(Protocol):
+    """The part of a connector a connection test uses: its public surface, nothing more."""
+
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def testnet(self) -> bool: ...
+    @property
+    def clock(self) -> Clock: ...
+    def check_steps(self) -> list[Check]: ...
+    async def measure_clock(self, call: Call[object]) -> None: ...
+    async def run(self, call: Call[T]) -> T: ...
+    def scrub(self, text: str) -> str: ...
+
+
+def default_checks(*, server_time: Call[int] | None, balance: Call[Balance],
+                   permissions: Call[KeyPermissions] | None) -> list[Check]:
+    """The test every venue shares: its clock, an authenticated balance, key permissions.
+
+    The clock step is left out where the venue has no time source; the permissions step
+    is optional (a key that cannot read them still trades).
+    """
+    steps = []
+    if server_time is not None:
+        steps.append(Check("server time", server_time, CheckRole.SERVER_TIME))
+    steps.append(Check("balance", balance, CheckRole.BALANCE))
+    if permissions is not None:
+        steps.append(Check("key permissions", permissions, CheckRole.PERMISSIONS,
+                           required=False))
+    return steps
 
 #: An offset above this draws a warning: most venues reject requests 1 s ahead of them.
 CLOCK_WARNING_MS = 1000.0
@@ -46,10 +79,8 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, f"{type(exc).__name__}: unexpected failure"
 
 
-async def run_checks(conn: Connector, timeout_s: float) -> ConnectionReport:
-    import asyncio
-
-    checks = conn._built("check_connection", conn._hook.check_connection())
+async def run_checks(conn: Testable, timeout_s: float) -> ConnectionReport:
+    checks = conn.check_steps()
     steps: list[CheckStep] = []
     balance: Balance | None = None
     perms: KeyPermissions | None = None
@@ -65,10 +96,9 @@ async def run_checks(conn: Connector, timeout_s: float) -> ConnectionReport:
             if left <= 0:
                 raise TimeoutError
             async with asyncio.timeout(left):
-                result: Any
+                result: object
                 if check.role is CheckRole.SERVER_TIME:
-                    conn.clock.reset()
-                    result = await conn.clock.sync(partial(conn.transport.send, check.call))
+                    await conn.measure_clock(check.call)
                     offset, latency = conn.clock.offset_ms, conn.clock.rtt_ms
                     detail = f"server time ok; clock offset {offset:+.0f} ms, " \
                              f"round trip {latency:.0f} ms"
@@ -95,7 +125,7 @@ async def run_checks(conn: Connector, timeout_s: float) -> ConnectionReport:
         if latency is None and ok and index == 0:
             latency = duration
         steps.append(CheckStep(name=check.name, ok=ok, duration_ms=round(duration, 1),
-                               detail=conn._scrub(detail), error=error))
+                               detail=conn.scrub(detail), error=error))
         if not ok and check.required:
             required_ok = False
 

@@ -12,14 +12,15 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
-import aiohttp
 from attrs import define, evolve, field
 
 from . import clock as clock_mod
+from .checks import default_checks, run_checks
 from .errors import (
     BelowMinimum,
     ConfigurationError,
@@ -33,8 +34,10 @@ from .models import (
     AuthToken,
     Balance,
     Capability,
+    Check,
     ConnectionReport,
     Credentials,
+    ExchangeInfo,
     KeyType,
     Market,
     OrderParams,
@@ -44,16 +47,25 @@ from .models import (
     RateLimit,
     Side,
 )
-from .ratelimit import Limiter, apply_overrides, shared_limiter
+from .protocol import ExchangeProtocol
+from .ratelimit import Demand, Limiter, Permit, apply_overrides, shared_limiter
 from .registry import LoadedPlugin, Registry, default_registry
 from .retry import OrderPlacer, RetryPolicy, generate_client_order_id, retry_idempotent
+from .scrub import Scrubber
+from .senders import AiohttpSender, Sender
 from .transport import Transport
 from .wire import Call
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .hookcallers import HookCallers
 
 __all__ = ["Connector", "connect"]
 
 log = logging.getLogger("venuekit")
 T = TypeVar("T")
+V = TypeVar("V")
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CHECK_TIMEOUT_S = 30.0
@@ -68,12 +80,16 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
             check_timeout_s: float = DEFAULT_CHECK_TIMEOUT_S,
             rate_limits: Mapping[str, RateLimit | None] | None = None,
             order_settle_s: float | None = None,
-            session: aiohttp.ClientSession | None = None) -> Connector:
+            session: aiohttp.ClientSession | None = None,
+            sender: Sender | None = None) -> Connector:
     """Load ``exchange``'s plugin and return a connector (use it with ``async with``).
 
     Everything that can be checked without the network is checked here: the plugin loads
     and validates, the credentials have every field the venue needs and a key type it
     takes, and a test environment exists when ``testnet`` is asked for.
+
+    ``sender`` replaces the aiohttp sender (tests use ``venuekit.testing.InProcessSender``);
+    ``session`` gives the default sender a host-owned aiohttp session instead.
     """
     plugin = (registry or default_registry()).load(exchange)
     info = plugin.info
@@ -87,14 +103,17 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
     assert host is not None
     rules = apply_overrides(info.rate_limits, rate_limits or {})
     clk = clock_mod.Clock()
-    transport = Transport(
-        exchange=exchange, hook=plugin.callers(), base_url=host,
-        rules={rule.name: rule for rule in rules}, limiter=limiter or _lazy_limiter(),
-        clock=clk, timeout_s=timeout_s,
-        extra_headers=info.hosts.testnet_headers if testnet else (),
-        auth=Auth(credentials) if credentials is not None else None,
-        session=session, owns_session=session is None,
-        removed_rules=frozenset(r.name for r in info.rate_limits) - {r.name for r in rules})
+    base = host.rstrip("/")
+    protocol = ExchangeProtocol(
+        exchange=exchange, hooks=plugin.callers(), rules={rule.name: rule for rule in rules},
+        host=urlsplit(base).netloc or base,
+        removed_rules=frozenset(r.name for r in info.rate_limits) - {r.name for r in rules},
+        auth=Auth(credentials) if credentials is not None else None)
+    if sender is None:
+        sender = AiohttpSender(session, extra_headers=info.hosts.testnet_headers
+                               if testnet else ())
+    transport = Transport(protocol=protocol, sender=sender, base_url=base,
+                          limiter=limiter or _LazyLimiter(), clock=clk, timeout_s=timeout_s)
     return Connector(plugin=plugin, credentials=credentials, testnet=testnet,
                      transport=transport, clock=clk, retry=retry or RetryPolicy(),
                      check_timeout_s=check_timeout_s,
@@ -118,7 +137,7 @@ def _check_credentials(credentials: Credentials, plugin: LoadedPlugin) -> None:
                 f"{credentials.key_type.value} keys")
 
 
-class _LazyLimiter:
+class _LazyLimiter(Limiter):
     """Resolves the process-wide limiter on first use, inside the running event loop.
 
     ``VENUEKIT_LIMITER_URL=redis://…`` makes it the Redis backend shared with other
@@ -129,18 +148,26 @@ class _LazyLimiter:
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._limiter: Limiter | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def _current(self) -> Limiter:
         loop = asyncio.get_running_loop()
         limiter = self._limiter
         if (limiter is None or self._loop is None or self._loop() is not loop
                 or getattr(limiter, "closed", False)):
             limiter = self._limiter = shared_limiter()
             self._loop = weakref.ref(loop)
-        return getattr(limiter, name)
+        return limiter
 
+    async def acquire(self, demands: Sequence[Demand]) -> Permit:
+        return await self._current().acquire(demands)
 
-def _lazy_limiter() -> Limiter:
-    return _LazyLimiter()  # type: ignore[return-value]
+    async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
+        await self._current().feedback(key, rule, used)
+
+    async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
+        await self._current().block(key, rule, seconds)
+
+    async def aclose(self) -> None:
+        """The shared limiter outlives any one connector: nothing to close here."""
 
 
 @define
@@ -167,7 +194,7 @@ class Connector:
         return self.plugin.name
 
     @property
-    def info(self) -> Any:
+    def info(self) -> ExchangeInfo:
         return self.plugin.info
 
     @property
@@ -180,22 +207,27 @@ class Connector:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    @property
+    def closed(self) -> bool:
+        return self.transport.closed
+
     async def close(self) -> None:
+        """Close the connector; every later request fails fast with ConfigurationError."""
         await self.transport.aclose()
 
     # ------------------------------------------------------------ plumbing
 
     @property
-    def _hook(self) -> Any:
-        return self.transport.hook
+    def _hook(self) -> HookCallers:
+        return self.transport.protocol.hooks
 
-    def _built(self, hook_name: str, value: Any) -> Any:
+    def _built(self, hook_name: str, value: V | None) -> V:
         if value is None:
             raise PluginError(f"{hook_name} returned nothing", plugin=self.exchange,
                               distribution=self.plugin.distribution)
         return value
 
-    async def _prepare(self, call: Call[Any]) -> None:
+    async def _prepare(self, call: Call[T]) -> None:
         """Before a signed request: a synced clock and, on token venues, a fresh token."""
         if not call.request.signed:
             return
@@ -277,7 +309,7 @@ class Connector:
             if call is None:  # signs every request: never ask again
                 self._uses_tokens = False
                 return
-            token = await self.transport.send(call)
+            token: object = await self.transport.send(call)
             if not isinstance(token, AuthToken):
                 raise PluginError("login did not parse to an AuthToken", plugin=self.exchange)
             self._token = token
@@ -415,20 +447,41 @@ class Connector:
         Every step is logged with its name, duration, outcome and one detail line from
         which any credential value is scrubbed.
         """
-        from .checks import run_checks
         return await run_checks(self, timeout_s or self.check_timeout_s)
 
-    def _scrub(self, text: str) -> str:
-        creds = self.credentials
-        if creds is None:
-            return text
-        secrets_ = [creds.api_secret, creds.passphrase, creds.private_key, creds.api_key]
-        if self._token is not None:
-            secrets_.append(self._token.access_token)
-        for value in secrets_:
-            if value and len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
+    def check_steps(self) -> list[Check]:
+        """The connection test's steps: the plugin's own, or the default ones."""
+        hooks = self._hook
+        steps = hooks.check_connection()
+        if steps is not None:
+            return steps
+        return default_checks(server_time=hooks.server_time(),
+                              balance=self._built("fetch_balance", hooks.fetch_balance()),
+                              permissions=hooks.key_permissions())
+
+    async def measure_clock(self, call: Call[object]) -> None:
+        """Measure the venue's clock afresh with ``call`` (the connection test's first step).
+
+        Raises:
+            PluginError: the call did not parse to milliseconds.
+        """
+        async def fetch() -> int:
+            value = await self.transport.send(call)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise PluginError(f"server time parsed to {type(value).__name__}, not int",
+                                  plugin=self.exchange)
+            return value
+
+        self.clock.reset()
+        await self.clock.sync(fetch)
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """Masks this connector's credential and token values in any text."""
+        return self.transport.protocol.scrubber
+
+    def scrub(self, text: str) -> str:
+        return self.scrubber.text(text)
 
 
 def _notional(params: OrderParams) -> Decimal | None:

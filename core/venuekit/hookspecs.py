@@ -12,7 +12,7 @@ them keep working.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from .errors import VenueError
     from .models import (
         Auth,
+        AuthToken,
         Balance,
         Check,
         Credentials,
         ExchangeInfo,
+        KeyPermissions,
         Market,
         OrderParams,
         OrderRef,
@@ -41,7 +43,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec(firstresult=True)
-def exchange_info() -> ExchangeInfo:  # type: ignore[empty-body]
+def exchange_info() -> ExchangeInfo | None:
     """Describe the venue: name, hosts, credentials, key types, limits and capabilities.
 
     :returns: the venue's :class:`~venuekit.ExchangeInfo`. Called once per connector.
@@ -56,7 +58,7 @@ def exchange_info() -> ExchangeInfo:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def sign_request(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:  # type: ignore[empty-body]
+def sign_request(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest | None:
     """Add the venue's authentication to a request and fix its bytes.
 
     :param request: the request as an operation hook built it (``request.signed`` is True).
@@ -72,7 +74,7 @@ def sign_request(request: Request, auth: Auth, timestamp_ms: int) -> SignedReque
 
 
 @hookspec(firstresult=True)
-def login(credentials: Credentials) -> Call[Any] | None:
+def login(credentials: Credentials) -> Call[AuthToken] | None:
     """Build the call that obtains a bearer token, for venues that authenticate by token.
 
     :param credentials: the connector's credentials.
@@ -91,7 +93,7 @@ def login(credentials: Credentials) -> Call[Any] | None:
 
 
 @hookspec(firstresult=True)
-def fetch_markets() -> Call[list[Market]]:  # type: ignore[empty-body]
+def fetch_markets() -> Call[list[Market]] | None:
     """Build the call that lists the venue's markets with their trading rules.
 
     :returns: a :class:`~venuekit.Call` parsing to a list of :class:`~venuekit.Market`
@@ -105,7 +107,7 @@ def fetch_markets() -> Call[list[Market]]:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def fetch_balance() -> Call[Balance]:  # type: ignore[empty-body]
+def fetch_balance() -> Call[Balance] | None:
     """Build the call that reads the trading account's balance.
 
     :returns: a :class:`~venuekit.Call` parsing to a :class:`~venuekit.Balance`.
@@ -117,7 +119,7 @@ def fetch_balance() -> Call[Balance]:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:  # type: ignore[empty-body]
+def place_order(order: OrderParams, market: Market) -> Call[OrderResult] | None:
     """Build the call that places an order.
 
     :param order: a validated order; ``client_order_id`` is always set (the core generates
@@ -133,7 +135,7 @@ def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:  # typ
 
 
 @hookspec(firstresult=True)
-def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:  # type: ignore[empty-body]
+def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult] | None:
     """Build the call that cancels an order by order id or client order id.
 
     :param ref: the order, by ``order_id`` or ``client_order_id``.
@@ -147,7 +149,7 @@ def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:  # type: i
 
 
 @hookspec(firstresult=True)
-def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:  # type: ignore[empty-body]
+def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult] | None:
     """Build the call that looks an order up by order id or client order id.
 
     :param ref: the order, by ``order_id`` or ``client_order_id``.
@@ -163,16 +165,34 @@ def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:  # type: ig
 
 
 @hookspec(firstresult=True)
-def check_connection() -> list[Check]:  # type: ignore[empty-body]
-    """List the steps of a connection test, in order.
+def check_connection() -> list[Check] | None:
+    """List the steps of a connection test, in order, where the default does not fit.
 
     :returns: :class:`~venuekit.Check` items, each a call plus its role: server time (the
         core measures the clock offset), authenticated balance, key permissions where the
-        venue tells them. The core times each step and writes the test log.
+        venue tells them. The core times each step and writes the test log. Return None
+        (or do not implement the hook) for the default test: the venue's
+        :func:`server_time`, :func:`fetch_balance` and, where it answers,
+        :func:`key_permissions`.
 
     The exchange plugin answers; the first non-None result is used.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 optional: the core builds the default steps.
+    """
+
+
+@hookspec(firstresult=True)
+def key_permissions() -> Call[KeyPermissions] | None:
+    """Build the call that reads what the API key may do, where the venue tells it.
+
+    :returns: a :class:`~venuekit.Call` parsing to :class:`~venuekit.KeyPermissions`, or
+        None where the venue has no such endpoint. The default connection test runs it as
+        an optional step after the balance.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
     """
 
 

@@ -13,11 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
 from .errors import InvalidOrder
+
+if TYPE_CHECKING:
+    from .wire import Call
 
 __all__ = [
     "AssetBalance",
@@ -555,7 +558,7 @@ class Check:
     """One step of a connection test: a call, and how the core should read its result."""
 
     name: str
-    call: Any  # Call[Any]; typed loosely to keep models free of wire imports
+    call: Call[object]
     role: CheckRole = field(default=CheckRole.OTHER, converter=CheckRole)
     required: bool = True
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 from .errors import ConfigurationError, PluginError
+from .hookcallers import HookCallers, spec_names
 
 if TYPE_CHECKING:
     import pluggy
@@ -45,7 +46,6 @@ REQUIRED_HOOKS = (
     "place_order",
     "cancel_order",
     "fetch_order",
-    "check_connection",
     "parse_error",
 )
 
@@ -71,45 +71,7 @@ class LoadedPlugin:
     hooks: tuple[str, ...]
 
     def callers(self) -> HookCallers:
-        return HookCallers(self.manager)
-
-
-class HookCallers:
-    """Calls hooks the way pluggy does, minus its dispatch cost on the common path.
-
-    Every request runs four or five hooks; when exactly one plain implementation answers a
-    hook (no extension wraps it), calling it directly with the arguments it names gives the
-    same result as pluggy's ``firstresult`` call at a fraction of the CPU. Any wrapper or
-    second implementation falls back to ``pm.hook``.
-    """
-
-    def __init__(self, manager: pluggy.PluginManager) -> None:
-        self._manager = manager
-        self._cache: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
-        caller = getattr(self._manager.hook, name)
-        impls = caller.get_hookimpls()
-        if len(impls) == 1 and not (impls[0].hookwrapper or impls[0].wrapper):
-            function, argnames = impls[0].function, tuple(impls[0].argnames)
-
-            def direct(**kwargs: Any) -> Any:
-                return function(*map(kwargs.__getitem__, argnames))
-
-            chosen: Any = direct
-        elif not impls:
-            def none(**kwargs: Any) -> Any:
-                return None
-
-            chosen = none
-        else:
-            chosen = caller
-        self._cache[name] = chosen
-        return chosen
+        return HookCallers(self.manager, plugin=self.name)
 
 
 def _truthy(value: str | None) -> bool:
@@ -258,10 +220,7 @@ class Registry:
 
 
 def _hook_names() -> list[str]:
-    from . import hookspecs
-    return sorted(
-        name for name, obj in vars(hookspecs).items()
-        if callable(obj) and hasattr(obj, f"{hookspecs.PROJECT_NAME}_spec"))
+    return sorted(spec_names())
 
 
 _default: Registry | None = None

@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 #: Parameter names whose values never leave the process in a log line or an error.
 SENSITIVE_NAMES = frozenset({
@@ -181,11 +182,11 @@ _DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
 @frozen
-class Call(Generic[T]):
+class Call(Generic[T_co]):
     """A request and the parser of its answer: what operation hooks return."""
 
     request: Request
-    parse: Callable[[Response], T]
+    parse: Callable[[Response], T_co]
 
 
 # ---------------------------------------------------------------- encoding helpers

@@ -8,11 +8,10 @@ from venuekit.models import (
     Auth,
     Balance,
     Capability,
-    Check,
-    CheckRole,
     ClientOrderIdRule,
     ExchangeInfo,
     Hosts,
+    KeyPermissions,
     KeyType,
     LimitScope,
     Market,
@@ -84,13 +83,9 @@ def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
 
 
 @hookimpl
-def check_connection() -> list[Check]:
-    return [
-        Check("server time", endpoints.server_time(), CheckRole.SERVER_TIME),
-        Check("balance", endpoints.fetch_balance(), CheckRole.BALANCE),
-        Check("key permissions", endpoints.key_permissions(), CheckRole.PERMISSIONS,
-              required=False),
-    ]
+def key_permissions() -> Call[KeyPermissions]:
+    # no check_connection hook: the core's default test (server time, balance, this) fits
+    return endpoints.key_permissions()
 
 
 @hookimpl

@@ -1,0 +1,120 @@
+"""The I/O half of a request: put signed bytes on the wire and bring the answer back.
+
+A :class:`Sender` is the one small interface below the pure layer (httpx's transport
+idea): ``send`` takes the exact bytes and returns a :class:`~venuekit.Response`, or raises
+a core network error. :class:`AiohttpSender` is the default; ``venuekit.testing`` has an
+in-process sender that answers from a simulator's handlers or a table without a socket.
+
+The aiohttp session is one per connector: a connector talks to one host, so its pool is
+that host's keep-alive pool, and closing the connector frees exactly its sockets. Hosts
+that want one pool for many connectors pass their own session (never closed here).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Protocol
+
+import aiohttp
+import yarl
+
+from .errors import ConfigurationError, NetworkError, RequestTimeout
+from .wire import Response, SignedRequest
+
+__all__ = ["AiohttpSender", "Sender"]
+
+_CONTENT_TYPE = "Content-Type"
+
+
+class Sender(Protocol):
+    """Sends one signed request; every failure is a core :class:`~venuekit.VenueError`."""
+
+    async def send(self, signed: SignedRequest, *, base_url: str, exchange: str,
+                   timeout_s: float) -> Response:
+        """Send ``signed`` verbatim to ``base_url`` and return the venue's answer.
+
+        Raises:
+            RequestTimeout: no answer within ``timeout_s``.
+            NetworkError: the connection failed or dropped (the request may have arrived).
+            ConfigurationError: the sender was closed.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Free the sender's connections; a closed sender never opens new ones."""
+        ...
+
+
+class AiohttpSender:
+    """The default sender: an aiohttp client session, opened on first use."""
+
+    def __init__(self, session: aiohttp.ClientSession | None = None, *,
+                 extra_headers: tuple[tuple[str, str], ...] = ()) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._extra_headers = extra_headers
+        self.closed = False
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        return self._session
+
+    def _client(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            if self.closed:
+                raise ConfigurationError("connector closed")
+            if not self._owns_session:
+                raise ConfigurationError("the session passed to connect() is closed")
+            # aiohttp's defaults (100 pooled keep-alive connections, DNS cached 10 s); no
+            # session-wide headers: merging them costs CPU on every request
+            session = self._session = aiohttp.ClientSession(trust_env=False)
+        return session
+
+    async def send(self, signed: SignedRequest, *, base_url: str, exchange: str,
+                   timeout_s: float) -> Response:
+        url = yarl.URL(base_url + signed.target, encoded=True)
+        headers = dict(signed.headers)
+        if self._extra_headers:
+            headers.update(self._extra_headers)
+        if signed.body and _CONTENT_TYPE not in headers and \
+                not any(k.lower() == "content-type" for k in headers):
+            headers[_CONTENT_TYPE] = "application/json"
+        session = self._client()
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                    signed.method, url, data=signed.body or None, headers=headers,
+                    allow_redirects=False, timeout=_client_timeout(timeout_s)) as resp:
+                body = await resp.read()
+                resp_headers = resp.headers  # immutable and case-insensitive already
+                status = resp.status
+        except TimeoutError:
+            raise RequestTimeout(f"no answer within {timeout_s:g} s", exchange=exchange,
+                                 request=signed.describe()) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise NetworkError(f"cannot connect to {_netloc(base_url)}: {exc.os_error}",
+                               exchange=exchange, request=signed.describe()) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            if self.closed:
+                raise ConfigurationError("connector closed") from None
+            raise NetworkError(f"connection failed: {type(exc).__name__}: {exc}",
+                               exchange=exchange, request=signed.describe()) from None
+        return Response(exchange=exchange, status=status, headers=resp_headers, body=body,
+                        request=signed, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        session = self._session
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+
+@functools.lru_cache(maxsize=16)
+def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
+
+
+def _netloc(base_url: str) -> str:
+    return base_url.partition("//")[2].partition("/")[0] or base_url
