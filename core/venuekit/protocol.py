@@ -128,9 +128,10 @@ class ExchangeProtocol:
             return
         creds = auth.credentials
         self._account = hashlib.sha256(creds.api_key.encode()).hexdigest()[:16]
-        token = auth.token.access_token if auth.token is not None else None
-        self.scrubber = Scrubber.of((creds.api_key, creds.api_secret, creds.passphrase,
-                                     creds.private_key, token))
+        token = auth.token
+        self.scrubber = Scrubber.of((
+            creds.api_key, creds.api_secret, creds.passphrase, creds.private_key,
+            token.access_token if token else None, token.refresh_token if token else None))
 
     # ------------------------------------------------------------ before sending
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .inprocess import Canned, InProcessSender, UnmatchedRequest
 from .simulator import (
     ErrorKind,
     Faults,
@@ -35,10 +36,12 @@ if TYPE_CHECKING:
     from .conformance import SignatureVector as SignatureVector
 
 __all__ = [
+    "Canned",
     "ConnectFactory",
     "ErrorKind",
     "ExchangeConformance",
     "Faults",
+    "InProcessSender",
     "SignatureVector",
     "SimMarket",
     "SimOrder",
@@ -46,6 +49,7 @@ __all__ = [
     "SimState",
     "Simulator",
     "Stats",
+    "UnmatchedRequest",
     "json_response",
 ]
 
