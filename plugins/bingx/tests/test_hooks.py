@@ -266,7 +266,7 @@ async def test_usage_headers_feed_the_limiter(conn: Connector,
     mock_time(venuekit_http_mock)
     venuekit_http_mock.get(url(BALANCE), payload=ok(BALANCE_ROWS),
                            headers={"X-RateLimit-Requests-Remain": "1",
-                        "X-RateLimit-Requests-Expire": "1675319536000"})
+                                    "X-RateLimit-Requests-Expire": "1675319536000"})
     await conn.fetch_balance()
     rule = next(r for r in conn.info.rate_limits if r.name == "uid_balance")
     limiter = conn.transport.limiter

@@ -178,7 +178,7 @@ async def test_limit_order_body_and_result(venuekit_http_mock: aioresponses,
     mock_markets(venuekit_http_mock)
     mock_time(venuekit_http_mock)
     venuekit_http_mock.post(url("/v5/order/create"), payload=ok({"orderId": "1321003749386327552",
-                                                      "orderLinkId": "cid-1"}))
+                                                                 "orderLinkId": "cid-1"}))
     async with venuekit_mock_connect() as conn:
         placed = await conn.place_order(order())
     assert placed.order_id == "1321003749386327552" and placed.client_order_id == "cid-1"
@@ -247,7 +247,7 @@ async def test_fetch_order_by_client_id(venuekit_http_mock: aioresponses,
     mock_markets(venuekit_http_mock)
     mock_time(venuekit_http_mock)
     venuekit_http_mock.get(url("/v5/order/realtime"), payload=ok({"category": "linear",
-                                                       "list": [ORDER_ROW]}))
+                                                                  "list": [ORDER_ROW]}))
     async with venuekit_mock_connect() as conn:
         found = await conn.fetch_order("BTC/USDT:USDT", client_order_id="cid-1")
     assert found.order_id == "1321003749386327552" and found.status is OrderStatus.OPEN
@@ -263,7 +263,7 @@ async def test_fetch_unknown_order_is_order_not_found(venuekit_http_mock: aiores
     mock_markets(venuekit_http_mock)
     mock_time(venuekit_http_mock)
     venuekit_http_mock.get(url("/v5/order/realtime"), payload=ok({"category": "linear", "list": [],
-                                                       "nextPageCursor": ""}))
+                                                                  "nextPageCursor": ""}))
     async with venuekit_mock_connect() as conn:
         with pytest.raises(OrderNotFound):
             await conn.fetch_order("BTCUSDT", order_id="123")
@@ -292,9 +292,9 @@ async def test_cancel_of_a_finished_order(venuekit_http_mock: aioresponses,
                                           venuekit_mock_connect: ConnectFactory) -> None:
     mock_markets(venuekit_http_mock)
     mock_time(venuekit_http_mock)
-    venuekit_http_mock.post(url("/v5/order/cancel"), payload={"retCode": 110001, "retMsg":
-                                                   "order not exists or too late to cancel",
-                                                   "result": {}, "retExtInfo": {}})
+    venuekit_http_mock.post(url("/v5/order/cancel"), payload={
+        "retCode": 110001, "retMsg": "order not exists or too late to cancel",
+        "result": {}, "retExtInfo": {}})
     async with venuekit_mock_connect() as conn:
         with pytest.raises(OrderNotFound) as info:
             await conn.cancel_order("BTC/USDT:USDT", client_order_id="gone")
@@ -307,10 +307,9 @@ async def test_venue_rejection_is_final(venuekit_http_mock: aioresponses,
                                         venuekit_mock_connect: ConnectFactory) -> None:
     mock_markets(venuekit_http_mock)
     mock_time(venuekit_http_mock)
-    venuekit_http_mock.post(url("/v5/order/create"), payload={"retCode": 110007, "retMsg":
-                                                   "ab not enough for new order",
-                                                   "result": {}, "retExtInfo": {},
-                                                   "time": 1668838414793})
+    venuekit_http_mock.post(url("/v5/order/create"), payload={
+        "retCode": 110007, "retMsg": "ab not enough for new order", "result": {},
+        "retExtInfo": {}, "time": 1668838414793})
     async with venuekit_mock_connect(retry=None) as conn:
         with pytest.raises(InsufficientFunds, match="not enough"):
             await conn.place_order(order())
@@ -323,9 +322,9 @@ async def test_rate_limited_read(venuekit_http_mock: aioresponses,
     now = int(time.time() * 1000)
     venuekit_http_mock.get(url("/v5/account/wallet-balance"),
                            payload={"retCode": 10006, "retMsg": "Too many visits!", "result": {},
-                        "retExtInfo": {}, "time": now},
-               headers={"X-Bapi-Limit": "50", "X-Bapi-Limit-Status": "0",
-                        "X-Bapi-Limit-Reset-Timestamp": str(now + 400)})
+                                    "retExtInfo": {}, "time": now},
+                           headers={"X-Bapi-Limit": "50", "X-Bapi-Limit-Status": "0",
+                                    "X-Bapi-Limit-Reset-Timestamp": str(now + 400)})
     async with venuekit_mock_connect() as conn:
         with pytest.raises(RateLimitExceeded) as info:
             await conn.fetch_balance()
