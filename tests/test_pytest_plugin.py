@@ -179,18 +179,18 @@ def answer_time(mocked):
     mocked.get(f"{HOST}/v1/time", repeat=True,
                payload={"ok": True, "data": {"serverTime": int(time.time() * 1000)}})
 
-async def test_canned_answer(venuekit_mocked_venue, venuekit_mocked_connect):
-    answer_time(venuekit_mocked_venue)
-    conn = venuekit_mocked_connect()
+async def test_canned_answer(venuekit_http_mock, venuekit_mock_connect):
+    answer_time(venuekit_http_mock)
+    conn = venuekit_mock_connect()
     MADE.append(conn)
     assert conn.base_url == HOST and conn.exchange == "example"
     assert await conn.server_time() > 0
     assert isinstance(conn.transport.limiter, MemoryLimiter)
-    assert conn.transport.limiter is not venuekit_mocked_connect().transport.limiter
+    assert conn.transport.limiter is not venuekit_mock_connect().transport.limiter
 
-async def test_no_retries_and_no_network(venuekit_mocked_venue, venuekit_mocked_connect):
-    venuekit_mocked_venue.get(f"{HOST}/v1/time", status=503, body=b"down")
-    conn = venuekit_mocked_connect()
+async def test_no_retries_and_no_network(venuekit_http_mock, venuekit_mock_connect):
+    venuekit_http_mock.get(f"{HOST}/v1/time", status=503, body=b"down")
+    conn = venuekit_mock_connect()
     with pytest.raises(ExchangeUnavailable):
         await conn.server_time()
     with pytest.raises(NetworkError):  # nothing registered any more: fails, no network
@@ -214,9 +214,9 @@ MINE = Credentials(api_key="doc-key-0123456789", api_secret="doc-secret-01234567
 def venuekit_credentials():
     return MINE
 
-async def test_default_and_explicit(venuekit_mocked_connect):
-    assert venuekit_mocked_connect().credentials is MINE
+async def test_default_and_explicit(venuekit_mock_connect):
+    assert venuekit_mock_connect().credentials is MINE
     other = Credentials(api_key="k-0123456789", api_secret="s-0123456789")
-    assert venuekit_mocked_connect(other, retry=None).credentials is other
+    assert venuekit_mock_connect(other, retry=None).credentials is other
 """)
     result.assert_outcomes(passed=1)

@@ -18,7 +18,7 @@ Use :func:`mock_aiohttp` where you would write ``aioresponses()``::
 or wrap an existing ``aioresponses()`` block in :func:`aioresponses_compatible`. Both are
 no-ops where nothing needs fixing: an aiohttp whose ``ClientResponse`` takes no
 ``stream_writer``, or an aioresponses that already passes one. The pytest plugin's
-``venuekit_mocked_venue`` fixture uses :func:`mock_aiohttp`.
+``venuekit_http_mock`` fixture uses :func:`mock_aiohttp`.
 """
 
 from __future__ import annotations

@@ -40,14 +40,14 @@ Fixtures (all function-scoped, so every test gets a fresh venue):
 For tests of the hooks against exact payloads, with the venue's real host mocked instead of
 a simulator running (no simulator is started for these):
 
-``venuekit_mocked_venue``
+``venuekit_http_mock``
     An ``aioresponses`` mock (through :mod:`venuekit.testing.aioresponses_compat`, so it
     works on aiohttp 3.14): register the venue's answers on it; a request that matches none
     fails, so nothing reaches a network. Needs ``aioresponses`` installed.
 ``venuekit_credentials``
-    The credentials ``venuekit_mocked_connect`` uses by default: the simulator class's
+    The credentials ``venuekit_mock_connect`` uses by default: the simulator class's
     defaults. Override it to sign with a venue's documented example key.
-``venuekit_mocked_connect``
+``venuekit_mock_connect``
     A factory ``(credentials=None, **options) -> Connector`` for ``venuekit_exchange`` at
     its real (mocked) host: loaded through ``venuekit_registry``, no retries, a fresh
     :class:`~venuekit.ratelimit.MemoryLimiter` per connector; ``options`` override any
@@ -95,9 +95,9 @@ __all__ = [
     "venuekit_connector",
     "venuekit_credentials",
     "venuekit_exchange",
+    "venuekit_http_mock",
     "venuekit_limiter",
-    "venuekit_mocked_connect",
-    "venuekit_mocked_venue",
+    "venuekit_mock_connect",
     "venuekit_plugin",
     "venuekit_registry",
     "venuekit_retry_policy",
@@ -201,7 +201,7 @@ async def venuekit_connector(venuekit_connect: ConnectFactory) -> Connector:
 
 
 @pytest.fixture
-def venuekit_mocked_venue() -> Iterator[aioresponses]:
+def venuekit_http_mock() -> Iterator[aioresponses]:
     """Canned venue answers; an unmatched request fails, so nothing reaches a network."""
     from .aioresponses_compat import mock_aiohttp
     with mock_aiohttp() as mocked:
@@ -215,13 +215,13 @@ def venuekit_credentials(venuekit_simulator_class: type[Simulator]) -> Credentia
 
 
 @pytest_asyncio.fixture
-async def venuekit_mocked_connect(venuekit_mocked_venue: aioresponses, venuekit_exchange: str,
+async def venuekit_mock_connect(venuekit_http_mock: aioresponses, venuekit_exchange: str,
                                   venuekit_registry: Registry,
                                   venuekit_credentials: Credentials,
                                   ) -> AsyncIterator[ConnectFactory]:
     """A factory of connectors to the venue's mocked real host.
 
-    It depends on ``venuekit_mocked_venue``, so no connector it makes can reach a network.
+    It depends on ``venuekit_http_mock``, so no connector it makes can reach a network.
     No retries, so a test sees the first failure; a limiter per connector, so two
     connectors in one test do not share buckets unless the test passes one.
     """
