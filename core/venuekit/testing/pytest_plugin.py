@@ -1,4 +1,5 @@
-"""Opt-in pytest fixtures: a running exchange simulator and a connector talking to it.
+"""Opt-in pytest fixtures: a running exchange simulator, or the venue's real host mocked,
+and connectors talking to either.
 
 Enable it in a test module or the root ``conftest.py``::
 
