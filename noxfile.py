@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -20,13 +24,16 @@ PLUGINS = sorted(
     for path in ROOT.glob("plugins/*/pyproject.toml")
     if not path.parent.name.startswith("_")
 )
-# aioresponses 0.7.9 builds ClientResponse without the stream_writer argument aiohttp 3.14
-# requires, so the test environments stay on aiohttp 3.13 until it catches up.
+# No upper bounds: tests run on the releases users get (aiohttp 3.14 carries a security
+# fix). aioresponses 0.7.9 cannot build aiohttp 3.14 responses on its own; the tests use it
+# through venuekit.testing.aioresponses_compat until upstream releases the fix.
 # pytest-timeout turns a hung test into a failure naming it, instead of a CI run that
 # never ends. hatchling lets the scaffold test build the generated plugin offline
 # (--no-build-isolation) instead of fetching a build backend mid-test.
-TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "aiohttp>=3.9,<3.14",
-             "pytest-timeout>=2.3", "hatchling>=1.21"]
+TEST_DEPS = ["pytest>=8", "pytest-aiohttp>=1.0", "aioresponses>=0.7.6", "pytest-timeout>=2.3",
+             "hatchling>=1.21"]
+#: What a generated plugin's tests must pass on at its newest release (see `scaffold`).
+SCAFFOLD_NEWEST = ("aiohttp", "aioresponses", "pytest", "pytest-asyncio")
 
 
 def run_pytest(session: nox.Session, *args: str) -> None:
@@ -55,6 +62,32 @@ def contract(session: nox.Session) -> None:
     """All plugins installed together: discovery, isolation, and the demo end to end."""
     session.install("-e", ".", *[f"plugins/{p}" for p in PLUGINS], *TEST_DEPS)
     run_pytest(session, "tests/contract")
+
+
+@nox.session
+def scaffold(session: nox.Session) -> None:
+    """`venuekit new-plugin`, then exactly its printed steps in a fresh venv, newest releases."""
+    session.install("-e", ".")
+    work = Path(session.create_tmp()).resolve() / "scaffold"
+    shutil.rmtree(work, ignore_errors=True)
+    project = work / "venuekit-acmex"
+    session.run("venuekit", "new-plugin", "acmex", "--dir", str(project))
+    # a plain venv with its own pip, nothing inherited: what a plugin author starts from
+    session.run("python", "-m", "venv", str(work / "venv"))
+    scripts = work / "venv" / ("Scripts" if os.name == "nt" else "bin")
+    pip = [str(scripts / "python"), "-m", "pip", "--disable-pip-version-check"]
+    # the core of this checkout stands in for the released venuekit the plugin requires
+    session.run(*pip, "install", "-q", str(ROOT), external=True)
+    session.chdir(project)
+    session.run(*pip, "install", "-q", "-e", ".[test]", external=True)  # printed step 1
+    # the proof is only as good as the releases installed: none of these may be outdated
+    outdated = session.run(*pip, "list", "--outdated", "--format=json", external=True,
+                           silent=True, stderr=subprocess.DEVNULL)
+    behind = sorted(row["name"] for row in json.loads(str(outdated))
+                    if row["name"].lower() in SCAFFOLD_NEWEST)
+    if behind:
+        session.error(f"not the newest release: {', '.join(behind)}")
+    session.run(str(scripts / "pytest"), *session.posargs, external=True)  # printed step 2
 
 
 @nox.session

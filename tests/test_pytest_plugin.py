@@ -162,3 +162,61 @@ def test_registry(venuekit_registry, venuekit_plugin):
         venuekit_registry.load("not_installed_anywhere")
 """)
     result.assert_outcomes(passed=1)
+
+
+def test_mocked_venue_and_connect_against_the_real_host(pytester: pytest.Pytester) -> None:
+    """No simulator runs: the connector talks to the venue's host, answered by the mock."""
+    result = run(pytester, ENABLE + """
+import time
+import pytest
+from venuekit import ExchangeUnavailable, NetworkError
+from venuekit.ratelimit import MemoryLimiter
+
+HOST = "https://api.example.invalid"
+MADE = []
+
+def answer_time(mocked):
+    mocked.get(f"{HOST}/v1/time", repeat=True,
+               payload={"ok": True, "data": {"serverTime": int(time.time() * 1000)}})
+
+async def test_canned_answer(venuekit_http_mock, venuekit_mock_connect):
+    answer_time(venuekit_http_mock)
+    conn = venuekit_mock_connect()
+    MADE.append(conn)
+    assert conn.base_url == HOST and conn.exchange == "example"
+    assert await conn.server_time() > 0
+    assert isinstance(conn.transport.limiter, MemoryLimiter)
+    assert conn.transport.limiter is not venuekit_mock_connect().transport.limiter
+
+async def test_no_retries_and_no_network(venuekit_http_mock, venuekit_mock_connect):
+    venuekit_http_mock.get(f"{HOST}/v1/time", status=503, body=b"down")
+    conn = venuekit_mock_connect()
+    with pytest.raises(ExchangeUnavailable):
+        await conn.server_time()
+    with pytest.raises(NetworkError):  # nothing registered any more: fails, no network
+        await conn.server_time()
+
+def test_connectors_were_closed():
+    [conn] = MADE
+    assert conn.transport.session is not None and conn.transport.session.closed
+""")
+    result.assert_outcomes(passed=3)
+
+
+def test_mocked_connect_credentials_can_be_overridden(pytester: pytest.Pytester) -> None:
+    result = run(pytester, ENABLE + """
+import pytest
+from venuekit import Credentials
+
+MINE = Credentials(api_key="doc-key-0123456789", api_secret="doc-secret-0123456789")
+
+@pytest.fixture
+def venuekit_credentials():
+    return MINE
+
+async def test_default_and_explicit(venuekit_mock_connect):
+    assert venuekit_mock_connect().credentials is MINE
+    other = Credentials(api_key="k-0123456789", api_secret="s-0123456789")
+    assert venuekit_mock_connect(other, retry=None).credentials is other
+""")
+    result.assert_outcomes(passed=1)

@@ -15,6 +15,7 @@ from venuekit.models import Credentials, OrderParams
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.registry import Registry
 from venuekit.retry import RetryPolicy
+from venuekit.testing.aioresponses_compat import mock_aiohttp
 from venuekit.transport import parse_retry_after
 
 BASE = "https://api.example.invalid"
@@ -57,7 +58,7 @@ async def test_signed_bytes_are_sent_verbatim(conn: Connector, sim: Any) -> None
 async def test_bad_bodies_and_statuses(registry: Registry, status: int, body: bytes,
                                        cls: type[errors.VenueError], fragment: str) -> None:
     async with make(registry) as conn:
-        with aioresponses() as mock:
+        with mock_aiohttp() as mock:
             time_ok(mock)
             mock.get(f"{BASE}/v1/balance", status=status, body=body,
                      headers={"Retry-After": "0"} if status in (418, 429) else None)
@@ -72,7 +73,7 @@ async def test_bad_bodies_and_statuses(registry: Registry, status: int, body: by
 
 async def test_parse_failure_is_a_bad_response_naming_the_venue(registry: Registry) -> None:
     async with make(registry) as conn:
-        with aioresponses() as mock:
+        with mock_aiohttp() as mock:
             time_ok(mock)
             mock.get(f"{BASE}/v1/balance", payload={"ok": True, "data": [{"wrong": 1}]})
             with pytest.raises(errors.BadResponse, match=r"\[example\].*could not read"):
@@ -103,7 +104,7 @@ async def test_refused_connection_is_network_error(registry: Registry) -> None:
 
 async def test_no_request_is_sent_for_a_bad_order(registry: Registry) -> None:
     async with make(registry) as conn:
-        with aioresponses() as mock:
+        with mock_aiohttp() as mock:
             mock.get(f"{BASE}/v1/markets", payload={"ok": True, "data": [{
                 "symbol": "BTCUSDT", "base": "BTC", "quote": "USDT", "status": "TRADING",
                 "tickSize": "0.1", "stepSize": "0.001", "minQty": "0.002", "minNotional": "5"}]})
@@ -135,7 +136,7 @@ def test_connect_checks_credentials_and_environment(registry: Registry) -> None:
 async def test_signed_call_without_credentials_is_a_configuration_error(
         registry: Registry) -> None:
     async with venuekit.connect("example", registry=registry, limiter=MemoryLimiter()) as conn:
-        with aioresponses() as mock:
+        with mock_aiohttp() as mock:
             time_ok(mock)
             with pytest.raises(errors.ConfigurationError, match="needs credentials"):
                 await conn.fetch_balance()

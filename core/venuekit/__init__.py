@@ -10,176 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .connector import Connector as Connector
-    from .connector import connect as connect
-    from .convert import make_converter as make_converter
-    from .errors import (
-        AuthenticationError as AuthenticationError,
-    )
-    from .errors import (
-        BadResponse as BadResponse,
-    )
-    from .errors import (
-        BelowMinimum as BelowMinimum,
-    )
-    from .errors import (
-        ConfigurationError as ConfigurationError,
-    )
-    from .errors import (
-        DuplicateOrder as DuplicateOrder,
-    )
-    from .errors import (
-        ExchangeError as ExchangeError,
-    )
-    from .errors import (
-        ExchangeUnavailable as ExchangeUnavailable,
-    )
-    from .errors import (
-        InsufficientFunds as InsufficientFunds,
-    )
-    from .errors import (
-        InvalidOrder as InvalidOrder,
-    )
-    from .errors import (
-        InvalidSignature as InvalidSignature,
-    )
-    from .errors import (
-        InvalidTimestamp as InvalidTimestamp,
-    )
-    from .errors import (
-        IPBanned as IPBanned,
-    )
-    from .errors import (
-        NetworkError as NetworkError,
-    )
-    from .errors import (
-        OrderNotFound as OrderNotFound,
-    )
-    from .errors import (
-        OrderStatusUnknown as OrderStatusUnknown,
-    )
-    from .errors import (
-        PermissionDenied as PermissionDenied,
-    )
-    from .errors import (
-        PluginError as PluginError,
-    )
-    from .errors import (
-        RateLimitExceeded as RateLimitExceeded,
-    )
-    from .errors import (
-        RequestTimeout as RequestTimeout,
-    )
-    from .errors import (
-        StoreError as StoreError,
-    )
-    from .errors import (
-        TokenExpired as TokenExpired,
-    )
-    from .errors import (
-        UnknownSymbol as UnknownSymbol,
-    )
-    from .errors import (
-        VenueError as VenueError,
-    )
-    from .errors import (
-        VenuekitError as VenuekitError,
-    )
-    from .hookspecs import hookimpl as hookimpl
-    from .hookspecs import hookspec as hookspec
-    from .models import (
-        AssetBalance as AssetBalance,
-    )
-    from .models import (
-        Auth as Auth,
-    )
-    from .models import (
-        AuthToken as AuthToken,
-    )
-    from .models import (
-        Balance as Balance,
-    )
-    from .models import (
-        Capability as Capability,
-    )
-    from .models import (
-        Check as Check,
-    )
-    from .models import (
-        CheckRole as CheckRole,
-    )
-    from .models import (
-        CheckStep as CheckStep,
-    )
-    from .models import (
-        ClientOrderIdRule as ClientOrderIdRule,
-    )
-    from .models import (
-        ConnectionReport as ConnectionReport,
-    )
-    from .models import (
-        Credentials as Credentials,
-    )
-    from .models import (
-        ExchangeInfo as ExchangeInfo,
-    )
-    from .models import (
-        Hosts as Hosts,
-    )
-    from .models import (
-        KeyPermissions as KeyPermissions,
-    )
-    from .models import (
-        KeyType as KeyType,
-    )
-    from .models import (
-        LimitScope as LimitScope,
-    )
-    from .models import (
-        Market as Market,
-    )
-    from .models import (
-        MarketKind as MarketKind,
-    )
-    from .models import (
-        OrderParams as OrderParams,
-    )
-    from .models import (
-        OrderRef as OrderRef,
-    )
-    from .models import (
-        OrderResult as OrderResult,
-    )
-    from .models import (
-        OrderStatus as OrderStatus,
-    )
-    from .models import (
-        OrderType as OrderType,
-    )
-    from .models import (
-        RateLimit as RateLimit,
-    )
-    from .models import (
-        Side as Side,
-    )
-    from .models import (
-        TimeInForce as TimeInForce,
-    )
-    from .models import (
-        Usage as Usage,
-    )
-    from .registry import PluginInfo as PluginInfo
-    from .registry import Registry as Registry
-    from .registry import available as available
-    from .retry import RetryPolicy as RetryPolicy
-    from .wire import BodyFormat as BodyFormat
-    from .wire import Call as Call
-    from .wire import Request as Request
-    from .wire import Response as Response
-    from .wire import SignedRequest as SignedRequest
-
-_EXPORTS = {
+# The public names, by the module that defines them: the one table ``__all__`` and the lazy
+# ``__getattr__`` below are built from. To add a public name, add it here and to the
+# matching import under TYPE_CHECKING (tests/test_public_api.py checks the two agree).
+_EXPORTS: dict[str, tuple[str, ...]] = {
     "connector": ("Connector", "connect"),
     "convert": ("make_converter",),
     "errors": (
@@ -202,6 +36,49 @@ _EXPORTS = {
     "retry": ("RetryPolicy",),
     "wire": ("BodyFormat", "Call", "Request", "Response", "SignedRequest"),
 }
+
+if TYPE_CHECKING:
+    # What type checkers read instead of the lazy __getattr__. ``X as X`` marks an explicit
+    # re-export (mypy --strict does not see the computed __all__); one statement per
+    # module, so isort's one-statement-per-alias rule is switched off for this block.
+    # isort: off
+    from .connector import Connector as Connector, connect as connect
+    from .convert import make_converter as make_converter
+    from .errors import (
+        AuthenticationError as AuthenticationError, BadResponse as BadResponse,
+        BelowMinimum as BelowMinimum, ConfigurationError as ConfigurationError,
+        DuplicateOrder as DuplicateOrder, ExchangeError as ExchangeError,
+        ExchangeUnavailable as ExchangeUnavailable, IPBanned as IPBanned,
+        InsufficientFunds as InsufficientFunds, InvalidOrder as InvalidOrder,
+        InvalidSignature as InvalidSignature, InvalidTimestamp as InvalidTimestamp,
+        NetworkError as NetworkError, OrderNotFound as OrderNotFound,
+        OrderStatusUnknown as OrderStatusUnknown, PermissionDenied as PermissionDenied,
+        PluginError as PluginError, RateLimitExceeded as RateLimitExceeded,
+        RequestTimeout as RequestTimeout, StoreError as StoreError,
+        TokenExpired as TokenExpired, UnknownSymbol as UnknownSymbol,
+        VenueError as VenueError, VenuekitError as VenuekitError,
+    )
+    from .hookspecs import hookimpl as hookimpl, hookspec as hookspec
+    from .models import (
+        AssetBalance as AssetBalance, Auth as Auth, AuthToken as AuthToken,
+        Balance as Balance, Capability as Capability, Check as Check,
+        CheckRole as CheckRole, CheckStep as CheckStep,
+        ClientOrderIdRule as ClientOrderIdRule, ConnectionReport as ConnectionReport,
+        Credentials as Credentials, ExchangeInfo as ExchangeInfo, Hosts as Hosts,
+        KeyPermissions as KeyPermissions, KeyType as KeyType, LimitScope as LimitScope,
+        Market as Market, MarketKind as MarketKind, OrderParams as OrderParams,
+        OrderRef as OrderRef, OrderResult as OrderResult, OrderStatus as OrderStatus,
+        OrderType as OrderType, RateLimit as RateLimit, Side as Side,
+        TimeInForce as TimeInForce, Usage as Usage,
+    )
+    from .registry import PluginInfo as PluginInfo, Registry as Registry, available as available
+    from .retry import RetryPolicy as RetryPolicy
+    from .wire import (
+        BodyFormat as BodyFormat, Call as Call, Request as Request, Response as Response,
+        SignedRequest as SignedRequest,
+    )
+    # isort: on
+
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = sorted([*_WHERE, "__version__"])

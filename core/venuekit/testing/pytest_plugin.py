@@ -1,4 +1,5 @@
-"""Opt-in pytest fixtures: a running exchange simulator and a connector talking to it.
+"""Opt-in pytest fixtures: a running exchange simulator, or the venue's real host mocked,
+and connectors talking to either.
 
 Enable it in a test module or the root ``conftest.py``::
 
@@ -37,15 +38,39 @@ Fixtures (all function-scoped, so every test gets a fresh venue):
 ``venuekit_connector``
     ``venuekit_connect()``: a connector with the simulator's own credentials.
 
+For tests of the hooks against exact payloads, with the venue's real host mocked instead of
+a simulator running (no simulator is started for these):
+
+``venuekit_http_mock``
+    An ``aioresponses`` mock (through :mod:`venuekit.testing.aioresponses_compat`, so it
+    works on aiohttp 3.14): register the venue's answers on it; a request that matches none
+    fails, so nothing reaches a network. Needs ``aioresponses`` installed.
+``venuekit_credentials``
+    The credentials ``venuekit_mock_connect`` uses by default: the simulator class's
+    defaults. Override it to sign with a venue's documented example key.
+``venuekit_mock_connect``
+    A factory ``(credentials=None, **options) -> Connector`` for ``venuekit_exchange`` at
+    its real (mocked) host: loaded through ``venuekit_registry``, no retries, a fresh
+    :class:`~venuekit.ratelimit.MemoryLimiter` per connector; ``options`` override any
+    ``venuekit.connect`` argument. Every connector it makes is closed after the test.
+
+A plugin's ``tests/conftest.py`` points all of them at its venue with one fixture::
+
+    pytest_plugins = ["venuekit.testing.pytest_plugin"]
+
+    @pytest.fixture
+    def venuekit_simulator_class() -> type[Simulator]:
+        return AcmeXSimulator
+
 The async fixtures are declared with ``pytest_asyncio.fixture``, so they work in both of
 pytest-asyncio's modes; in strict mode mark the tests ``@pytest.mark.asyncio``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -63,11 +88,17 @@ from ..retry import RetryPolicy
 from . import ConnectFactory
 from .simulator import Simulator
 
+if TYPE_CHECKING:
+    from aioresponses import aioresponses
+
 __all__ = [
     "venuekit_connect",
     "venuekit_connector",
+    "venuekit_credentials",
     "venuekit_exchange",
+    "venuekit_http_mock",
     "venuekit_limiter",
+    "venuekit_mock_connect",
     "venuekit_plugin",
     "venuekit_registry",
     "venuekit_retry_policy",
@@ -168,3 +199,47 @@ async def venuekit_connect(venuekit_simulator: Simulator, venuekit_exchange: str
 async def venuekit_connector(venuekit_connect: ConnectFactory) -> Connector:
     """A connector to the simulator with its own credentials (closed after the test)."""
     return venuekit_connect()
+
+
+@pytest.fixture
+def venuekit_http_mock() -> Iterator[aioresponses]:
+    """Canned venue answers; an unmatched request fails, so nothing reaches a network."""
+    from .aioresponses_compat import mock_aiohttp
+    with mock_aiohttp() as mocked:
+        yield mocked
+
+
+@pytest.fixture
+def venuekit_credentials(venuekit_simulator_class: type[Simulator]) -> Credentials:
+    """Default credentials for mocked connectors: the simulator's own."""
+    return venuekit_simulator_class().credentials
+
+
+@pytest_asyncio.fixture
+async def venuekit_mock_connect(venuekit_http_mock: aioresponses, venuekit_exchange: str,
+                                  venuekit_registry: Registry,
+                                  venuekit_credentials: Credentials,
+                                  ) -> AsyncIterator[ConnectFactory]:
+    """A factory of connectors to the venue's mocked real host.
+
+    It depends on ``venuekit_http_mock``, so no connector it makes can reach a network.
+    No retries, so a test sees the first failure; a limiter per connector, so two
+    connectors in one test do not share buckets unless the test passes one.
+    """
+    made: list[Connector] = []
+
+    def factory(credentials: Credentials | None = None, /, **options: Any) -> Connector:
+        settings: dict[str, Any] = {
+            "registry": venuekit_registry, "limiter": MemoryLimiter(),
+            "retry": RetryPolicy.none(), "order_settle_s": ORDER_SETTLE_S,
+        }
+        settings.update(options)
+        conn = connect(venuekit_exchange, credentials or venuekit_credentials, **settings)
+        made.append(conn)
+        return conn
+
+    try:
+        yield factory
+    finally:
+        for conn in made:
+            await conn.close()

@@ -10,27 +10,23 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import pytest
-import venuekit
 from aioresponses import aioresponses
 from nacl.signing import VerifyKey
 from venuekit import errors as e
 from venuekit.connector import Connector
 from venuekit.models import Credentials, KeyType, OrderParams, OrderStatus
-from venuekit.ratelimit import MemoryLimiter
 from venuekit.retry import RetryPolicy
+from venuekit.testing import ConnectFactory
 from venuekit.wire import Response
 from venuekit_binance.vectors import ED25519_PUBLIC_HEX, ed25519_credentials
 
 LIVE = "https://fapi.binance.com"
 DEMO = "https://demo-fapi.binance.com"
-SECRET = "test-secret-0123456789abcdef0123456789abcdef"
-CREDS = Credentials(api_key="test-key-0123456789abcdef", api_secret=SECRET)
 
 BTCUSDT = {
     "symbol": "BTCUSDT", "pair": "BTCUSDT", "contractType": "PERPETUAL", "status": "TRADING",
@@ -63,24 +59,17 @@ def order_payload(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        m.get(url("/fapi/v1/time"), payload={"serverTime": 1700000000000}, repeat=True)
-        m.get(url("/fapi/v1/time", DEMO), payload={"serverTime": 1700000000000}, repeat=True)
-        yield m
-
-
-def open_conn(credentials: Credentials | None = None, **options: Any) -> Connector:
-    settings: dict[str, Any] = {"registry": venuekit.Registry(allow=["binance"]),
-                                "limiter": MemoryLimiter(), "retry": RetryPolicy.none()}
-    settings.update(options)
-    return venuekit.connect("binance", credentials or CREDS, **settings)
+def mocked(venuekit_http_mock: aioresponses) -> aioresponses:
+    """The kit's mocked venue, already answering Binance's server time on both hosts."""
+    for host in (LIVE, DEMO):
+        venuekit_http_mock.get(url("/fapi/v1/time", host), payload={"serverTime": 1700000000000},
+                               repeat=True)
+    return venuekit_http_mock
 
 
 @pytest.fixture
-async def conn(mocked: aioresponses) -> AsyncIterator[Connector]:
-    async with open_conn() as connector:
-        yield connector
+def conn(mocked: aioresponses, venuekit_mock_connect: ConnectFactory) -> Connector:
+    return venuekit_mock_connect()
 
 
 def tap(conn: Connector) -> list[Response]:
@@ -103,7 +92,8 @@ def split_signature(part: str) -> tuple[str, str]:
 # ---------------------------------------------------------------- account
 
 
-async def test_balance_is_hmac_signed_in_the_query(mocked: aioresponses, conn: Connector) -> None:
+async def test_balance_is_hmac_signed_in_the_query(mocked: aioresponses, conn: Connector,
+                                                   venuekit_credentials: Credentials) -> None:
     mocked.get(url("/fapi/v3/balance"), headers={"X-MBX-USED-WEIGHT-1M": "37"}, payload=[
         {"accountAlias": "SgsR", "asset": "USDT", "balance": "1000.5",
          "crossWalletBalance": "1000.5", "crossUnPnl": "0", "availableBalance": "900.5",
@@ -120,25 +110,28 @@ async def test_balance_is_hmac_signed_in_the_query(mocked: aioresponses, conn: C
     assert re.fullmatch(r"recvWindow=5000&timestamp=\d{13}&signature=[0-9a-f]{64}",
                         signed.query_string)
     head, sig = split_signature(signed.query_string)
-    assert sig == hmac.new(SECRET.encode(), head.encode(), hashlib.sha256).hexdigest()
-    assert ("X-MBX-APIKEY", CREDS.api_key) in signed.headers
+    assert sig == hmac.new(venuekit_credentials.api_secret.encode(), head.encode(),
+                           hashlib.sha256).hexdigest()
+    assert ("X-MBX-APIKEY", venuekit_credentials.api_key) in signed.headers
     assert signed.body == b""
     rule = next(r for r in conn.info.rate_limits if r.name == "ip")
     assert conn.transport.limiter.used(conn.transport.bucket_key(rule)) >= 37
 
 
-async def test_testnet_talks_to_the_demo_host(mocked: aioresponses) -> None:
+async def test_testnet_talks_to_the_demo_host(mocked: aioresponses,
+                                              venuekit_mock_connect: ConnectFactory) -> None:
     mocked.get(url("/fapi/v3/balance", DEMO), payload=[])
-    async with open_conn(testnet=True) as conn:
+    async with venuekit_mock_connect(testnet=True) as conn:
         assert conn.base_url == DEMO
         balance = await conn.fetch_balance()
     assert balance.assets == ()
     assert sent(mocked, "GET", "/fapi/v3/balance") == 1
 
 
-async def test_ed25519_key_signs_end_to_end(mocked: aioresponses) -> None:
+async def test_ed25519_key_signs_end_to_end(mocked: aioresponses,
+                                            venuekit_mock_connect: ConnectFactory) -> None:
     mocked.get(url("/fapi/v3/balance"), payload=[])
-    async with open_conn(ed25519_credentials()) as conn:
+    async with venuekit_mock_connect(ed25519_credentials()) as conn:
         seen = tap(conn)
         await conn.fetch_balance()
     signed = seen[-1].request
@@ -150,12 +143,12 @@ async def test_ed25519_key_signs_end_to_end(mocked: aioresponses) -> None:
 
 
 async def test_timestamp_rejection_resyncs_the_clock_and_retries_once(
-        mocked: aioresponses) -> None:
+        mocked: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
     mocked.get(url("/fapi/v3/balance"), status=400,
                payload={"code": -1021, "msg": "Timestamp for this request is outside of the "
                                               "recvWindow."})
     mocked.get(url("/fapi/v3/balance"), payload=[])
-    async with open_conn(retry=RetryPolicy(max_tries=3, base_delay_s=0.001)) as conn:
+    async with venuekit_mock_connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.001)) as conn:
         await conn.fetch_balance()
     assert sent(mocked, "GET", "/fapi/v3/balance") == 2
     assert sent(mocked, "GET", "/fapi/v1/time") == 2  # first sync, then the resync
@@ -179,13 +172,14 @@ async def test_418_is_an_ip_ban(mocked: aioresponses, conn: Connector) -> None:
 
 
 async def test_rejected_key_is_an_authentication_error(mocked: aioresponses,
-                                                       conn: Connector) -> None:
+                                                       conn: Connector,
+                                                       venuekit_credentials: Credentials) -> None:
     mocked.get(url("/fapi/v3/balance"), status=401,
                payload={"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."})
     with pytest.raises(e.AuthenticationError) as info:
         await conn.fetch_balance()
     assert info.value.code == "-2015"
-    assert SECRET not in str(info.value)
+    assert venuekit_credentials.api_secret not in str(info.value)
 
 
 # ---------------------------------------------------------------- connection test
@@ -259,7 +253,8 @@ def limit_order(**changes: Any) -> OrderParams:
     return OrderParams(**fields)
 
 
-async def test_limit_order_is_a_signed_form_body(mocked: aioresponses, conn: Connector) -> None:
+async def test_limit_order_is_a_signed_form_body(mocked: aioresponses, conn: Connector,
+                                                 venuekit_credentials: Credentials) -> None:
     mock_markets(mocked)
     mocked.post(url("/fapi/v1/order"), payload=order_payload(),
                 headers={"X-MBX-ORDER-COUNT-10S": "3", "X-MBX-ORDER-COUNT-1M": "9"})
@@ -272,7 +267,8 @@ async def test_limit_order_is_a_signed_form_body(mocked: aioresponses, conn: Con
     assert signed is not None and (signed.method, signed.target) == ("POST", "/fapi/v1/order")
     assert ("Content-Type", "application/x-www-form-urlencoded") in signed.headers
     head, sig = split_signature(signed.body.decode())
-    assert sig == hmac.new(SECRET.encode(), head.encode(), hashlib.sha256).hexdigest()
+    assert sig == hmac.new(venuekit_credentials.api_secret.encode(), head.encode(),
+                           hashlib.sha256).hexdigest()
     fields = parse_qsl(head)
     assert fields[:6] == [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"),
                           ("quantity", "0.01"), ("price", "40000"), ("timeInForce", "GTC")]
@@ -363,27 +359,29 @@ async def test_venue_rejections_are_final(mocked: aioresponses, conn: Connector)
 # ---------------------------------------------------------------- bad input
 
 
-def test_rsa_key_is_refused_at_connect() -> None:
+async def test_rsa_key_is_refused_at_connect(venuekit_http_mock: aioresponses,
+                                             venuekit_mock_connect: ConnectFactory) -> None:
     rsa = Credentials(api_key="k", key_type=KeyType.RSA, private_key="-----BEGIN PRIVATE KEY-----")
-    with aioresponses() as m, pytest.raises(e.ConfigurationError, match="rsa"):
-        open_conn(rsa)
-    assert m.requests == {}
+    with pytest.raises(e.ConfigurationError, match="rsa"):
+        venuekit_mock_connect(rsa)
+    assert venuekit_http_mock.requests == {}
 
 
 @pytest.mark.parametrize("credentials, needs", [
     (Credentials(api_key="k"), "api_secret"),
     (Credentials(api_key="k", key_type=KeyType.ED25519), "private_key"),
 ], ids=["hmac-without-secret", "ed25519-without-key"])
-def test_missing_key_material_is_refused_at_connect(
-        mocked: aioresponses, credentials: Credentials, needs: str) -> None:
+async def test_missing_key_material_is_refused_at_connect(
+        mocked: aioresponses, credentials: Credentials, needs: str,
+        venuekit_mock_connect: ConnectFactory) -> None:
     with pytest.raises(e.ConfigurationError, match=needs):
-        open_conn(credentials)
+        venuekit_mock_connect(credentials)
     assert mocked.requests == {}
 
 
-def test_missing_api_key_is_refused_at_connect() -> None:
+async def test_missing_api_key_is_refused_at_connect(venuekit_mock_connect: ConnectFactory) -> None:
     with pytest.raises(e.ConfigurationError, match="api_key"):
-        open_conn(Credentials(api_key="", api_secret="s"))
+        venuekit_mock_connect(Credentials(api_key="", api_secret="s"))
 
 
 @pytest.mark.parametrize("changes, error, match", [

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 from aioresponses import aioresponses
-from conftest import CONTRACTS, DEMO, LIVE, mock_time, ok, url
-from venuekit.connector import Connector, connect
+from bingx_helpers import CONTRACTS, DEMO, LIVE, mock_time, ok, url
+from venuekit.connector import Connector
 from venuekit.errors import (
     BelowMinimum,
     ConfigurationError,
@@ -24,8 +24,7 @@ from venuekit.errors import (
 )
 from venuekit.models import Auth, Credentials, KeyType, OrderParams, OrderStatus
 from venuekit.ratelimit import MemoryLimiter
-from venuekit.registry import Registry
-from venuekit.retry import RetryPolicy
+from venuekit.testing import ConnectFactory
 from venuekit.wire import Response, SignedRequest
 from venuekit_bingx import endpoints, plugin
 from venuekit_bingx.signing import sign, signature
@@ -73,43 +72,43 @@ def full(status: str = "PENDING", client_id: str = "vk1") -> dict[str, object]:
 
 
 async def test_balance_is_signed_as_documented(
-        conn: Connector, creds: Credentials, mocked: aioresponses, sent: list[Response]) -> None:
-    mock_time(mocked)
-    mocked.get(url(BALANCE), payload=ok(BALANCE_ROWS))
+        conn: Connector, venuekit_credentials: Credentials, venuekit_http_mock: aioresponses,
+        sent: list[Response]) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(BALANCE), payload=ok(BALANCE_ROWS))
     balance = await conn.fetch_balance()
     assert balance["USDT"].free == Decimal(90)
     (req,) = sent_to(sent, BALANCE)
     assert req.request is not None
     query = req.request.query_string
     head, _, digest = query.rpartition("&signature=")
-    assert digest == signature(creds.api_secret, head)
+    assert digest == signature(venuekit_credentials.api_secret, head)
     keys = [k for k, _ in params(req)]
     assert keys == ["recvWindow", "timestamp", "signature"]
     assert dict(params(req))["recvWindow"] == "5000"
     # the timestamp is on the venue's clock (local clock + offset measured from server time)
     assert abs(int(dict(params(req))["timestamp"]) - SERVER_TIME) < 5000
-    assert dict(req.request.headers)["X-BX-APIKEY"] == creds.api_key
+    assert dict(req.request.headers)["X-BX-APIKEY"] == venuekit_credentials.api_key
     assert req.request.body == b""
 
 
-async def test_testnet_uses_the_vst_host(creds: Credentials, registry: Registry,
-                                         mocked: aioresponses) -> None:
-    mock_time(mocked, host=DEMO)
-    mocked.get(url(BALANCE, DEMO), payload=ok(BALANCE_ROWS))
-    async with connect("bingx", creds, testnet=True, registry=registry,
-                       limiter=MemoryLimiter(), retry=RetryPolicy.none()) as conn:
+async def test_testnet_uses_the_vst_host(venuekit_http_mock: aioresponses,
+                                         venuekit_mock_connect: ConnectFactory) -> None:
+    mock_time(venuekit_http_mock, host=DEMO)
+    venuekit_http_mock.get(url(BALANCE, DEMO), payload=ok(BALANCE_ROWS))
+    async with venuekit_mock_connect(testnet=True) as conn:
         assert conn.base_url == DEMO
         assert (await conn.fetch_balance())["USDT"].total == Decimal(100)
 
 
-async def test_server_time_hook(conn: Connector, mocked: aioresponses) -> None:
-    mock_time(mocked)
+async def test_server_time_hook(conn: Connector, venuekit_http_mock: aioresponses) -> None:
+    mock_time(venuekit_http_mock)
     assert await conn.server_time() == SERVER_TIME
 
 
 async def test_markets_are_public_and_unified(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
     (market,) = await conn.fetch_markets()
     assert market.symbol == "BTC/USDT:USDT" and market.native == "BTC-USDT"
     assert (await conn.market("BTC-USDT")) is market  # native id works too
@@ -118,20 +117,22 @@ async def test_markets_are_public_and_unified(
     assert "X-BX-APIKEY" not in dict(req.request.headers)
 
 
-async def test_connection_check_has_time_and_balance_steps(conn: Connector,
-                                                           mocked: aioresponses) -> None:
-    mock_time(mocked)
-    mocked.get(url(BALANCE), payload=ok(BALANCE_ROWS))
+async def test_connection_check_has_time_and_balance_steps(
+        conn: Connector, venuekit_http_mock: aioresponses) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(BALANCE), payload=ok(BALANCE_ROWS))
     report = await conn.check_connection()
     assert report.ok
     assert [s.name for s in report.steps] == ["server time", "balance"]
     assert report.balance is not None and report.permissions is None
 
 
-async def test_wrong_signature_is_reported(conn: Connector, mocked: aioresponses) -> None:
-    mock_time(mocked)
-    mocked.get(url(BALANCE), payload={"code": 100001, "msg": "Signature verification failed",
-                                      "data": {}})
+async def test_wrong_signature_is_reported(conn: Connector,
+                                           venuekit_http_mock: aioresponses) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(BALANCE), payload={"code": 100001,
+                                                  "msg": "Signature verification failed",
+                                                  "data": {}})
     with pytest.raises(InvalidSignature, match="100001"):
         await conn.fetch_balance()
 
@@ -140,10 +141,11 @@ async def test_wrong_signature_is_reported(conn: Connector, mocked: aioresponses
 
 
 async def test_place_limit_order(
-        conn: Connector, creds: Credentials, mocked: aioresponses, sent: list[Response]) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.post(url(ORDER), payload=ack())
+        conn: Connector, venuekit_credentials: Credentials, venuekit_http_mock: aioresponses,
+        sent: list[Response]) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.post(url(ORDER), payload=ack())
     placed = await conn.place_order(limit_order(time_in_force="post_only", reduce_only=True))
     assert placed.order_id == "1735950529123455488"
     assert placed.status is OrderStatus.OPEN
@@ -162,14 +164,14 @@ async def test_place_limit_order(
     assert cid == placed.client_order_id
     assert cid == cid.lower() and cid.isalnum() and 1 <= len(cid) <= 40
     head, _, digest = req.request.query_string.rpartition("&signature=")
-    assert digest == signature(creds.api_secret, head)
+    assert digest == signature(venuekit_credentials.api_secret, head)
 
 
 async def test_market_order_sends_no_price(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.post(url(ORDER), payload=ack())
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.post(url(ORDER), payload=ack())
     await conn.place_order(limit_order(type="market", price=None, quantity="0.0020"))
     fields = dict(params(sent_to(sent, ORDER, "POST")[0]))
     assert fields["type"] == "MARKET" and fields["quantity"] == "0.002"
@@ -177,18 +179,18 @@ async def test_market_order_sends_no_price(
 
 
 async def test_client_id_is_lowercased_before_sending(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.post(url(ORDER), payload=ack(client_id="myorder42"))
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.post(url(ORDER), payload=ack(client_id="myorder42"))
     placed = await conn.place_order(limit_order(client_order_id="MyOrder42"))
     assert dict(params(sent_to(sent, ORDER, "POST")[0]))["clientOrderId"] == "myorder42"
     assert placed.client_order_id == "myorder42"
 
 
 async def test_client_id_outside_the_charset_is_refused_locally(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
     for bad in ("my-order", "x" * 41):
         with pytest.raises(InvalidOrder, match="client_order_id"):
             await conn.place_order(limit_order(client_order_id=bad))
@@ -196,10 +198,10 @@ async def test_client_id_outside_the_charset_is_refused_locally(
 
 
 async def test_fetch_order_by_client_id_is_case_insensitive(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.get(url(ORDER), payload=full(client_id="abc123"))
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.get(url(ORDER), payload=full(client_id="abc123"))
     found = await conn.fetch_order("BTC/USDT:USDT", client_order_id="ABC123")
     assert found.client_order_id == "abc123"
     fields = dict(params(sent_to(sent, ORDER)[0]))
@@ -208,30 +210,32 @@ async def test_fetch_order_by_client_id_is_case_insensitive(
 
 
 async def test_unknown_client_id_is_order_not_found(conn: Connector,
-                                                    mocked: aioresponses) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.get(url(ORDER), payload={"code": 109421, "msg": "order not exist", "data": {}})
+                                                    venuekit_http_mock: aioresponses) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.get(url(ORDER), payload={"code": 109421, "msg": "order not exist",
+                                                "data": {}})
     with pytest.raises(OrderNotFound):
         await conn.fetch_order("BTC/USDT:USDT", client_order_id="nope")
 
 
 async def test_cancel_by_order_id(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.delete(url(ORDER), payload=full("CANCELLED"))
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.delete(url(ORDER), payload=full("CANCELLED"))
     result = await conn.cancel_order("BTC/USDT:USDT", order_id="1735950529123455488")
     assert result.status is OrderStatus.CANCELED
     (req,) = sent_to(sent, ORDER, "DELETE")
     assert [k for k, _ in params(req)][:2] == ["symbol", "orderId"]
 
 
-async def test_duplicate_client_id_on_first_send_is_raised(conn: Connector,
-                                                           mocked: aioresponses) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.post(url(ORDER), payload={"code": 101481, "msg": "clientOrderID cannot be repeated"})
+async def test_duplicate_client_id_on_first_send_is_raised(
+        conn: Connector, venuekit_http_mock: aioresponses) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.post(url(ORDER), payload={"code": 101481,
+                                                 "msg": "clientOrderID cannot be repeated"})
     with pytest.raises(DuplicateOrder):
         await conn.place_order(limit_order(client_order_id="taken1"))
 
@@ -241,12 +245,12 @@ async def test_duplicate_client_id_on_first_send_is_raised(conn: Connector,
     {"payload": {"code": 101500, "msg": "rpc timeout", "data": {}}},
 ], ids=["http-504", "code-101500"])
 async def test_unknown_state_is_resolved_by_client_id_not_resent(
-        conn: Connector, mocked: aioresponses, sent: list[Response],
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response],
         failure: dict[str, object]) -> None:
-    mock_time(mocked)
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
-    mocked.post(url(ORDER), **failure)
-    mocked.get(url(ORDER), payload=full(client_id="resolve1"))
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+    venuekit_http_mock.post(url(ORDER), **failure)
+    venuekit_http_mock.get(url(ORDER), payload=full(client_id="resolve1"))
     placed = await conn.place_order(limit_order(client_order_id="resolve1"))
     assert placed.client_order_id == "resolve1"
     assert len(sent_to(sent, ORDER, "POST")) == 1  # never a second order
@@ -257,11 +261,12 @@ async def test_unknown_state_is_resolved_by_client_id_not_resent(
 # ---------------------------------------------------------------- limiter feedback
 
 
-async def test_usage_headers_feed_the_limiter(conn: Connector, mocked: aioresponses) -> None:
-    mock_time(mocked)
-    mocked.get(url(BALANCE), payload=ok(BALANCE_ROWS),
-               headers={"X-RateLimit-Requests-Remain": "1",
-                        "X-RateLimit-Requests-Expire": "1675319536000"})
+async def test_usage_headers_feed_the_limiter(conn: Connector,
+                                              venuekit_http_mock: aioresponses) -> None:
+    mock_time(venuekit_http_mock)
+    venuekit_http_mock.get(url(BALANCE), payload=ok(BALANCE_ROWS),
+                           headers={"X-RateLimit-Requests-Remain": "1",
+                                    "X-RateLimit-Requests-Expire": "1675319536000"})
     await conn.fetch_balance()
     rule = next(r for r in conn.info.rate_limits if r.name == "uid_balance")
     limiter = conn.transport.limiter
@@ -296,25 +301,25 @@ def test_feedback_hook_reads_remain_against_the_tightest_rule() -> None:
 # ---------------------------------------------------------------- bad input
 
 
-async def test_wrong_key_type_is_refused_at_connect(registry: Registry,
-                                                    mocked: aioresponses) -> None:
+async def test_wrong_key_type_is_refused_at_connect(venuekit_mock_connect: ConnectFactory,
+                                                    venuekit_http_mock: aioresponses) -> None:
     creds = Credentials(api_key="k", api_secret="s", key_type=KeyType.ED25519,
                         private_key="9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
     with pytest.raises(ConfigurationError, match="ed25519"):
-        connect("bingx", creds, registry=registry)
-    assert mocked.requests == {}
+        venuekit_mock_connect(creds)
+    assert venuekit_http_mock.requests == {}
 
 
-async def test_missing_secret_is_refused_at_connect(registry: Registry,
-                                                    mocked: aioresponses) -> None:
+async def test_missing_secret_is_refused_at_connect(venuekit_mock_connect: ConnectFactory,
+                                                    venuekit_http_mock: aioresponses) -> None:
     with pytest.raises(ConfigurationError, match="api_secret"):
-        connect("bingx", Credentials(api_key="k"), registry=registry)
-    assert mocked.requests == {}
+        venuekit_mock_connect(Credentials(api_key="k"))
+    assert venuekit_http_mock.requests == {}
 
 
 async def test_bad_orders_send_nothing(
-        conn: Connector, mocked: aioresponses, sent: list[Response]) -> None:
-    mocked.get(url(CONTRACTS_PATH), payload=CONTRACTS)
+        conn: Connector, venuekit_http_mock: aioresponses, sent: list[Response]) -> None:
+    venuekit_http_mock.get(url(CONTRACTS_PATH), payload=CONTRACTS)
     with pytest.raises(UnknownSymbol, match="NOPE"):
         await conn.place_order(limit_order(symbol="NOPE/USDT:USDT"))
     with pytest.raises(InvalidOrder, match="step"):
@@ -328,4 +333,4 @@ async def test_bad_orders_send_nothing(
                                            quote_quantity="10"))
     # only the (public) contracts request went out; no order, no signed request
     assert [r.request.path for r in sent if r.request] == [CONTRACTS_PATH]
-    assert [str(u) for _, u in mocked.requests] == [LIVE + CONTRACTS_PATH]
+    assert [str(u) for _, u in venuekit_http_mock.requests] == [LIVE + CONTRACTS_PATH]

@@ -1,45 +1,21 @@
-"""Fixtures for the Bybit plugin tests: a no-network connector factory and aioresponses."""
+"""The kit's pytest fixtures, pointed at Bybit: its simulator, entry point and test key."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import pytest
-import venuekit
-from aioresponses import aioresponses
 from venuekit import Credentials
-from venuekit.connector import Connector
-from venuekit.ratelimit import MemoryLimiter
+from venuekit.testing import Simulator
+from venuekit_bybit.simulator import BybitSimulator
 
-CREDS = Credentials(api_key="test-key-0123456789abcd",
-                    api_secret="test-secret-0123456789abcdef0123")
-
-
-@pytest.fixture
-def creds() -> Credentials:
-    return CREDS
+pytest_plugins = ["venuekit.testing.pytest_plugin"]
 
 
 @pytest.fixture
-def make_conn(creds: Credentials) -> Callable[..., Connector]:
-    """``venuekit.connect("bybit", ...)`` through the real entry point, no retries, own limiter."""
-
-    def factory(**options: Any) -> Connector:
-        settings: dict[str, Any] = {
-            "registry": venuekit.Registry(allow=["bybit"]),
-            "limiter": MemoryLimiter(),
-            "retry": venuekit.RetryPolicy.none(),
-        }
-        settings.update(options)
-        credentials = settings.pop("credentials", creds)
-        return venuekit.connect("bybit", credentials, **settings)
-
-    return factory
+def venuekit_simulator_class() -> type[Simulator]:
+    return BybitSimulator
 
 
 @pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    """Every request must match a registered mock; an unmatched one fails (no network)."""
-    with aioresponses() as m:
-        yield m
+def venuekit_credentials() -> Credentials:
+    return Credentials(api_key="test-key-0123456789abcd",
+                       api_secret="test-secret-0123456789abcdef0123")

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import venuekit
 from aioresponses import aioresponses
-from okx_helpers import DOC_SECRET, HOST, doc_credentials, envelope
+from okx_helpers import DOC_SECRET, HOST, envelope
 from venuekit import (
     Capability,
     ConfigurationError,
@@ -27,10 +26,9 @@ from venuekit import (
     LimitScope,
     OrderParams,
     OrderStatus,
-    RetryPolicy,
     UnknownSymbol,
 )
-from venuekit.ratelimit import MemoryLimiter
+from venuekit.testing import ConnectFactory
 from venuekit.wire import Response
 from venuekit_okx import plugin
 from venuekit_okx.sim_auth import expected_signature, parse_iso_ms
@@ -79,17 +77,9 @@ def sent_headers(call: Any) -> dict[str, str]:
     return dict(call.kwargs["headers"])
 
 
-def connect(credentials: Credentials | None = None, **options: Any) -> venuekit.Connector:
-    settings: dict[str, Any] = {"registry": venuekit.Registry(allow=["okx"]),
-                                "limiter": MemoryLimiter(), "retry": RetryPolicy.none()}
-    settings.update(options)
-    return venuekit.connect("okx", credentials or doc_credentials(), **settings)
-
-
 @pytest.fixture
-async def conn() -> AsyncIterator[venuekit.Connector]:
-    async with connect() as connector:
-        yield connector
+def conn(venuekit_mock_connect: ConnectFactory) -> venuekit.Connector:
+    return venuekit_mock_connect()
 
 
 @pytest.fixture
@@ -155,13 +145,13 @@ def test_rate_limit_feedback_is_empty() -> None:
 # ---------------------------------------------------------------- balance and signing
 
 
-async def test_balance_is_signed_as_okx_documents(conn: venuekit.Connector) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.get(BALANCE_URL, payload=BALANCE)
-        balance = await conn.fetch_balance()
+async def test_balance_is_signed_as_okx_documents(conn: venuekit.Connector,
+                                                  venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.get(BALANCE_URL, payload=BALANCE)
+    balance = await conn.fetch_balance()
     assert balance["USDT"].free == Decimal(900)
-    (call,) = calls(mocked, "GET", "/api/v5/account/balance")
+    (call,) = calls(venuekit_http_mock, "GET", "/api/v5/account/balance")
     headers = sent_headers(call)
     assert headers["OK-ACCESS-KEY"] == "test-okx-key-00000000"
     assert headers["OK-ACCESS-PASSPHRASE"] == "test-passphrase"
@@ -171,25 +161,25 @@ async def test_balance_is_signed_as_okx_documents(conn: venuekit.Connector) -> N
     assert headers["OK-ACCESS-SIGN"] == expected
 
 
-async def test_demo_trading_adds_the_header_on_the_same_host() -> None:
-    async with connect(testnet=True) as demo:
+async def test_demo_trading_adds_the_header_on_the_same_host(
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    async with venuekit_mock_connect(testnet=True) as demo:
         assert demo.base_url == "https://www.okx.com"
-        with aioresponses() as mocked:
-            mock_public(mocked)
-            mocked.get(BALANCE_URL, payload=BALANCE)
-            await demo.fetch_balance()
-    (call,) = calls(mocked, "GET", "/api/v5/account/balance")
+        mock_public(venuekit_http_mock)
+        venuekit_http_mock.get(BALANCE_URL, payload=BALANCE)
+        await demo.fetch_balance()
+    (call,) = calls(venuekit_http_mock, "GET", "/api/v5/account/balance")
     assert sent_headers(call)["x-simulated-trading"] == "1"
 
 
-async def test_connection_check_reports_withdraw_and_missing_whitelist() -> None:
-    async with connect() as conn:
-        with aioresponses() as mocked:
-            mock_public(mocked)
-            mocked.get(BALANCE_URL, payload=BALANCE)
-            mocked.get(CONFIG_URL, payload=envelope([{"perm": "read_only,withdraw,trade",
-                                                      "ip": ""}]))
-            report = await conn.check_connection()
+async def test_connection_check_reports_withdraw_and_missing_whitelist(
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    async with venuekit_mock_connect() as conn:
+        mock_public(venuekit_http_mock)
+        venuekit_http_mock.get(BALANCE_URL, payload=BALANCE)
+        venuekit_http_mock.get(CONFIG_URL, payload=envelope([{"perm": "read_only,withdraw,trade",
+                                                              "ip": ""}]))
+        report = await conn.check_connection()
     assert report.ok
     assert [step.name for step in report.steps] == ["server time", "balance", "key permissions"]
     assert report.permissions is not None and report.permissions.can_withdraw
@@ -197,29 +187,29 @@ async def test_connection_check_reports_withdraw_and_missing_whitelist() -> None
     assert "the key has no IP whitelist" in report.warnings
 
 
-async def test_signature_error_maps_from_http_401(conn: venuekit.Connector) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.get(BALANCE_URL, status=401,
-                   payload={"code": "50113", "msg": "Invalid signature.", "data": []})
-        with pytest.raises(InvalidSignature) as info:
-            await conn.fetch_balance()
+async def test_signature_error_maps_from_http_401(conn: venuekit.Connector,
+                                                  venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.get(BALANCE_URL, status=401,
+                           payload={"code": "50113", "msg": "Invalid signature.", "data": []})
+    with pytest.raises(InvalidSignature) as info:
+        await conn.fetch_balance()
     assert info.value.code == "50113" and info.value.status == 401
 
 
 # ---------------------------------------------------------------- orders
 
 
-async def test_limit_order_body_in_contracts(conn: venuekit.Connector) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.post(ORDER_URL, payload=ack())
-        placed = await conn.place_order(OrderParams(
-            symbol="BTC/USDT:USDT", side="buy", type="limit", quantity="0.02", price="40000",
-            client_order_id="vkabc"))
+async def test_limit_order_body_in_contracts(conn: venuekit.Connector,
+                                             venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.post(ORDER_URL, payload=ack())
+    placed = await conn.place_order(OrderParams(
+        symbol="BTC/USDT:USDT", side="buy", type="limit", quantity="0.02", price="40000",
+        client_order_id="vkabc"))
     assert placed.order_id == "777" and placed.status is OrderStatus.OPEN
     assert placed.quantity == Decimal("0.02")
-    (call,) = calls(mocked, "POST", "/api/v5/trade/order")
+    (call,) = calls(venuekit_http_mock, "POST", "/api/v5/trade/order")
     body = call.kwargs["data"]
     assert json.loads(body) == {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy",
                                 "posSide": "net", "ordType": "limit", "px": "40000", "sz": "2",
@@ -244,14 +234,13 @@ async def test_limit_order_body_in_contracts(conn: venuekit.Connector) -> None:
 ])
 async def test_time_in_force_and_reduce_only_encoding(
         conn: venuekit.Connector, fields: dict[str, Any], ord_type: str,
-        extra: dict[str, Any]) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.post(ORDER_URL, payload=ack())
-        await conn.place_order(OrderParams(symbol="BTC-USDT-SWAP", side="sell",
-                                           quantity="0.0123", client_order_id="vkabc",
-                                           **fields))
-    (call,) = calls(mocked, "POST", "/api/v5/trade/order")
+        extra: dict[str, Any], venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.post(ORDER_URL, payload=ack())
+    await conn.place_order(OrderParams(symbol="BTC-USDT-SWAP", side="sell",
+                                       quantity="0.0123", client_order_id="vkabc",
+                                       **fields))
+    (call,) = calls(venuekit_http_mock, "POST", "/api/v5/trade/order")
     body = json.loads(call.kwargs["data"])
     assert body["ordType"] == ord_type
     assert body["sz"] == "1.23"  # 0.0123 BTC / 0.01 BTC per contract
@@ -261,51 +250,52 @@ async def test_time_in_force_and_reduce_only_encoding(
     assert ("reduceOnly" in body) is ("reduceOnly" in extra)
 
 
-async def test_order_rejection_in_scode(conn: venuekit.Connector) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.post(ORDER_URL, payload=envelope(
-            [{"clOrdId": "vkabc", "ordId": "", "sCode": "51008",
-              "sMsg": "Order failed. Insufficient USDT margin in account", "tag": ""}],
-            code="1", msg=""))
-        with pytest.raises(InsufficientFunds) as info:
-            await conn.place_order(OrderParams(symbol="BTC/USDT:USDT", side="buy",
-                                               type="market", quantity="0.01"))
+async def test_order_rejection_in_scode(conn: venuekit.Connector,
+                                        venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.post(ORDER_URL, payload=envelope(
+        [{"clOrdId": "vkabc", "ordId": "", "sCode": "51008",
+          "sMsg": "Order failed. Insufficient USDT margin in account", "tag": ""}],
+        code="1", msg=""))
+    with pytest.raises(InsufficientFunds) as info:
+        await conn.place_order(OrderParams(symbol="BTC/USDT:USDT", side="buy",
+                                           type="market", quantity="0.01"))
     assert info.value.code == "51008"
-    assert len(calls(mocked, "POST", "/api/v5/trade/order")) == 1  # a rejection is final
+    # a rejection is final
+    assert len(calls(venuekit_http_mock, "POST", "/api/v5/trade/order")) == 1
 
 
 async def test_unknown_state_code_looks_up_by_client_id_before_resending(
-        conn: venuekit.Connector, captured: list[Response]) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.post(ORDER_URL, status=400, payload=envelope(
-            [], code="50004", msg="API endpoint request timeout."))
-        mocked.get(ORDER_QUERY_URL, payload=envelope([order_row(clOrdId="vkabc")]))
-        placed = await conn.place_order(OrderParams(
-            symbol="BTC/USDT:USDT", side="buy", type="limit", quantity="0.02", price="40000",
-            client_order_id="vkabc"))
+        conn: venuekit.Connector, captured: list[Response],
+        venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.post(ORDER_URL, status=400, payload=envelope(
+        [], code="50004", msg="API endpoint request timeout."))
+    venuekit_http_mock.get(ORDER_QUERY_URL, payload=envelope([order_row(clOrdId="vkabc")]))
+    placed = await conn.place_order(OrderParams(
+        symbol="BTC/USDT:USDT", side="buy", type="limit", quantity="0.02", price="40000",
+        client_order_id="vkabc"))
     assert placed.order_id == "777"
-    assert len(calls(mocked, "POST", "/api/v5/trade/order")) == 1  # found: never resent
-    (lookup,) = calls(mocked, "GET", "/api/v5/trade/order")
+    assert len(calls(venuekit_http_mock, "POST", "/api/v5/trade/order")) == 1  # found: never resent
+    (lookup,) = calls(venuekit_http_mock, "GET", "/api/v5/trade/order")
     assert lookup.kwargs.get("data") is None
     signed = captured[-1].request
     assert signed is not None
     assert signed.target == "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId=vkabc"
 
 
-async def test_fetch_by_client_id_and_cancel(conn: venuekit.Connector) -> None:
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        mocked.get(ORDER_QUERY_URL, payload=envelope([order_row(state="partially_filled",
-                                                                accFillSz="1", avgPx="40000")]))
-        mocked.post(CANCEL_URL, payload=ack())
-        found = await conn.fetch_order("BTC/USDT:USDT", client_order_id="vkabc")
-        canceled = await conn.cancel_order("BTC/USDT:USDT", order_id="777")
+async def test_fetch_by_client_id_and_cancel(conn: venuekit.Connector,
+                                             venuekit_http_mock: aioresponses) -> None:
+    mock_public(venuekit_http_mock)
+    venuekit_http_mock.get(ORDER_QUERY_URL, payload=envelope([
+        order_row(state="partially_filled", accFillSz="1", avgPx="40000")]))
+    venuekit_http_mock.post(CANCEL_URL, payload=ack())
+    found = await conn.fetch_order("BTC/USDT:USDT", client_order_id="vkabc")
+    canceled = await conn.cancel_order("BTC/USDT:USDT", order_id="777")
     assert found.quantity == Decimal("0.02") and found.filled_quantity == Decimal("0.01")
     assert found.status is OrderStatus.PARTIALLY_FILLED
     assert canceled.status is OrderStatus.CANCELED and canceled.order_id == "777"
-    (cancel,) = calls(mocked, "POST", "/api/v5/trade/cancel-order")
+    (cancel,) = calls(venuekit_http_mock, "POST", "/api/v5/trade/cancel-order")
     assert json.loads(cancel.kwargs["data"]) == {"instId": "BTC-USDT-SWAP", "ordId": "777"}
     assert "expTime" not in sent_headers(cancel)  # cancels are idempotent; no expiry
 
@@ -313,17 +303,18 @@ async def test_fetch_by_client_id_and_cancel(conn: venuekit.Connector) -> None:
 # ---------------------------------------------------------------- bad input, nothing sent
 
 
-def test_missing_passphrase_is_refused_at_connect() -> None:
+async def test_missing_passphrase_is_refused_at_connect(
+        venuekit_mock_connect: ConnectFactory) -> None:
     with pytest.raises(ConfigurationError, match="passphrase"):
-        venuekit.connect("okx", Credentials(api_key="k", api_secret="s"),
-                         registry=venuekit.Registry(allow=["okx"]))
+        venuekit_mock_connect(Credentials(api_key="k", api_secret="s"))
 
 
-def test_wrong_key_type_is_refused_at_connect() -> None:
+async def test_wrong_key_type_is_refused_at_connect(
+        venuekit_mock_connect: ConnectFactory) -> None:
     creds = Credentials(api_key="k", api_secret="s", passphrase="p", key_type="ed25519",
                         private_key="00" * 32)
     with pytest.raises(ConfigurationError, match="ed25519"):
-        venuekit.connect("okx", creds, registry=venuekit.Registry(allow=["okx"]))
+        venuekit_mock_connect(creds)
 
 
 @pytest.mark.parametrize(("fields", "error", "match"), [
@@ -335,12 +326,12 @@ def test_wrong_key_type_is_refused_at_connect() -> None:
     ({"client_order_id": "has-a-dash"}, InvalidOrder, "client_order_id"),
 ])
 async def test_bad_orders_send_nothing(conn: venuekit.Connector, fields: dict[str, Any],
-                                       error: type[Exception], match: str) -> None:
+                                       error: type[Exception], match: str,
+                                       venuekit_http_mock: aioresponses) -> None:
     order: dict[str, Any] = {"symbol": "BTC/USDT:USDT", "side": "buy", "type": "limit",
                              "quantity": "0.01", "price": "40000"}
     order.update(fields)
-    with aioresponses() as mocked:
-        mock_public(mocked)
-        with pytest.raises(error, match=match):
-            await conn.place_order(OrderParams(**order))
-    assert calls(mocked, "POST", "/api/v5/trade/order") == []
+    mock_public(venuekit_http_mock)
+    with pytest.raises(error, match=match):
+        await conn.place_order(OrderParams(**order))
+    assert calls(venuekit_http_mock, "POST", "/api/v5/trade/order") == []

@@ -1,4 +1,5 @@
-"""Shared fixtures: a running simulator, and replies shaped like OrangeX's for parsers."""
+"""Shared fixtures: the kit's, pointed at OrangeX; a running simulator; replies shaped like
+OrangeX's for parsers."""
 
 from __future__ import annotations
 
@@ -6,10 +7,24 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from venuekit.models import Credentials
+from venuekit.testing import Simulator
 from venuekit.wire import Call, Response, SignedRequest, encode_json
 from venuekit_orangex.simulator import OrangeXSimulator
 
+pytest_plugins = ["venuekit.testing.pytest_plugin"]
+
 Reply = Callable[..., Response]
+
+
+@pytest.fixture
+def venuekit_simulator_class() -> type[Simulator]:
+    return OrangeXSimulator
+
+
+@pytest.fixture
+def venuekit_credentials() -> Credentials:
+    return Credentials(api_key="client-id-0001", api_secret="client-secret-0001")
 
 
 @pytest.fixture

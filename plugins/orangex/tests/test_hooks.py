@@ -10,14 +10,11 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
-import venuekit
 from aioresponses import aioresponses
-from venuekit.connector import Connector
 from venuekit.errors import (
     AuthenticationError,
     BelowMinimum,
@@ -29,13 +26,12 @@ from venuekit.errors import (
     UnknownSymbol,
 )
 from venuekit.models import Credentials, OrderParams, OrderStatus
-from venuekit.ratelimit import MemoryLimiter
 from venuekit.retry import RetryPolicy
+from venuekit.testing import ConnectFactory
 from venuekit_orangex.signing import GRANT_ENV
 from yarl import URL
 
 HOST = "https://api.orangex.com/api/v1"
-CREDS = Credentials(api_key="client-id-0001", api_secret="client-secret-0001")
 TOKEN = "tok-0001"
 SKEW_MS = 5000  # the mocked venue's clock runs 5 s ahead
 INSTRUMENT = {"instrument_name": "BTC-USDT-PERPETUAL", "kind": "perpetual", "is_active": True,
@@ -74,22 +70,10 @@ def sent(mock: aioresponses, method: str) -> list[dict[str, Any]]:
             for c in calls]
 
 
-@pytest.fixture
-def venue() -> Iterator[aioresponses]:
-    with aioresponses() as mock:
-        yield mock
-
-
 def serve_session(mock: aioresponses, **auth: Any) -> None:
     mock.post(url("/public/ping"), payload=ok({}), repeat=True)
     mock.post(url("/public/auth"), payload=auth_result(**auth), repeat=True)
     mock.post(url("/public/get_instruments"), payload=ok([INSTRUMENT]), repeat=True)
-
-
-def connect(credentials: Credentials = CREDS, **options: Any) -> Connector:
-    settings: dict[str, Any] = {"limiter": MemoryLimiter(), "retry": RetryPolicy.none()}
-    settings.update(options)
-    return venuekit.connect("orangex", credentials, **settings)
 
 
 def order(**changes: Any) -> OrderParams:
@@ -102,10 +86,12 @@ def order(**changes: Any) -> OrderParams:
 # ---------------------------------------------------------------- session and connection test
 
 
-async def test_connection_test(venue: aioresponses) -> None:
-    serve_session(venue, scope="account:read_write trade:read_write wallet:read_write")
-    venue.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}))
-    async with connect() as conn:
+async def test_connection_test(
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory,
+        venuekit_credentials: Credentials) -> None:
+    serve_session(venuekit_http_mock, scope="account:read_write trade:read_write wallet:read_write")
+    venuekit_http_mock.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}))
+    async with venuekit_mock_connect() as conn:
         report = await conn.check_connection()
     assert report.ok, [step.detail for step in report.steps]
     assert [step.name for step in report.steps] == ["server time", "balance",
@@ -114,99 +100,108 @@ async def test_connection_test(venue: aioresponses) -> None:
     assert report.permissions is not None and report.permissions.can_trade
     assert report.clock_offset_ms is not None and 4000 < report.clock_offset_ms < 6000
     assert "the key can withdraw funds; trading keys should not" in report.warnings
-    logins = sent(venue, "/public/auth")
+    logins = sent(venuekit_http_mock, "/public/auth")
     assert len(logins) == 2  # the session, then the permissions step
     for login in logins:
         assert login["body"]["params"] == {"grant_type": "client_credentials",
-                                           "client_id": CREDS.api_key,
-                                           "client_secret": CREDS.api_secret}
+                                           "client_id": venuekit_credentials.api_key,
+                                           "client_secret": venuekit_credentials.api_secret}
         assert "Authorization" not in login["headers"]
-    assert CREDS.api_secret not in " ".join(step.detail for step in report.steps)
+    assert venuekit_credentials.api_secret not in " ".join(step.detail for step in report.steps)
 
 
-async def test_one_login_serves_every_private_call(venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}),
-               repeat=True)
-    async with connect() as conn:
+async def test_one_login_serves_every_private_call(venuekit_http_mock: aioresponses,
+                                                   venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}),
+                            repeat=True)
+    async with venuekit_mock_connect() as conn:
         await conn.fetch_balance()
         await conn.fetch_balance()
-    assert len(sent(venue, "/public/auth")) == 1
-    calls = sent(venue, "/private/get_assets_info")
+    assert len(sent(venuekit_http_mock, "/public/auth")) == 1
+    calls = sent(venuekit_http_mock, "/private/get_assets_info")
     assert [c["headers"]["Authorization"] for c in calls] == [f"bearer {TOKEN}"] * 2
     assert calls[0]["body"]["params"] == {"asset_type": ["PERPETUAL"]}
     assert calls[0]["body"]["jsonrpc"] == "2.0"
     assert calls[0]["body"]["method"] == "/private/get_assets_info"
 
 
-async def test_token_close_to_expiry_is_renewed_before_use(venue: aioresponses) -> None:
-    serve_session(venue, expires_in=100)  # under the 120 s the plugin keeps in hand
-    venue.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}),
-               repeat=True)
-    async with connect() as conn:
+async def test_token_close_to_expiry_is_renewed_before_use(
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock, expires_in=100)  # under the 120 s the plugin keeps in hand
+    venuekit_http_mock.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}),
+                            repeat=True)
+    async with venuekit_mock_connect() as conn:
         await conn.fetch_balance()
         await conn.fetch_balance()
-    assert len(sent(venue, "/public/auth")) == 2
+    assert len(sent(venuekit_http_mock, "/public/auth")) == 2
 
 
-async def test_refused_token_means_one_login_and_one_retry(venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/get_assets_info"), payload=failure(10000, "Authentication Failure"))
-    venue.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}))
-    async with connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
+async def test_refused_token_means_one_login_and_one_retry(
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/get_assets_info"),
+                            payload=failure(10000, "Authentication Failure"))
+    venuekit_http_mock.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}))
+    async with venuekit_mock_connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
         balance = await conn.fetch_balance()
     assert balance["USDT"].total == 1000
-    assert len(sent(venue, "/public/auth")) == 2
-    assert len(sent(venue, "/private/get_assets_info")) == 2
+    assert len(sent(venuekit_http_mock, "/public/auth")) == 2
+    assert len(sent(venuekit_http_mock, "/private/get_assets_info")) == 2
 
 
-async def test_refused_key_is_an_authentication_error(venue: aioresponses) -> None:
-    venue.post(url("/public/ping"), payload=ok({}), repeat=True)
-    venue.post(url("/public/auth"), payload=failure(10000, "Authentication Failure"))
-    async with connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
+async def test_refused_key_is_an_authentication_error(
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    venuekit_http_mock.post(url("/public/ping"), payload=ok({}), repeat=True)
+    venuekit_http_mock.post(url("/public/auth"), payload=failure(10000, "Authentication Failure"))
+    async with venuekit_mock_connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
         with pytest.raises(AuthenticationError) as info:
             await conn.fetch_balance()
     assert "client id / client secret" in str(info.value)
-    assert len(sent(venue, "/public/auth")) == 1  # not retried: the key itself is wrong
-    assert sent(venue, "/private/get_assets_info") == []
+    assert len(sent(venuekit_http_mock,
+                    "/public/auth")) == 1  # not retried: the key itself is wrong
+    assert sent(venuekit_http_mock, "/private/get_assets_info") == []
 
 
 async def test_client_signature_login_uses_the_venue_clock(
-        venue: aioresponses, monkeypatch: pytest.MonkeyPatch) -> None:
+        venuekit_http_mock: aioresponses, monkeypatch: pytest.MonkeyPatch,
+        venuekit_mock_connect: ConnectFactory, venuekit_credentials: Credentials) -> None:
     monkeypatch.setenv(GRANT_ENV, "client_signature")
-    serve_session(venue)
-    venue.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}))
-    async with connect() as conn:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/get_assets_info"), payload=ok({"PERPETUAL": PERPETUAL}))
+    async with venuekit_mock_connect() as conn:
         await conn.fetch_balance()
-    [login] = sent(venue, "/public/auth")
+    [login] = sent(venuekit_http_mock, "/public/auth")
     params = login["body"]["params"]
     assert set(params) == {"grant_type", "client_id", "nonce", "timestamp", "signature"}
     assert params["grant_type"] == "client_signature"
     local_ms = time.time() * 1000
     assert 4000 < int(params["timestamp"]) - local_ms < 6000  # signed on the venue's clock
-    payload = f"{CREDS.api_key}\n{params['timestamp']}\n{params['nonce']}\n".encode()
-    assert params["signature"] == hmac.new(CREDS.api_secret.encode(), payload,
+    payload = f"{venuekit_credentials.api_key}\n{params['timestamp']}\n{params['nonce']}\n".encode()
+    assert params["signature"] == hmac.new(venuekit_credentials.api_secret.encode(), payload,
                                            hashlib.sha256).hexdigest()
 
 
 # ---------------------------------------------------------------- orders
 
 
-async def test_place_fetch_cancel(venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/buy"), payload=ok({"order": {"order_id": "77409325612535808",
-                                                          "custom_order_id": ""}}))
-    venue.post(url("/private/get_order_state"), payload=ok({
+async def test_place_fetch_cancel(venuekit_http_mock: aioresponses,
+                                  venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/buy"),
+                            payload=ok({"order": {"order_id": "77409325612535808",
+                                                                       "custom_order_id": ""}}))
+    venuekit_http_mock.post(url("/private/get_order_state"), payload=ok({
         "order_id": "77409325612535808", "instrument_name": "BTC-USDT-PERPETUAL",
         "direction": "buy", "order_type": "limit", "order_state": "open", "amount": "0.01",
         "price": "40000", "filled_amount": "0", "average_price": "0",
         "time_in_force": "good_til_cancelled", "custom_order_id": "x"}))
-    venue.post(url("/private/cancel"), payload=ok({"order_id": "77409325612535808"}))
-    async with connect() as conn:
+    venuekit_http_mock.post(url("/private/cancel"), payload=ok({"order_id": "77409325612535808"}))
+    async with venuekit_mock_connect() as conn:
         placed = await conn.place_order(order())
         fetched = await conn.fetch_order("BTC/USDT:USDT", order_id=placed.order_id)
         cancelled = await conn.cancel_order("BTC-USDT-PERPETUAL", order_id=placed.order_id)
-    [buy] = sent(venue, "/private/buy")
+    [buy] = sent(venuekit_http_mock, "/private/buy")
     cid = buy["body"]["params"]["custom_order_id"]
     assert buy["body"]["params"] == {
         "instrument_name": "BTC-USDT-PERPETUAL", "amount": "0.01", "type": "limit",
@@ -215,21 +210,21 @@ async def test_place_fetch_cancel(venue: aioresponses) -> None:
     assert placed.client_order_id == cid and placed.status is OrderStatus.OPEN
     assert fetched.status is OrderStatus.OPEN and fetched.order_id == placed.order_id
     assert cancelled.status is OrderStatus.CANCELED and cancelled.side is None
-    assert sent(venue, "/private/cancel")[0]["body"]["params"] == {
+    assert sent(venuekit_http_mock, "/private/cancel")[0]["body"]["params"] == {
         "order_id": "77409325612535808"}
 
 
 async def test_lost_order_reply_is_status_unknown_and_never_resent(
-        venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/buy"), exception=aiohttp.ServerDisconnectedError())
-    async with connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/buy"), exception=aiohttp.ServerDisconnectedError())
+    async with venuekit_mock_connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
         with pytest.raises(OrderStatusUnknown) as info:
             await conn.place_order(order(client_order_id="vk.lost:1"))
     assert info.value.client_order_id == "vk.lost:1"
     assert "vk.lost:1" in str(info.value)
-    assert len(sent(venue, "/private/buy")) == 1
-    assert sent(venue, "/private/get_order_state") == []
+    assert len(sent(venuekit_http_mock, "/private/buy")) == 1
+    assert sent(venuekit_http_mock, "/private/get_order_state") == []
 
 
 @pytest.mark.parametrize("answer", [
@@ -237,51 +232,55 @@ async def test_lost_order_reply_is_status_unknown_and_never_resent(
     failure(9999, "System error, please try again later"),
 ])
 async def test_ambiguous_answers_to_an_order_are_status_unknown(
-        venue: aioresponses, answer: dict[str, Any]) -> None:
-    serve_session(venue)
-    venue.post(url("/private/buy"), payload=answer)
-    async with connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
+        venuekit_http_mock: aioresponses, answer: dict[str, Any],
+        venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/buy"), payload=answer)
+    async with venuekit_mock_connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
         with pytest.raises(OrderStatusUnknown) as info:
             await conn.place_order(order())
     assert info.value.client_order_id
-    assert len(sent(venue, "/private/buy")) == 1
+    assert len(sent(venuekit_http_mock, "/private/buy")) == 1
 
 
-async def test_refused_order_is_final(venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/buy"), payload=failure(2033, "Access denied"))
-    async with connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
+async def test_refused_order_is_final(venuekit_http_mock: aioresponses,
+                                      venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/buy"), payload=failure(2033, "Access denied"))
+    async with venuekit_mock_connect(retry=RetryPolicy(max_tries=3, base_delay_s=0.01)) as conn:
         with pytest.raises(PermissionDenied, match="trade:read_write"):
             await conn.place_order(order())
-    assert len(sent(venue, "/private/buy")) == 1
+    assert len(sent(venuekit_http_mock, "/private/buy")) == 1
 
 
 async def test_order_refused_for_its_token_is_sent_again_after_login(
-        venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/buy"), payload=failure(10000, "Authentication Failure"))
-    venue.post(url("/private/buy"), payload=ok({"order": {"order_id": "9"}}))
-    async with connect() as conn:
+        venuekit_http_mock: aioresponses, venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/buy"), payload=failure(10000, "Authentication Failure"))
+    venuekit_http_mock.post(url("/private/buy"), payload=ok({"order": {"order_id": "9"}}))
+    async with venuekit_mock_connect() as conn:
         placed = await conn.place_order(order())
     assert placed.order_id == "9"
-    buys = sent(venue, "/private/buy")
-    assert len(buys) == 2 and len(sent(venue, "/public/auth")) == 2
+    buys = sent(venuekit_http_mock, "/private/buy")
+    assert len(buys) == 2 and len(sent(venuekit_http_mock, "/public/auth")) == 2
     assert buys[0]["body"]["params"] == buys[1]["body"]["params"]  # same custom_order_id
 
 
-async def test_rate_limit_answer_honours_retry_after(venue: aioresponses) -> None:
-    serve_session(venue)
-    venue.post(url("/private/get_assets_info"), status=429, body="Too Many Requests",
-               headers={"Retry-After": "3"})
-    async with connect() as conn:
+async def test_rate_limit_answer_honours_retry_after(venuekit_http_mock: aioresponses,
+                                                     venuekit_mock_connect: ConnectFactory) -> None:
+    serve_session(venuekit_http_mock)
+    venuekit_http_mock.post(url("/private/get_assets_info"), status=429, body="Too Many Requests",
+                            headers={"Retry-After": "3"})
+    async with venuekit_mock_connect() as conn:
         with pytest.raises(RateLimitExceeded) as info:
             await conn.fetch_balance()
     assert info.value.retry_after == 3.0
 
 
-async def test_declared_limit_paces_requests(venue: aioresponses) -> None:
-    venue.post(url("/public/ping"), payload=ok({}), repeat=True)
-    async with connect() as conn:
+async def test_declared_limit_paces_requests(venuekit_http_mock: aioresponses,
+                                             venuekit_mock_connect: ConnectFactory) -> None:
+    venuekit_http_mock.post(url("/public/ping"), payload=ok({}), repeat=True)
+    async with venuekit_mock_connect() as conn:
         started = time.monotonic()
         for _ in range(11):
             await conn.server_time()
@@ -291,20 +290,20 @@ async def test_declared_limit_paces_requests(venue: aioresponses) -> None:
 # ---------------------------------------------------------------- refused before sending
 
 
-def test_testnet_is_refused() -> None:
+async def test_testnet_is_refused(venuekit_mock_connect: ConnectFactory) -> None:
     with pytest.raises(ConfigurationError, match="OrangeX has no test environment"):
-        venuekit.connect("orangex", CREDS, testnet=True)
+        venuekit_mock_connect(testnet=True)
 
 
-def test_wrong_key_type_is_refused() -> None:
+async def test_wrong_key_type_is_refused(venuekit_mock_connect: ConnectFactory) -> None:
     with pytest.raises(ConfigurationError, match="ed25519"):
-        venuekit.connect("orangex", Credentials(api_key="id", api_secret="s",
-                                                key_type="ed25519", private_key="seed"))
+        venuekit_mock_connect(Credentials(api_key="id", api_secret="s", key_type="ed25519",
+                                          private_key="seed"))
 
 
-def test_missing_secret_is_refused() -> None:
+async def test_missing_secret_is_refused(venuekit_mock_connect: ConnectFactory) -> None:
     with pytest.raises(ConfigurationError, match="api_secret"):
-        venuekit.connect("orangex", Credentials(api_key="client-id-0001"))
+        venuekit_mock_connect(Credentials(api_key="client-id-0001"))
 
 
 @pytest.mark.parametrize(("params", "error", "match"), [
@@ -316,20 +315,22 @@ def test_missing_secret_is_refused() -> None:
     ({"type": "market", "price": None, "quantity": None, "quote_quantity": "100"},
      InvalidOrder, "quote_quantity"),
 ])
-async def test_bad_orders_send_nothing(venue: aioresponses, params: dict[str, Any],
-                                       error: type[Exception], match: str) -> None:
-    venue.post(url("/public/get_instruments"), payload=ok([INSTRUMENT]))
-    async with connect() as conn:
+async def test_bad_orders_send_nothing(
+        venuekit_http_mock: aioresponses, params: dict[str, Any], error: type[Exception],
+        match: str, venuekit_mock_connect: ConnectFactory) -> None:
+    venuekit_http_mock.post(url("/public/get_instruments"), payload=ok([INSTRUMENT]))
+    async with venuekit_mock_connect() as conn:
         with pytest.raises(error, match=match):
             await conn.place_order(order(**params))
-    assert list(venue.requests) == [("POST", URL(url("/public/get_instruments")))]
+    assert list(venuekit_http_mock.requests) == [("POST", URL(url("/public/get_instruments")))]
 
 
 @pytest.mark.parametrize("action", ["fetch_order", "cancel_order"])
-async def test_lookup_by_client_order_id_sends_nothing(venue: aioresponses,
-                                                       action: str) -> None:
-    venue.post(url("/public/get_instruments"), payload=ok([INSTRUMENT]))
-    async with connect() as conn:
+async def test_lookup_by_client_order_id_sends_nothing(
+        venuekit_http_mock: aioresponses, action: str,
+        venuekit_mock_connect: ConnectFactory) -> None:
+    venuekit_http_mock.post(url("/public/get_instruments"), payload=ok([INSTRUMENT]))
+    async with venuekit_mock_connect() as conn:
         with pytest.raises(InvalidOrder, match="OrangeX looks orders up by order_id only"):
             await getattr(conn, action)("BTC/USDT:USDT", client_order_id="vk-1")
-    assert list(venue.requests) == [("POST", URL(url("/public/get_instruments")))]
+    assert list(venuekit_http_mock.requests) == [("POST", URL(url("/public/get_instruments")))]

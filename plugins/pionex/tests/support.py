@@ -16,6 +16,10 @@ DOC_TIMESTAMP = 1655896754515
 
 DOC_CREDENTIALS = Credentials(api_key=DOC_KEY, api_secret=DOC_SECRET)
 
+#: Made-up credentials the hook tests sign with (the ``venuekit_credentials`` fixture).
+HOOK_CREDENTIALS = Credentials(api_key="test-key-0123456789abcdef",
+                               api_secret="test-secret-0123456789abcdef0123456789")
+
 #: Status codes Pionex uses for each error code family (PX-OAS: 400 BadRequest, 401
 #: Unauthorized); parse_error does not depend on them, tests send them for realism.
 AUTH_CODES = frozenset({

@@ -1,0 +1,21 @@
+"""The kit's pytest fixtures, pointed at Binance USD-M futures and a test key."""
+
+from __future__ import annotations
+
+import pytest
+from venuekit import Credentials
+from venuekit.testing import Simulator
+from venuekit_binance.simulator import BinanceSimulator
+
+pytest_plugins = ["venuekit.testing.pytest_plugin"]
+
+
+@pytest.fixture
+def venuekit_simulator_class() -> type[Simulator]:
+    return BinanceSimulator
+
+
+@pytest.fixture
+def venuekit_credentials() -> Credentials:
+    return Credentials(api_key="test-key-0123456789abcdef",
+                       api_secret="test-secret-0123456789abcdef0123456789abcdef")
