@@ -354,4 +354,4 @@ async def test_plugins_lists_the_registry(api: Api) -> None:
     assert status == 200
     (row,) = body["plugins"]
     assert row["name"] == "example" and row["loaded"] is True
-    assert "check_connection" in row["hooks"] and row["error"] is None
+    assert "key_permissions" in row["hooks"] and row["error"] is None

@@ -198,7 +198,7 @@ async def test_no_retries_and_no_network(venuekit_http_mock, venuekit_mock_conne
 
 def test_connectors_were_closed():
     [conn] = MADE
-    assert conn.transport.session is not None and conn.transport.session.closed
+    assert conn.closed and conn.transport.sender.session.closed
 """)
     result.assert_outcomes(passed=3)
 

@@ -17,7 +17,7 @@ from attrs import define, field
 
 from .clock import Clock
 from .errors import ConfigurationError, VenueError
-from .models import Auth
+from .models import Auth, RateLimit
 from .protocol import ExchangeProtocol, Outcome, parse_retry_after
 from .ratelimit import Demand, Limiter
 from .senders import Sender
@@ -52,6 +52,10 @@ class Transport:
 
     def set_auth(self, auth: Auth | None) -> None:
         self.protocol.set_auth(auth)
+
+    def bucket_key(self, rule: RateLimit) -> str:
+        """The limiter key this connector's requests use for ``rule`` (for tests, tools)."""
+        return self.protocol.bucket_key(rule)
 
     async def send(self, call: Call[T], *, timeout_s: float | None = None) -> T:
         """One attempt: wait for the limiter, sign, send, check, parse.
