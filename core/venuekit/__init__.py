@@ -11,6 +11,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .account_models import Fill as Fill
+    from .account_models import MarginMode as MarginMode
+    from .account_models import OrderBook as OrderBook
+    from .account_models import Position as Position
+    from .account_models import PositionSide as PositionSide
+    from .account_models import Ticker as Ticker
+    from .account_models import Trade as Trade
     from .connector import Connector as Connector
     from .connector import connect as connect
     from .convert import make_converter as make_converter
@@ -38,6 +45,8 @@ if TYPE_CHECKING:
     from .errors import (
         InsufficientFunds as InsufficientFunds,
     )
+    from .errors import InvalidArgument as InvalidArgument
+    from .errors import NotSupported as NotSupported
     from .errors import (
         InvalidOrder as InvalidOrder,
     )
@@ -86,6 +95,12 @@ if TYPE_CHECKING:
     from .errors import (
         VenuekitError as VenuekitError,
     )
+    from .flows import Flow as Flow
+    from .flows import Page as Page
+    from .flows import Pages as Pages
+    from .flows import Plan as Plan
+    from .flows import Walk as Walk
+    from .flows import step as step
     from .hookspecs import hookimpl as hookimpl
     from .hookspecs import hookspec as hookspec
     from .models import (
@@ -180,6 +195,9 @@ if TYPE_CHECKING:
     from .wire import SignedRequest as SignedRequest
 
 _EXPORTS = {
+    "account_models": ("Fill", "MarginMode", "OrderBook", "Position", "PositionSide", "Ticker",
+                       "Trade"),
+    "flows": ("Flow", "Page", "Pages", "Plan", "Walk", "step"),
     "connector": ("Connector", "connect"),
     "convert": ("make_converter",),
     "errors": (
@@ -189,6 +207,7 @@ _EXPORTS = {
         "NetworkError", "OrderNotFound", "OrderStatusUnknown", "PermissionDenied",
         "PluginError", "RateLimitExceeded", "RequestTimeout", "StoreError", "TokenExpired",
         "UnknownSymbol", "VenueError", "VenuekitError",
+        "InvalidArgument", "NotSupported",
     ),
     "hookspecs": ("hookimpl", "hookspec"),
     "models": (

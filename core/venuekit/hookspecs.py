@@ -32,13 +32,6 @@ if TYPE_CHECKING:
     )
     from .wire import Call, Request, Response, SignedRequest
 
-    # account state and market data (0.2)
-    from datetime import datetime
-    from decimal import Decimal
-
-    from .account_models import Fill, OrderBook, Position, Ticker
-    from .flows import Pages, Plan
-
 PROJECT_NAME = "venuekit"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -238,6 +231,13 @@ def rate_limit_feedback(response: Response) -> list[Usage] | None:
 # Call or a Flow of several calls with a pure merge (see venuekit.flows); the core runs
 # each call through the limiter, clock and retry policy. Quantities are in base currency.
 
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from .account_models import Fill, OrderBook, Position, Ticker
+    from .flows import Pages, Plan
+
 
 @hookspec(firstresult=True)
 def fetch_open_orders(market: Market | None) -> Plan[list[OrderResult]] | None:
@@ -314,7 +314,8 @@ def cancel_all_orders(market: Market) -> Plan[list[OrderResult]] | None:
 
 
 @hookspec(firstresult=True)
-def cancel_orders(refs: list[OrderRef], market: Market) -> Plan[list[OrderResult | VenueError]] | None:
+def cancel_orders(refs: list[OrderRef],
+                  market: Market) -> Plan[list[OrderResult | VenueError]] | None:
     """Build a batch cancel of several orders of one market.
 
     :param refs: at most ``ExchangeInfo.max_batch_cancels`` orders, each by order id or
