@@ -46,7 +46,6 @@ if TYPE_CHECKING:
         InsufficientFunds as InsufficientFunds,
     )
     from .errors import InvalidArgument as InvalidArgument
-    from .errors import NotSupported as NotSupported
     from .errors import (
         InvalidOrder as InvalidOrder,
     )
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from .errors import (
         NetworkError as NetworkError,
     )
+    from .errors import NotSupported as NotSupported
     from .errors import (
         OrderNotFound as OrderNotFound,
     )
