@@ -109,7 +109,7 @@ async def fetch_open_orders(conn: Connector, symbol: str | None) -> list[OrderRe
         detail = "pass a symbol to list its open orders"
         _require(conn, Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
                  "fetch_open_orders for every symbol", detail)
-        plan = conn._hook.fetch_open_orders(market=None)
+        plan = conn._hook.fetch_open_orders(market=None, all_markets=await conn.fetch_markets())
         return await _run(conn, _planned(conn, "fetch_open_orders for every symbol", plan,
                                          detail))
     _require(conn, Capability.FETCH_OPEN_ORDERS, "fetch_open_orders")
@@ -118,7 +118,7 @@ async def fetch_open_orders(conn: Connector, symbol: str | None) -> list[OrderRe
 
 
 async def _open_orders(conn: Connector, market: Market) -> list[OrderResult]:
-    plan = conn._hook.fetch_open_orders(market=market)
+    plan = conn._hook.fetch_open_orders(market=market, all_markets=await conn.fetch_markets())
     orders: list[OrderResult] = await _run(conn, _planned(conn, "fetch_open_orders", plan))
     return orders
 
@@ -160,7 +160,7 @@ async def fetch_positions(conn: Connector, symbols: Sequence[str] | None) -> lis
     """Open positions (flat ones left out), on ``symbols`` or on every market."""
     _require(conn, Capability.FETCH_POSITIONS, "fetch_positions")
     markets = None if symbols is None else [await conn.market(s) for s in symbols]
-    plan = conn._hook.fetch_positions(markets=markets)
+    plan = conn._hook.fetch_positions(markets=markets, all_markets=await conn.fetch_markets())
     positions: list[Position] = await _run(conn, _planned(conn, "fetch_positions", plan))
     wanted = None if markets is None else {m.symbol for m in markets}
     return [p for p in positions

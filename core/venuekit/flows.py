@@ -181,9 +181,10 @@ class PageCollector(Generic[T]):
     item lies before the wanted range, which ends a backward walk early.
 
     Which items a ``limit`` keeps: with a lower bound (``since``) the oldest ``limit`` in
-    range; without one, the newest ``limit``. A forward walk stops as soon as it holds
-    ``limit`` items; a backward walk stops at ``limit`` only when there is no lower bound,
-    else when it reaches an item older than the bound (or the venue's last page).
+    range; without one, the newest ``limit``. So a forward walk stops early only with a
+    bound (once it holds ``limit`` items), and a backward walk only without one (at
+    ``limit``) or when it reaches an item older than the bound. Otherwise the walk ends
+    at the venue's last page (``next`` None): choose the walk that suits the arguments.
     """
 
     def __init__(self, *, key: Callable[[T], Hashable], order: Callable[[T], Any],
@@ -227,9 +228,12 @@ class PageCollector(Generic[T]):
         self._seen_requests.add(identity)
 
     def _enough(self, passed_bound: bool) -> bool:
-        if self._walk is Walk.BACKWARD and self._bounded:
-            return passed_bound
-        return self._limit is not None and len(self._items) >= self._limit
+        full = self._limit is not None and len(self._items) >= self._limit
+        if self._walk is Walk.FORWARD:
+            # from the bound upwards the first `limit` are the answer; without a bound the
+            # newest are wanted, and they come last
+            return self._bounded and full
+        return passed_bound if self._bounded else full
 
     def result(self) -> list[T]:
         ordered = sorted(self._items.values(), key=self._order)

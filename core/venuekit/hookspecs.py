@@ -240,12 +240,15 @@ if TYPE_CHECKING:
 
 
 @hookspec(firstresult=True)
-def fetch_open_orders(market: Market | None) -> Plan[list[OrderResult]] | None:
+def fetch_open_orders(market: Market | None,
+                      all_markets: list[Market]) -> Plan[list[OrderResult]] | None:
     """Build the read of the account's open orders, for one market or for all of them.
 
     :param market: the market to list, or None for every market; return None for
         ``market=None`` where the venue has no all-symbols call (the core tells the caller
         to pass a symbol).
+    :param all_markets: every market the venue lists (the core's cache), to map the
+        venue's native symbols back and convert contracts where an answer spans markets.
     :returns: a :class:`~venuekit.Call` or :class:`~venuekit.flows.Flow` parsing to the
         open orders (a flow where the venue pages its list, e.g. Bybit's cursor), or None
         where the venue cannot list open orders.
@@ -280,11 +283,14 @@ def fetch_my_trades(market: Market, since: datetime | None,
 
 
 @hookspec(firstresult=True)
-def fetch_positions(markets: list[Market] | None) -> Plan[list[Position]] | None:
+def fetch_positions(markets: list[Market] | None,
+                    all_markets: list[Market]) -> Plan[list[Position]] | None:
     """Build the read of the account's open positions.
 
     :param markets: the markets asked about, or None for all; a plugin may still read
         them all (the core filters by symbol and drops flat positions).
+    :param all_markets: every market the venue lists (the core's cache), to map native
+        symbols back and convert contracts to base currency.
     :returns: a :class:`~venuekit.Call` or a :class:`~venuekit.flows.Flow` (positions
         plus leverage from a second endpoint; one call per instrument) parsing to
         :class:`~venuekit.Position` items, quantities in base currency; None where the
