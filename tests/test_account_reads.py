@@ -118,7 +118,7 @@ async def test_fills_limit_must_be_positive_nothing_sent(
 
 async def test_fills_since_must_be_aware(conn: Connector) -> None:
     with pytest.raises(InvalidArgument, match="timezone"):
-        await conn.fetch_my_trades(SYMBOL, since=datetime(2026, 1, 1))  # noqa: DTZ001
+        await conn.fetch_my_trades(SYMBOL, since=datetime(2026, 1, 1))
 
 
 # ---------------------------------------------------------------- positions
