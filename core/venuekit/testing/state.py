@@ -35,7 +35,6 @@ class ErrorKind(enum.Enum):
     UNKNOWN_SYMBOL = "unknown_symbol"
     UNAVAILABLE = "unavailable"
     TOKEN_EXPIRED = "token_expired"  # noqa: S105 - a reason, not a password
-    NOT_MODIFIED = "not_modified"  # e.g. leverage already at that value
 
 
 class SimReject(Exception):
@@ -293,15 +292,17 @@ class SimState:
             self._reserve(market.quote, (order.quantity - order.filled) * new_price)
         return order
 
-    def set_leverage(self, symbol: str, leverage: int) -> int:
+    def set_leverage(self, symbol: str, leverage: int) -> bool:
+        """Set a market's leverage; False when it already was that (venues answer that
+        differently: an error code on Binance and Bybit, plain success elsewhere)."""
         market = self.market(symbol)
         if not 1 <= leverage <= market.max_leverage:
             raise SimReject(ErrorKind.INVALID,
                             f"leverage {leverage} outside 1..{market.max_leverage}")
         if self.leverage.get(symbol, 1) == leverage:
-            raise SimReject(ErrorKind.NOT_MODIFIED, "leverage not modified")
+            return False
         self.leverage[symbol] = leverage
-        return leverage
+        return True
 
     def book(self, symbol: str, depth: int) -> tuple[list[tuple[Decimal, Decimal]],
                                                       list[tuple[Decimal, Decimal]]]:

@@ -25,8 +25,10 @@ CODES = {
     ErrorKind.INSUFFICIENT_FUNDS: (400, 3001), ErrorKind.INVALID: (400, 3002),
     ErrorKind.NOT_FOUND: (400, 3003), ErrorKind.DUPLICATE: (400, 3004),
     ErrorKind.BELOW_MINIMUM: (400, 3005), ErrorKind.UNKNOWN_SYMBOL: (400, 3006),
-    ErrorKind.UNAVAILABLE: (503, 5001), ErrorKind.NOT_MODIFIED: (400, 3007),
+    ErrorKind.UNAVAILABLE: (503, 5001),
 }
+#: The venue's answer when leverage is already at the value asked for.
+LEVERAGE_NOT_MODIFIED = 3007
 RECV_WINDOW_MS = 3000
 #: The venue's page and batch sizes (kept small so clients must page and split).
 MAX_FILLS_PAGE = 3
@@ -221,7 +223,10 @@ class ExampleSimulator(Simulator):
 
     async def post_leverage(self, request: web.Request) -> web.Response:
         body = json.loads(await self.verify(request) or b"{}")
-        leverage = self.state.set_leverage(str(body.get("symbol", "")), int(body["leverage"]))
+        leverage = int(body["leverage"])
+        if not self.state.set_leverage(str(body.get("symbol", "")), leverage):
+            return json_response({"ok": False, "code": LEVERAGE_NOT_MODIFIED,
+                                  "message": "leverage not modified"}, status=400)
         return self.ok({"symbol": body["symbol"], "leverage": leverage})
 
     async def amend(self, request: web.Request) -> web.Response:
