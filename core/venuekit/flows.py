@@ -37,6 +37,7 @@ __all__ = [
     "PageCollector",
     "Pages",
     "Plan",
+    "Steps",
     "Walk",
     "drive",
     "run_pages",
