@@ -12,15 +12,16 @@ The rules every one of them follows:
   hook answers None.
 * Every call goes through the connector's ``run`` (limiter, clock, token, retries for
   idempotent requests); flows and pages are driven by :mod:`venuekit.flows`.
+
+Batch placement, with its no-duplicate rules, lives in :mod:`venuekit.batch`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from attrs import evolve
 
@@ -28,13 +29,9 @@ from .account_models import Fill, OrderBook, Position, Ticker
 from .errors import (
     InvalidArgument,
     InvalidOrder,
-    InvalidTimestamp,
     NotSupported,
     OrderNotFound,
-    OrderStatusUnknown,
     PluginError,
-    RateLimitExceeded,
-    TokenExpired,
     VenueError,
 )
 from .flows import PageCollector, Pages, Plan, run_pages, run_plan
@@ -42,12 +39,10 @@ from .models import (
     Capability,
     Market,
     MarketKind,
-    OrderParams,
     OrderRef,
     OrderResult,
     to_decimal,
 )
-from .retry import OrderPlacer, generate_client_order_id
 
 if TYPE_CHECKING:
     from .connector import Connector
@@ -60,7 +55,6 @@ __all__ = [
     "fetch_order_book",
     "fetch_positions",
     "fetch_ticker",
-    "place_orders",
     "set_leverage",
 ]
 
@@ -77,19 +71,22 @@ def _unsupported(conn: Connector, operation: str, detail: str = "") -> NotSuppor
                         exchange=conn.exchange)
 
 
-def _require(conn: Connector, capability: Capability, operation: str,
+def require(conn: Connector, capability: Capability, operation: str,
              detail: str = "") -> None:
+    """NotSupported, before anything is sent, where the venue's capabilities lack it."""
     if not conn.info.has(capability):
         raise _unsupported(conn, operation, detail)
 
 
-def _planned(conn: Connector, operation: str, plan: T | None, detail: str = "") -> T:
+def planned(conn: Connector, operation: str, plan: T | None, detail: str = "") -> T:
+    """The plan a hook built; its None answer means the venue cannot (NotSupported)."""
     if plan is None:
         raise _unsupported(conn, operation, detail)
     return plan
 
 
-async def _run(conn: Connector, plan: Plan[T]) -> T:
+async def run(conn: Connector, plan: Plan[T]) -> T:
+    """A call or a flow, each call through the connector's limiter, clock and retries."""
     return await run_plan(plan, conn.run)
 
 
@@ -107,19 +104,19 @@ async def fetch_open_orders(conn: Connector, symbol: str | None) -> list[OrderRe
     """Open orders on ``symbol``, or on every symbol where the venue lists them at once."""
     if symbol is None:
         detail = "pass a symbol to list its open orders"
-        _require(conn, Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
+        require(conn, Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
                  "fetch_open_orders for every symbol", detail)
         plan = conn._hook.fetch_open_orders(market=None, all_markets=await conn.fetch_markets())
-        return await _run(conn, _planned(conn, "fetch_open_orders for every symbol", plan,
+        return await run(conn, planned(conn, "fetch_open_orders for every symbol", plan,
                                          detail))
-    _require(conn, Capability.FETCH_OPEN_ORDERS, "fetch_open_orders")
+    require(conn, Capability.FETCH_OPEN_ORDERS, "fetch_open_orders")
     market = await conn.market(symbol)
     return await _open_orders(conn, market)
 
 
 async def _open_orders(conn: Connector, market: Market) -> list[OrderResult]:
     plan = conn._hook.fetch_open_orders(market=market, all_markets=await conn.fetch_markets())
-    orders: list[OrderResult] = await _run(conn, _planned(conn, "fetch_open_orders", plan))
+    orders: list[OrderResult] = await run(conn, planned(conn, "fetch_open_orders", plan))
     return orders
 
 
@@ -143,9 +140,9 @@ async def fetch_my_trades(conn: Connector, symbol: str, since: datetime | None,
         _positive_int("limit", limit, conn)
     if since is not None and since.tzinfo is None:
         raise InvalidArgument("since must be timezone-aware (UTC)", exchange=conn.exchange)
-    _require(conn, Capability.FETCH_MY_TRADES, "fetch_my_trades")
+    require(conn, Capability.FETCH_MY_TRADES, "fetch_my_trades")
     market = await conn.market(symbol)
-    pages: Pages[Fill] = _planned(
+    pages: Pages[Fill] = planned(
         conn, "fetch_my_trades",
         conn._hook.fetch_my_trades(market=market, since=since, limit=limit))
     collector: PageCollector[Fill] = PageCollector(
@@ -158,30 +155,30 @@ async def fetch_my_trades(conn: Connector, symbol: str, since: datetime | None,
 
 async def fetch_positions(conn: Connector, symbols: Sequence[str] | None) -> list[Position]:
     """Open positions (flat ones left out), on ``symbols`` or on every market."""
-    _require(conn, Capability.FETCH_POSITIONS, "fetch_positions")
+    require(conn, Capability.FETCH_POSITIONS, "fetch_positions")
     markets = None if symbols is None else [await conn.market(s) for s in symbols]
     plan = conn._hook.fetch_positions(markets=markets, all_markets=await conn.fetch_markets())
-    positions: list[Position] = await _run(conn, _planned(conn, "fetch_positions", plan))
+    positions: list[Position] = await run(conn, planned(conn, "fetch_positions", plan))
     wanted = None if markets is None else {m.symbol for m in markets}
     return [p for p in positions
             if not p.is_flat and (wanted is None or p.symbol in wanted)]
 
 
 async def fetch_ticker(conn: Connector, symbol: str) -> Ticker:
-    _require(conn, Capability.FETCH_TICKER, "fetch_ticker")
+    require(conn, Capability.FETCH_TICKER, "fetch_ticker")
     market = await conn.market(symbol)
-    ticker: Ticker = await _run(
-        conn, _planned(conn, "fetch_ticker", conn._hook.fetch_ticker(market=market)))
+    ticker: Ticker = await run(
+        conn, planned(conn, "fetch_ticker", conn._hook.fetch_ticker(market=market)))
     return ticker
 
 
 async def fetch_order_book(conn: Connector, symbol: str, depth: int) -> OrderBook:
     """A book snapshot trimmed to ``depth`` levels per side."""
     _positive_int("depth", depth, conn)
-    _require(conn, Capability.FETCH_ORDER_BOOK, "fetch_order_book")
+    require(conn, Capability.FETCH_ORDER_BOOK, "fetch_order_book")
     market = await conn.market(symbol)
     plan = conn._hook.fetch_order_book(market=market, depth=depth)
-    book: OrderBook = await _run(conn, _planned(conn, "fetch_order_book", plan))
+    book: OrderBook = await run(conn, planned(conn, "fetch_order_book", plan))
     if len(book.bids) > depth or len(book.asks) > depth:
         book = evolve(book, bids=book.bids[:depth], asks=book.asks[:depth])
     return book
@@ -205,9 +202,9 @@ async def cancel_all_orders(conn: Connector, symbol: str) -> list[OrderResult]:
     if conn.info.has(Capability.CANCEL_ALL_ORDERS):
         plan = conn._hook.cancel_all_orders(market=market)
         if plan is not None:
-            cancelled: list[OrderResult] = await _run(conn, plan)
+            cancelled: list[OrderResult] = await run(conn, plan)
             return cancelled
-    _require(conn, Capability.FETCH_OPEN_ORDERS, "cancel_all_orders")
+    require(conn, Capability.FETCH_OPEN_ORDERS, "cancel_all_orders")
     open_orders = await _open_orders(conn, market)
     refs = [OrderRef(market.symbol, order_id=o.order_id) for o in open_orders]
     items = await _cancel_each(conn, refs, market)
@@ -221,8 +218,8 @@ async def _cancel_each(conn: Connector, refs: list[OrderRef], market: Market) ->
         for start in range(0, len(refs), size):
             chunk = refs[start:start + size]
             plan = conn._hook.cancel_orders(refs=chunk, market=market)
-            answered: list[Item] = await _run(conn, _planned(conn, "cancel_orders", plan))
-            _check_items("cancel_orders", conn, answered, len(chunk))
+            answered: list[Item] = await run(conn, planned(conn, "cancel_orders", plan))
+            check_items("cancel_orders", conn, answered, len(chunk))
             items.extend(answered)
         return items
     items = []
@@ -243,7 +240,7 @@ def _cancelled_or_raise(items: list[Item]) -> list[OrderResult]:
     return cancelled
 
 
-def _check_items(hook: str, conn: Connector, items: object, expected: int) -> None:
+def check_items(hook: str, conn: Connector, items: object, expected: int) -> None:
     if not isinstance(items, list) or len(items) != expected:
         got = len(items) if isinstance(items, list) else type(items).__name__
         raise PluginError(f"{hook} answered {got} items for {expected} orders",
@@ -261,10 +258,10 @@ async def amend_order(conn: Connector, symbol: str, order_id: str | None,
         raise InvalidArgument("give a new quantity, a new price or both",
                               exchange=conn.exchange)
     if price is not None:
-        _require(conn, Capability.AMEND_ORDER_PRICE, "amend_order with a new price",
+        require(conn, Capability.AMEND_ORDER_PRICE, "amend_order with a new price",
                  "cancel the order and place a new one")
     if quantity is not None:
-        _require(conn, Capability.AMEND_ORDER_QUANTITY, "amend_order with a new quantity",
+        require(conn, Capability.AMEND_ORDER_QUANTITY, "amend_order with a new quantity",
                  "cancel the order and place a new one")
     market = await conn.market(symbol)
     ref = OrderRef(market.symbol, order_id, client_order_id)
@@ -283,7 +280,7 @@ async def amend_order(conn: Connector, symbol: str, order_id: str | None,
                            f"{market.tick_size} for {where}", exchange=conn.exchange)
     plan = conn._hook.amend_order(ref=ref, market=market, quantity=new_quantity,
                                   price=new_price)
-    amended: OrderResult = await _run(conn, _planned(conn, "amend_order", plan))
+    amended: OrderResult = await run(conn, planned(conn, "amend_order", plan))
     return amended
 
 
@@ -301,7 +298,7 @@ def _amount(name: str, value: object, conn: Connector) -> Decimal:
 async def set_leverage(conn: Connector, symbol: str, leverage: int) -> int:
     """Set ``symbol``'s leverage; the leverage in force afterwards ("already set" is fine)."""
     _positive_int("leverage", leverage, conn)
-    _require(conn, Capability.SET_LEVERAGE, "set_leverage")
+    require(conn, Capability.SET_LEVERAGE, "set_leverage")
     market = await conn.market(symbol)
     if market.kind is MarketKind.SPOT:
         raise InvalidArgument(f"{market.symbol} is a spot market; leverage applies to "
@@ -311,148 +308,5 @@ async def set_leverage(conn: Connector, symbol: str, leverage: int) -> int:
                               f"{market.max_leverage} for {market.symbol} on "
                               f"{conn.info.display_name}", exchange=conn.exchange)
     plan = conn._hook.set_leverage(market=market, leverage=leverage)
-    in_force: int = await _run(conn, _planned(conn, "set_leverage", plan))
+    in_force: int = await run(conn, planned(conn, "set_leverage", plan))
     return in_force
-
-
-# ---------------------------------------------------------------- batch place
-
-
-async def place_orders(conn: Connector, orders: Sequence[OrderParams]) -> list[Item]:
-    """Place several orders through the venue's batch endpoint, keeping no-duplicate.
-
-    Every order is validated and given its client order id before anything is sent (one
-    bad order refuses the whole list, naming its index). Orders are grouped by market and
-    sent in chunks of the venue's maximum. One item per order comes back, in input order:
-    the placed order or the venue's error for it. After an ambiguous outcome (timeout,
-    dropped connection, unknown state), each affected order is looked up by client id
-    and resent alone only when the venue proves it absent (see :mod:`venuekit.retry`).
-    """
-    if not orders:
-        return []
-    _require(conn, Capability.PLACE_ORDERS, "place_orders")
-    prepared = await _prepare_orders(conn, orders)
-    results: list[Item | None] = [None] * len(prepared)
-    size = max(conn.info.max_batch_orders, 1)
-    for chunk in _chunks(prepared, size):
-        for index, item in zip(chunk, await _place_chunk(conn, [prepared[i] for i in chunk]),
-                               strict=True):
-            results[index] = item
-    assert all(item is not None for item in results)
-    return [item for item in results if item is not None]
-
-
-async def _prepare_orders(conn: Connector,
-                          orders: Sequence[OrderParams]) -> list[tuple[OrderParams, Market]]:
-    rule = conn.info.client_order_id
-    prepared: list[tuple[OrderParams, Market]] = []
-    seen: set[str] = set()
-    for index, params in enumerate(orders):
-        try:
-            market = await conn.market(params.symbol)
-            conn.validate_order(params, market)
-            cid = params.client_order_id or generate_client_order_id(rule)
-            if rule.lowercase:
-                cid = cid.lower()
-            rule.check(cid)
-            if cid in seen:
-                raise InvalidOrder(f"client_order_id {cid!r} appears twice in the batch")
-        except InvalidOrder as exc:
-            raise type(exc)(f"order {index}: {exc.message}", exchange=conn.exchange) from exc
-        seen.add(cid)
-        prepared.append((evolve(params, client_order_id=cid), market))
-    return prepared
-
-
-def _chunks(prepared: list[tuple[OrderParams, Market]], size: int) -> list[list[int]]:
-    by_market: dict[str, list[int]] = {}
-    for index, (_, market) in enumerate(prepared):
-        by_market.setdefault(market.symbol, []).append(index)
-    return [indices[start:start + size] for indices in by_market.values()
-            for start in range(0, len(indices), size)]
-
-
-#: How often one chunk refused before execution (clock, token, rate) is sent again.
-MAX_CHUNK_SENDS = 3
-
-
-async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]]) -> list[Item]:
-    orders = [order for order, _ in chunk]
-    markets = [market for _, market in chunk]
-    healed: set[type[VenueError]] = set()
-    for _ in range(MAX_CHUNK_SENDS):
-        plan = _planned(conn, "place_orders",
-                        conn._hook.place_orders(orders=orders, markets=markets))
-        try:
-            items: list[Item] = await _run(conn, plan)
-        except (InvalidTimestamp, TokenExpired) as exc:
-            # refused at the door, nothing executed: heal once, then send the chunk again
-            kind = type(exc)
-            if kind in healed:
-                raise
-            healed.add(kind)
-            await (conn._resync() if isinstance(exc, InvalidTimestamp) else conn._drop_token())
-            continue
-        except RateLimitExceeded as exc:
-            if not exc.retryable:
-                raise
-            continue  # the limiter now blocks until the venue's Retry-After
-        except VenueError as exc:
-            if not exc.ambiguous:
-                return [exc] * len(chunk)
-            return list(await asyncio.gather(*(_resolve(conn, order, market, exc)
-                                               for order, market in chunk)))
-        _check_items("place_orders", conn, items, len(chunk))
-        resolved: list[Any] = []
-        for (order, market), item in zip(chunk, items, strict=True):
-            if isinstance(item, VenueError):
-                item.with_context(exchange=conn.exchange)
-                if item.ambiguous:
-                    resolved.append(_resolve(conn, order, market, item))
-                    continue
-            resolved.append(_ready(item))
-        return list(await asyncio.gather(*resolved))
-    raise RateLimitExceeded(f"place_orders refused {MAX_CHUNK_SENDS} times before execution",
-                            exchange=conn.exchange)
-
-
-async def _ready(item: Item) -> Item:
-    return item
-
-
-async def _resolve(conn: Connector, order: OrderParams, market: Market,
-                   cause: VenueError) -> Item:
-    """One order of an ambiguous batch: look it up; resend it alone only if proven absent.
-
-    Reuses :class:`~venuekit.retry.OrderPlacer`: its first "send" is the batch that already
-    went out (it raises the batch's ambiguous error), so the placer's next step is the
-    lookup, exactly as after a lost single order.
-    """
-    assert order.client_order_id is not None
-    cid = order.client_order_id
-    call = conn._built("place_order", conn._hook.place_order(order=order, market=market))
-    batch_sent = False
-
-    async def send() -> OrderResult:
-        nonlocal batch_sent
-        if not batch_sent:
-            batch_sent = True
-            raise cause
-        await conn._prepare(call)
-        result: OrderResult = await conn.transport.send(call)
-        return result
-
-    async def lookup() -> OrderResult:
-        return await conn.fetch_order(market.symbol, client_order_id=cid)
-
-    can_lookup = conn.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID)
-    placer = OrderPlacer(send=send, lookup=lookup if can_lookup else None,
-                         resync=conn._resync, relogin=conn._drop_token, client_order_id=cid,
-                         exchange=conn.exchange, settle_s=conn.order_settle_s,
-                         max_sends=max(conn.retry.max_tries, 2))
-    try:
-        return await placer.place()
-    except OrderStatusUnknown as exc:
-        return exc
-    except VenueError as exc:
-        return exc.with_context(exchange=conn.exchange)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import aiohttp
 from attrs import define, evolve, field
 
-from . import account
+from . import account, batch
 from . import clock as clock_mod
 from .account_models import Fill, OrderBook, Position, Ticker
 from .errors import (
@@ -467,7 +467,7 @@ class Connector:
     async def place_orders(self, orders: Sequence[OrderParams]
                            ) -> list[OrderResult | VenueError]:
         """Place several orders in batches; one result or error per order, in order."""
-        return await account.place_orders(self, orders)
+        return await batch.place_orders(self, orders)
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """Best bid, best ask and last price of ``symbol``."""
