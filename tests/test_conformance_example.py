@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from account_support import variant
 from venuekit.models import Credentials
 from venuekit.testing.conformance import ExchangeConformance, SignatureVector
 from venuekit.testing.example import errors, plugin
+from venuekit.testing.example.plugin import ACCOUNT_CAPABILITIES
 from venuekit.testing.example.simulator import ExampleSimulator
 from venuekit.wire import Request, Response, encode_json
 
@@ -32,7 +34,16 @@ class TestExampleConformance(ExchangeConformance):
     balance_path = "/v1/balance"
     quantity = Decimal("0.01")
     resting_price = Decimal("40000")
+    fills_path = "/v1/myTrades"
+    batch_path = "/v1/batchOrders"
 
     def error_response(self, code: Any, message: str) -> Response:
         return Response(exchange="example", status=400, headers={},
                         body=encode_json({"ok": False, "code": code, "message": message}))
+
+
+class TestConformanceOfAVenueWithoutAccountOperations(TestExampleConformance):
+    """The same suite on the example with every part-two capability withdrawn: each new
+    test must assert NotSupported (nothing sent) and only then report a skip."""
+
+    plugin = variant(without=set(ACCOUNT_CAPABILITIES))  # type: ignore[assignment]

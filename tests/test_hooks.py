@@ -244,3 +244,169 @@ def test_hook_parameters_are_never_defaulted_in_the_example() -> None:
         if impl is not None:
             assert all(p.default is inspect.Parameter.empty
                        for p in inspect.signature(impl).parameters.values())
+
+
+# ---------------------------------------------------------------- account state and market data
+# Driven without a network: the hook builds its plan, canned venue answers go through the
+# plan's own parsers (venuekit.flows.drive), as a plugin author tests a venue's hooks.
+
+BTC = Market(symbol="BTC/USDT:USDT", native="BTCUSDT", base="BTC", quote="USDT", kind="swap",
+             settle="USDT", tick_size="0.1", step_size="0.001", max_leverage=100)
+ETH = Market(symbol="ETH/USDT:USDT", native="ETHUSDT", base="ETH", quote="USDT", kind="swap",
+             settle="USDT", tick_size="0.01", step_size="0.01")
+
+
+def venue(routes: dict[tuple[str, str], Any]) -> Any:
+    """An answer function for drive(): parse the canned payload of (method, path)."""
+    import json
+
+    def answer(call: Call[Any]) -> Any:
+        payload = routes[(call.request.method, call.request.path)]
+        if callable(payload):
+            payload = payload(call)
+        body = json.dumps(payload).encode()
+        status = 200 if payload.get("ok", True) else 400
+        response = Response(exchange="example", status=status, headers={}, body=body)
+        from venuekit.testing.example.errors import parse_error
+        error = parse_error(response)
+        if error is not None:
+            raise error
+        return call.parse(response)
+    return answer
+
+
+def order_row(order_id: int, symbol: str = "BTCUSDT", status: str = "NEW") -> dict[str, Any]:
+    return {"orderId": order_id, "clientOrderId": f"c{order_id}", "symbol": symbol,
+            "side": "BUY", "type": "LIMIT", "status": status, "quantity": "0.01",
+            "price": "40000", "filled": "0"}
+
+
+def test_hook_fetch_open_orders(registry: Registry) -> None:
+    from venuekit.flows import drive
+    plan = hook(registry).fetch_open_orders(market=None, all_markets=[BTC, ETH])
+    assert plan.request.query == ()
+    rows = [order_row(1), order_row(2, "ETHUSDT")]
+    orders = drive(plan, venue({("GET", "/v1/openOrders"): {"ok": True, "data": rows}}))
+    assert [o.symbol for o in orders] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+    one = hook(registry).fetch_open_orders(market=BTC, all_markets=[BTC, ETH])
+    assert one.request.query == (("symbol", "BTCUSDT"),)
+
+
+def test_hook_fetch_my_trades(registry: Registry) -> None:
+    from datetime import UTC, datetime
+
+    from venuekit.flows import Page, Walk
+    pages = hook(registry).fetch_my_trades(market=BTC, since=None, limit=None)
+    assert pages.walk is Walk.BACKWARD
+    rows = [{"id": n, "orderId": 7, "side": "SELL", "price": "50000", "qty": "0.01",
+             "fee": "0.25", "feeAsset": "USDT", "maker": False, "time": 1_700_000_000_000}
+            for n in (11, 12, 13)]
+    page = pages.first.parse(Response(exchange="example", status=200, headers={},
+                                      body=b'{"ok":true,"data":' + _json(rows) + b"}"))
+    assert isinstance(page, Page) and [f.trade_id for f in page.items] == ["11", "12", "13"]
+    assert page.next is not None and ("beforeId", "11") in page.next.request.query
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    forward = hook(registry).fetch_my_trades(market=BTC, since=since, limit=2)
+    assert forward.walk is Walk.FORWARD
+    assert ("startTime", "1767225600000") in forward.first.request.query
+    assert ("limit", "2") in forward.first.request.query
+
+
+def _json(value: Any) -> bytes:
+    import json
+    return json.dumps(value).encode()
+
+
+def test_hook_fetch_positions(registry: Registry) -> None:
+    from venuekit.flows import drive
+    plan = hook(registry).fetch_positions(markets=None, all_markets=[BTC, ETH])
+    rows = [{"symbol": "BTCUSDT", "positionAmt": "-0.02", "entryPrice": "50000",
+             "markPrice": "49000", "unrealizedPnl": "20"},
+            {"symbol": "ETHUSDT", "positionAmt": "0", "entryPrice": "0", "markPrice": "1",
+             "unrealizedPnl": "0"}]
+    positions = drive(plan, venue({
+        ("GET", "/v1/positions"): {"ok": True, "data": rows},
+        ("GET", "/v1/leverage"): {"ok": True, "data": {"leverage": 12}}}))
+    assert len(positions) == 1
+    assert (positions[0].side.value, positions[0].quantity, positions[0].leverage) == (
+        "short", Decimal("0.02"), Decimal(12))
+
+
+def test_hook_cancel_all_orders(registry: Registry) -> None:
+    from venuekit.flows import drive
+    plan = hook(registry).cancel_all_orders(market=BTC)
+    cancelled = drive(plan, venue({
+        ("GET", "/v1/openOrders"): {"ok": True, "data": [order_row(1), order_row(2)]},
+        ("DELETE", "/v1/openOrders"): {"ok": True, "data": {"cancelled": 2}}}))
+    assert [(o.order_id, o.status.value) for o in cancelled] == [("1", "canceled"),
+                                                                ("2", "canceled")]
+
+
+def test_hook_cancel_orders(registry: Registry) -> None:
+    from venuekit.flows import drive
+    from venuekit.models import OrderRef
+    refs = [OrderRef(BTC.symbol, order_id="1"), OrderRef(BTC.symbol, order_id="2")]
+    plan = hook(registry).cancel_orders(refs=refs, market=BTC)
+    assert ("orderIds", "1,2") in plan.request.query
+    items = drive(plan, venue({("DELETE", "/v1/batchOrders"): {"ok": True, "data": [
+        {"ok": True, "data": order_row(1, status="CANCELED")},
+        {"ok": False, "code": 3003, "message": "order is not open"}]}}))
+    assert isinstance(items[0], OrderResult) and isinstance(items[1], errors.OrderNotFound)
+
+
+def test_hook_amend_order(registry: Registry) -> None:
+    from venuekit.flows import drive
+    from venuekit.models import OrderRef
+    sent: list[Any] = []
+
+    def amend(call: Call[Any]) -> dict[str, Any]:
+        sent.append(call.request.body)
+        return {"ok": True, "data": {**order_row(5), "price": call.request.body["price"]}}
+    plan = hook(registry).amend_order(ref=OrderRef(BTC.symbol, order_id="5"), market=BTC,
+                                      quantity=None, price=Decimal("39000"))
+    result = drive(plan, venue({("GET", "/v1/order"): {"ok": True, "data": order_row(5)},
+                                ("PUT", "/v1/order"): amend}))
+    assert result.price == Decimal("39000")
+    assert sent == [{"symbol": "BTCUSDT", "orderId": "5", "side": "BUY", "quantity": "0.01",
+                     "price": "39000"}]  # side and quantity read from the order first
+
+
+def test_hook_set_leverage(registry: Registry) -> None:
+    from venuekit.flows import drive
+    plan = hook(registry).set_leverage(market=BTC, leverage=9)
+    assert drive(plan, venue({("POST", "/v1/leverage"): {"ok": True,
+                                                          "data": {"leverage": 9}}})) == 9
+    already = {"ok": False, "code": 3007, "message": "leverage not modified"}
+    assert drive(plan, venue({("POST", "/v1/leverage"): already})) == 9
+
+
+def test_hook_place_orders(registry: Registry) -> None:
+    from venuekit.flows import drive
+    orders = [OrderParams(symbol=BTC.symbol, side="buy", type="limit", quantity="0.01",
+                          price="40000", client_order_id=f"c{i}") for i in (1, 2)]
+    plan = hook(registry).place_orders(orders=orders, markets=[BTC, BTC])
+    assert plan.request.idempotent is False
+    assert [o["clientOrderId"] for o in plan.request.body["orders"]] == ["c1", "c2"]
+    items = drive(plan, venue({("POST", "/v1/batchOrders"): {"ok": True, "data": [
+        {"ok": True, "data": order_row(1)},
+        {"ok": False, "code": 3001, "message": "insufficient balance"}]}}))
+    assert isinstance(items[0], OrderResult)
+    assert isinstance(items[1], errors.InsufficientFunds)
+
+
+def test_hook_fetch_ticker(registry: Registry) -> None:
+    from venuekit.flows import drive
+    plan = hook(registry).fetch_ticker(market=BTC)
+    ticker = drive(plan, venue({("GET", "/v1/ticker"): {"ok": True, "data": {
+        "bid": "49999.9", "ask": "50000.1", "last": "50000", "time": 1_700_000_000_000}}}))
+    assert (ticker.bid, ticker.ask) == (Decimal("49999.9"), Decimal("50000.1"))
+
+
+def test_hook_fetch_order_book(registry: Registry) -> None:
+    from venuekit.flows import drive
+    plan = hook(registry).fetch_order_book(market=BTC, depth=7)
+    assert ("limit", "10") in plan.request.query
+    book = drive(plan, venue({("GET", "/v1/depth"): {"ok": True, "data": {
+        "lastUpdateId": 42, "time": 1_700_000_000_000,
+        "bids": [["1", "2"], ["3", "4"]], "asks": [["5", "1"]]}}}))
+    assert book.sequence == 42 and book.bids[0] == (Decimal(3), Decimal(4))

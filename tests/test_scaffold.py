@@ -74,7 +74,8 @@ def test_generated_files_follow_the_plugin_layout() -> None:
         "tests/conftest.py", "tests/test_conformance.py", "tests/test_entry_point.py",
         "tests/test_errors.py", "tests/test_hooks.py", "tests/test_parsing.py",
         "tests/test_signing.py", "tests/test_simulator.py",
-        "venuekit_acme/__init__.py", "venuekit_acme/endpoints.py", "venuekit_acme/errors.py",
+        "venuekit_acme/__init__.py", "venuekit_acme/account.py", "venuekit_acme/endpoints.py",
+        "venuekit_acme/errors.py",
         "venuekit_acme/plugin.py", "venuekit_acme/py.typed", "venuekit_acme/signing.py",
         "venuekit_acme/simulator.py",
     ]

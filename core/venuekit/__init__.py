@@ -14,16 +14,20 @@ from typing import TYPE_CHECKING, Any
 # ``__getattr__`` below are built from. To add a public name, add it here and to the
 # matching import under TYPE_CHECKING (tests/test_public_api.py checks the two agree).
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "account_models": ("Fill", "MarginMode", "OrderBook", "Position", "PositionSide",
+                       "Ticker", "Trade"),
     "connector": ("Connector", "connect"),
     "convert": ("make_converter",),
     "errors": (
         "AuthenticationError", "BadResponse", "BelowMinimum", "ConfigurationError",
         "DuplicateOrder", "ExchangeError", "ExchangeUnavailable", "IPBanned",
-        "InsufficientFunds", "InvalidOrder", "InvalidSignature", "InvalidTimestamp",
-        "NetworkError", "OrderNotFound", "OrderStatusUnknown", "PermissionDenied",
+        "InsufficientFunds", "InvalidArgument", "InvalidOrder", "InvalidSignature",
+        "InvalidTimestamp", "NetworkError", "NotSupported", "OrderNotFound",
+        "OrderStatusUnknown", "PermissionDenied",
         "PluginError", "RateLimitExceeded", "RequestTimeout", "StoreError", "TokenExpired",
         "UnknownSymbol", "VenueError", "VenuekitError",
     ),
+    "flows": ("Flow", "Page", "Pages", "Plan", "Walk", "step"),
     "hookspecs": ("hookimpl", "hookspec"),
     "models": (
         "AssetBalance", "Auth", "AuthToken", "Balance", "Capability", "Check", "CheckRole",
@@ -42,6 +46,10 @@ if TYPE_CHECKING:
     # re-export (mypy --strict does not see the computed __all__); one statement per
     # module, so isort's one-statement-per-alias rule is switched off for this block.
     # isort: off
+    from .account_models import (
+        Fill as Fill, MarginMode as MarginMode, OrderBook as OrderBook,
+        Position as Position, PositionSide as PositionSide, Ticker as Ticker, Trade as Trade,
+    )
     from .connector import Connector as Connector, connect as connect
     from .convert import make_converter as make_converter
     from .errors import (
@@ -49,7 +57,8 @@ if TYPE_CHECKING:
         BelowMinimum as BelowMinimum, ConfigurationError as ConfigurationError,
         DuplicateOrder as DuplicateOrder, ExchangeError as ExchangeError,
         ExchangeUnavailable as ExchangeUnavailable, IPBanned as IPBanned,
-        InsufficientFunds as InsufficientFunds, InvalidOrder as InvalidOrder,
+        InsufficientFunds as InsufficientFunds, InvalidArgument as InvalidArgument,
+        InvalidOrder as InvalidOrder, NotSupported as NotSupported,
         InvalidSignature as InvalidSignature, InvalidTimestamp as InvalidTimestamp,
         NetworkError as NetworkError, OrderNotFound as OrderNotFound,
         OrderStatusUnknown as OrderStatusUnknown, PermissionDenied as PermissionDenied,
@@ -57,6 +66,9 @@ if TYPE_CHECKING:
         RequestTimeout as RequestTimeout, StoreError as StoreError,
         TokenExpired as TokenExpired, UnknownSymbol as UnknownSymbol,
         VenueError as VenueError, VenuekitError as VenuekitError,
+    )
+    from .flows import (
+        Flow as Flow, Page as Page, Pages as Pages, Plan as Plan, Walk as Walk, step as step,
     )
     from .hookspecs import hookimpl as hookimpl, hookspec as hookspec
     from .models import (

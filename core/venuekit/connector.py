@@ -13,13 +13,16 @@ import logging
 import time
 import weakref
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from attrs import define, evolve, field
 
+from . import account, batch
 from . import clock as clock_mod
+from .account_models import Fill, OrderBook, Position, Ticker
 from .checks import default_checks, run_checks
 from .errors import (
     BelowMinimum,
@@ -482,6 +485,50 @@ class Connector:
 
     def scrub(self, text: str) -> str:
         return self.scrubber.text(text)
+
+    # ------------------------------------------------------------ account state and market data
+    # (0.2, issue 14) Thin delegations: the logic lives in venuekit.account.
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderResult]:
+        """Open orders on ``symbol``; None lists every symbol where the venue can."""
+        return await account.fetch_open_orders(self, symbol)
+
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None,
+                              limit: int | None = None) -> list[Fill]:
+        """The account's fills on ``symbol``, oldest first (ties by trade id); core pages."""
+        return await account.fetch_my_trades(self, symbol, since, limit)
+
+    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        """Open positions (flat ones left out), on ``symbols`` or everywhere."""
+        return await account.fetch_positions(self, symbols)
+
+    async def cancel_all_orders(self, symbol: str) -> list[OrderResult]:
+        """Cancel every open order on ``symbol``; returns the orders that were open."""
+        return await account.cancel_all_orders(self, symbol)
+
+    async def amend_order(self, symbol: str, order_id: str | None = None,
+                          client_order_id: str | None = None, quantity: object = None,
+                          price: object = None) -> OrderResult:
+        """Change an open order's quantity (base currency) and/or price in place."""
+        return await account.amend_order(self, symbol, order_id, client_order_id,
+                                         quantity, price)
+
+    async def set_leverage(self, symbol: str, leverage: int) -> int:
+        """Set ``symbol``'s leverage; returns the leverage now in force."""
+        return await account.set_leverage(self, symbol, leverage)
+
+    async def place_orders(self, orders: Sequence[OrderParams]
+                           ) -> list[OrderResult | VenueError]:
+        """Place several orders in batches; one result or error per order, in order."""
+        return await batch.place_orders(self, orders)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """Best bid, best ask and last price of ``symbol``."""
+        return await account.fetch_ticker(self, symbol)
+
+    async def fetch_order_book(self, symbol: str, depth: int = 20) -> OrderBook:
+        """An order-book snapshot of ``symbol``, ``depth`` levels per side."""
+        return await account.fetch_order_book(self, symbol, depth)
 
 
 def _notional(params: OrderParams) -> Decimal | None:

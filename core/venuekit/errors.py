@@ -20,6 +20,8 @@
             │   └── IPBanned
             ├── InvalidTimestamp    retryable after a clock resync
             ├── InsufficientFunds
+            ├── NotSupported        raised by core before sending: the venue lacks the operation
+            ├── InvalidArgument     refused locally, nothing sent: limit, depth, leverage bounds
             ├── InvalidOrder
             │   ├── UnknownSymbol
             │   ├── OrderNotFound
@@ -46,10 +48,12 @@ __all__ = [
     "ExchangeUnavailable",
     "IPBanned",
     "InsufficientFunds",
+    "InvalidArgument",
     "InvalidOrder",
     "InvalidSignature",
     "InvalidTimestamp",
     "NetworkError",
+    "NotSupported",
     "OrderNotFound",
     "OrderStatusUnknown",
     "PermissionDenied",
@@ -210,6 +214,26 @@ class InvalidTimestamp(ExchangeError):
 
 class InsufficientFunds(ExchangeError):
     """Not enough balance or margin for the order."""
+
+
+class NotSupported(ExchangeError):
+    """The venue cannot do this operation (or not with these arguments).
+
+    Raised by the core before anything is sent; the message names the venue and the
+    operation, and ``operation`` carries the connector method's name for programs.
+    """
+
+    def __init__(self, message: str = "", *, operation: str | None = None,
+                 **kwargs: object) -> None:
+        self.operation = operation
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class InvalidArgument(ExchangeError, ValueError):
+    """An argument the core refuses before sending (``limit`` <= 0, leverage out of bounds).
+
+    Also a :class:`ValueError`, which is what Python callers expect for a bad value.
+    """
 
 
 class InvalidOrder(ExchangeError):

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from .account_models import Fill, OrderBook, Position, Ticker
     from .errors import VenueError
+    from .flows import Pages, Plan
     from .models import (
         Auth,
         AuthToken,
@@ -240,4 +245,196 @@ def rate_limit_feedback(response: Response) -> list[Usage] | None:
     The exchange plugin answers; the first non-None result is used.
 
     .. versionadded:: 0.1
+    """
+
+
+# ---------------------------------------------------------------- account state and market data
+#
+# Every hook here returns None where the venue cannot do the operation: the core then
+# raises NotSupported (naming the venue and the operation) before anything is sent, and
+# the plugin's ExchangeInfo.capabilities should say the same up front. A Plan is a single
+# Call or a Flow of several calls with a pure merge (see venuekit.flows); the core runs
+# each call through the limiter, clock and retry policy. Quantities are in base currency.
+
+@hookspec(firstresult=True)
+def fetch_open_orders(market: Market | None,
+                      all_markets: list[Market]) -> Plan[list[OrderResult]] | None:
+    """Build the read of the account's open orders, for one market or for all of them.
+
+    :param market: the market to list, or None for every market; return None for
+        ``market=None`` where the venue has no all-symbols call (the core tells the caller
+        to pass a symbol).
+    :param all_markets: every market the venue lists (the core's cache), to map the
+        venue's native symbols back and convert contracts where an answer spans markets.
+    :returns: a :class:`~venuekit.Call` or :class:`~venuekit.flows.Flow` parsing to the
+        open orders (a flow where the venue pages its list, e.g. Bybit's cursor), or None
+        where the venue cannot list open orders.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_my_trades(market: Market, since: datetime | None,
+                    limit: int | None) -> Pages[Fill] | None:
+    """Describe the paginated read of the account's fills on one market.
+
+    :param market: the market whose fills to read.
+    :param since: the earliest fill wanted (aware UTC), or None; the first page should
+        start there where the venue can (forward walk) or end at now (backward walk).
+    :param limit: how many fills the caller wants at most (already > 0), or None for all;
+        use it to choose a page size within the venue's maximum, never as a promise.
+    :returns: :class:`~venuekit.flows.Pages` whose first call parses to a
+        :class:`~venuekit.flows.Page` of :class:`~venuekit.Fill` and the call for the next
+        page (None at the end), with the direction of the walk; every fill carries the
+        venue's trade id. The core loops, deduplicates by trade id, keeps fills at or
+        after ``since``, sorts oldest first (ties by trade id) and stops at ``limit``. None
+        where the venue has no fill history.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_positions(markets: list[Market] | None,
+                    all_markets: list[Market]) -> Plan[list[Position]] | None:
+    """Build the read of the account's open positions.
+
+    :param markets: the markets asked about, or None for all; a plugin may still read
+        them all (the core filters by symbol and drops flat positions).
+    :param all_markets: every market the venue lists (the core's cache), to map native
+        symbols back and convert contracts to base currency.
+    :returns: a :class:`~venuekit.Call` or a :class:`~venuekit.flows.Flow` (positions
+        plus leverage from a second endpoint; one call per instrument) parsing to
+        :class:`~venuekit.Position` items, quantities in base currency; None where the
+        venue has no positions (spot).
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def cancel_all_orders(market: Market) -> Plan[list[OrderResult]] | None:
+    """Build the venue's native cancel-all for one market.
+
+    :param market: the market whose open orders to cancel.
+    :returns: a plan parsing to the orders that were open just before, as the venue
+        reports them cancelled or as a listing made first (a flow of list-then-cancel-all
+        where the venue answers with a count or nothing); None where the venue has no
+        such call, and the core composes it from ``fetch_open_orders`` and
+        ``cancel_orders`` (or ``cancel_order`` one by one).
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def cancel_orders(refs: list[OrderRef],
+                  market: Market) -> Plan[list[OrderResult | VenueError]] | None:
+    """Build a batch cancel of several orders of one market.
+
+    :param refs: at most ``ExchangeInfo.max_batch_cancels`` orders, each by order id or
+        client order id.
+    :param market: their market.
+    :returns: a plan parsing to one item per ref, in order: the order after cancelling,
+        or the error the venue gave for that item (not raised; an order already gone is
+        :class:`~venuekit.OrderNotFound`); None where the venue has no batch cancel.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def amend_order(ref: OrderRef, market: Market, quantity: Decimal | None,
+                price: Decimal | None) -> Plan[OrderResult] | None:
+    """Build the change of an open order's quantity and/or price, keeping the order.
+
+    :param ref: the order, by order id or client order id.
+    :param market: its market; the core has checked the new values against step and tick.
+    :param quantity: the new total quantity in base currency, or None to keep it.
+    :param price: the new limit price, or None to keep it.
+    :returns: a plan parsing to the order as amended (a flow where the venue needs the
+        order's other fields first, e.g. Binance's side and quantity); an order that
+        does not exist must surface as :class:`~venuekit.OrderNotFound`. None where the
+        venue cannot amend what was asked: never a silent cancel-and-replace.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def set_leverage(market: Market, leverage: int) -> Plan[int] | None:
+    """Build the change of a market's leverage.
+
+    :param market: a derivatives market.
+    :param leverage: the wanted leverage, checked by the core against 1 and
+        ``market.max_leverage``.
+    :returns: a plan parsing to the leverage now in force; a venue's "already set"
+        answer is success (catch the error in a flow and return ``leverage``). None where
+        the venue has no leverage setting.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def place_orders(orders: list[OrderParams],
+                 markets: list[Market]) -> Plan[list[OrderResult | VenueError]] | None:
+    """Build one batch-place request: one chunk of the caller's list.
+
+    :param orders: at most ``ExchangeInfo.max_batch_orders`` validated orders of one
+        market, each with its ``client_order_id`` set.
+    :param markets: the market of each order, same index.
+    :returns: a plan parsing to one item per order, in order: the placed order, or the
+        error the venue gave for that item (not raised). The request must be marked
+        ``idempotent=False``; after an ambiguous failure the core looks every client id
+        up before anything is resent. None where the venue has no batch endpoint.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_ticker(market: Market) -> Plan[Ticker] | None:
+    """Build the read of a market's best bid, best ask and last price.
+
+    :param market: the market.
+    :returns: a plan parsing to a :class:`~venuekit.Ticker`, or None where the venue has
+        no ticker call.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_order_book(market: Market, depth: int) -> Plan[OrderBook] | None:
+    """Build the read of an order-book snapshot.
+
+    :param market: the market.
+    :param depth: levels wanted per side (> 0); ask for the smallest depth the venue
+        allows that covers it, the core trims the answer to ``depth``.
+    :returns: a plan parsing to an :class:`~venuekit.OrderBook` with the venue's
+        sequence number where it has one, or None where the venue has no book call.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
     """

@@ -127,6 +127,20 @@ class Capability(_CaseInsensitiveEnum):
     REDUCE_ONLY = "reduce_only"
     TESTNET = "testnet"
     KEY_PERMISSIONS = "key_permissions"
+    # account state and market data (0.2): absent means the connector raises NotSupported
+    # before sending, except CANCEL_ALL_ORDERS, which the core composes when it is absent
+    FETCH_OPEN_ORDERS = "fetch_open_orders"  #: per symbol
+    FETCH_OPEN_ORDERS_ALL_SYMBOLS = "fetch_open_orders_all_symbols"  #: symbol=None
+    FETCH_MY_TRADES = "fetch_my_trades"
+    FETCH_POSITIONS = "fetch_positions"
+    CANCEL_ALL_ORDERS = "cancel_all_orders"  #: native; absent: list then cancel
+    CANCEL_ORDERS = "cancel_orders"  #: batch cancel, ExchangeInfo.max_batch_cancels per call
+    AMEND_ORDER_PRICE = "amend_order_price"
+    AMEND_ORDER_QUANTITY = "amend_order_quantity"
+    SET_LEVERAGE = "set_leverage"
+    PLACE_ORDERS = "place_orders"  #: batch place, ExchangeInfo.max_batch_orders per call
+    FETCH_TICKER = "fetch_ticker"
+    FETCH_ORDER_BOOK = "fetch_order_book"
 
 
 class CheckRole(_CaseInsensitiveEnum):
@@ -448,6 +462,33 @@ class Market:
     min_notional: Decimal | None = field(default=None, converter=_opt_decimal)
     contract_size: Decimal | None = field(default=None, converter=_opt_decimal)
     active: bool = True
+    #: the highest leverage the venue allows on this market; None where unknown (the
+    #: core then only checks leverage >= 1)
+    max_leverage: int | None = None
+
+    def round_quantity(self, quantity: object, *, rounding: str) -> Decimal:
+        """``quantity`` (base currency) on this market's step, rounded as the caller says.
+
+        ``rounding`` is a :mod:`decimal` mode and has no default on purpose: sizing from a
+        balance wants ``ROUND_DOWN`` (never more than affordable), closing a position
+        exactly may want ``ROUND_HALF_EVEN``. The result may be under ``min_quantity``.
+        """
+        return _to_step(to_decimal(quantity), self.step_size, rounding)
+
+    def round_price(self, price: object, *, rounding: str) -> Decimal:
+        """``price`` on this market's tick, rounded as the caller says (no default).
+
+        A passive buy usually wants ``ROUND_DOWN`` and a passive sell ``ROUND_UP``.
+        """
+        return _to_step(to_decimal(price), self.tick_size, rounding)
+
+
+def _to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    if not step:
+        return value
+    result = (value / step).to_integral_value(rounding=rounding) * step
+    exponent = step.as_tuple().exponent
+    return result if result.as_tuple().exponent == exponent else result.quantize(step)
 
 
 # ---------------------------------------------------------------- exchange info
@@ -525,6 +566,11 @@ class ExchangeInfo:
     #: how long after sending a signed request the venue may still accept it (its receive
     #: window); the core waits this long before concluding a lost order never arrived
     request_window_s: float = 5.0
+    #: most orders one batch-place request may carry (Capability.PLACE_ORDERS); the core
+    #: splits a longer list into chunks of this size
+    max_batch_orders: int = 1
+    #: most orders one batch-cancel request may carry (Capability.CANCEL_ORDERS)
+    max_batch_cancels: int = 1
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities

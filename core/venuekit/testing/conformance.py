@@ -15,6 +15,9 @@
         def error_response(self, code, message):  # a Response shaped like the venue's
             ...
 
+The tests of account state and market data (0.2) come from
+:class:`~venuekit.testing.conformance_account.AccountConformance`, which it inherits.
+
 It proves, against the plugin's own simulator and through the real core: the plugin loads
 and describes itself completely, the published signature examples reproduce, every code of
 its error table maps to the declared class, a connection test / balance / order / cancel
@@ -58,6 +61,7 @@ from ..ratelimit import MemoryLimiter
 from ..registry import Registry
 from ..retry import RetryPolicy
 from ..wire import Request, Response, SignedRequest
+from .conformance_account import AccountConformance
 from .simulator import Simulator
 
 __all__ = ["ExchangeConformance", "SignatureVector"]
@@ -75,7 +79,7 @@ class SignatureVector:
     token: AuthToken | None = None
 
 
-class ExchangeConformance:
+class ExchangeConformance(AccountConformance):
     """Base of every plugin's ``TestConformance``; set the class attributes below."""
 
     name: ClassVar[str]
@@ -299,3 +303,4 @@ class ExchangeConformance:
 def _auth_kind() -> Any:
     from .state import ErrorKind
     return ErrorKind.SIGNATURE
+

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from attrs import define, field, frozen
 
-__all__ = ["ErrorKind", "SimMarket", "SimOrder", "SimReject", "SimState"]
+__all__ = ["ErrorKind", "SimFill", "SimMarket", "SimOrder", "SimPosition", "SimReject",
+           "SimState"]
 
 
 class ErrorKind(enum.Enum):
@@ -56,6 +57,7 @@ class SimMarket:
     min_notional: Decimal = Decimal(0)
     price: Decimal = Decimal(100)
     contract_size: Decimal | None = None  # base per contract, for venues that count contracts
+    max_leverage: int = 100
 
 
 @define(kw_only=True)
@@ -80,6 +82,36 @@ class SimOrder:
         return self.status in ("open", "partially_filled")
 
 
+@frozen(kw_only=True)
+class SimFill:
+    """One execution of a simulated order; quantities in base currency."""
+
+    trade_id: str
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: str  # "buy" / "sell"
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_asset: str
+    is_maker: bool
+    time_ms: int
+
+
+@define(kw_only=True)
+class SimPosition:
+    """A one-way net position: ``quantity`` signed (negative is short), base currency."""
+
+    symbol: str
+    quantity: Decimal = Decimal(0)
+    entry_price: Decimal = Decimal(0)
+
+
+#: Taker fee rate of every simulated venue (a maker fee of zero keeps arithmetic plain).
+TAKER_FEE_RATE = Decimal("0.0005")
+
+
 class SimState:
     """Balances, markets and orders of one simulated account."""
 
@@ -93,6 +125,11 @@ class SimState:
         self._by_client: dict[str, str] = {}
         self._fold = case_insensitive_client_ids
         self._next = 1000
+        # account state (0.2): fills, one-way net positions and leverage per market
+        self.fills: list[SimFill] = []
+        self.positions: dict[str, SimPosition] = {}
+        self.leverage: dict[str, int] = {}
+        self._next_trade = 5000
 
     # ------------------------------------------------------------ lookups
 
@@ -169,6 +206,7 @@ class SimState:
                                    or (side == "sell" and price <= market.price)))
         if marketable and time_in_force.lower() != "post_only":
             order.status, order.filled, order.average_price = "filled", quantity, market.price
+            self.record_fill(order, market.price, quantity, is_maker=False)
         elif time_in_force.lower() in ("ioc", "fok"):
             order.status = "expired"
         else:
@@ -193,3 +231,85 @@ class SimState:
     def _release(self, asset: str, amount: Decimal) -> None:
         self.free[asset] = self.free.get(asset, Decimal(0)) + amount
         self.used[asset] = self.used.get(asset, Decimal(0)) - amount
+
+    # ------------------------------------------------------------ account state (0.2)
+
+    def record_fill(self, order: SimOrder, price: Decimal, quantity: Decimal, *,
+                    is_maker: bool, time_ms: int | None = None) -> SimFill:
+        """Book an execution: a fill row and the change to the market's net position."""
+        market = self.markets[order.symbol]
+        self._next_trade += 1
+        fee = Decimal(0) if is_maker else (price * quantity * TAKER_FEE_RATE)
+        fill = SimFill(trade_id=str(self._next_trade), order_id=order.order_id,
+                       client_order_id=order.client_order_id, symbol=order.symbol,
+                       side=order.side, price=price, quantity=quantity, fee=fee,
+                       fee_asset=market.quote, is_maker=is_maker,
+                       time_ms=int(time.time() * 1000) if time_ms is None else time_ms)
+        self.fills.append(fill)
+        position = self.positions.setdefault(order.symbol, SimPosition(symbol=order.symbol))
+        signed = quantity if order.side == "buy" else -quantity
+        before = position.quantity
+        after = before + signed
+        if before == 0 or (before > 0) == (signed > 0):  # opening or adding: average in
+            total = abs(before) + quantity
+            position.entry_price = (position.entry_price * abs(before) + price * quantity) / total
+        elif after != 0 and (after > 0) != (before > 0):  # flipped: the rest opens at price
+            position.entry_price = price
+        position.quantity = after
+        if after == 0:
+            position.entry_price = Decimal(0)
+        return fill
+
+    def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
+        return [o for o in self.orders.values()
+                if o.is_open and (symbol is None or o.symbol == symbol)]
+
+    def amend(self, *, order_id: str | None = None, client_order_id: str | None = None,
+              quantity: Decimal | None = None, price: Decimal | None = None) -> SimOrder:
+        """Change an open limit order in place; it fills at once if it becomes marketable."""
+        order = self.get(order_id=order_id, client_order_id=client_order_id)
+        if not order.is_open:
+            raise SimReject(ErrorKind.NOT_FOUND, "order is not open")
+        market = self.markets[order.symbol]
+        new_quantity = order.quantity if quantity is None else quantity
+        new_price = order.price if price is None else price
+        if new_quantity <= order.filled or (new_quantity / market.step_size) % 1 != 0:
+            raise SimReject(ErrorKind.INVALID, f"quantity {new_quantity} not allowed")
+        if new_price is None or (new_price / market.tick_size) % 1 != 0:
+            raise SimReject(ErrorKind.INVALID, f"price {new_price} off tick")
+        old_margin = (order.quantity - order.filled) * (order.price or market.price)
+        self._release(market.quote, old_margin)
+        order.quantity, order.price = new_quantity, new_price
+        order.updated_ms = int(time.time() * 1000)
+        marketable = ((order.side == "buy" and new_price >= market.price)
+                      or (order.side == "sell" and new_price <= market.price))
+        if marketable:
+            rest = order.quantity - order.filled
+            order.status, order.filled, order.average_price = "filled", order.quantity, \
+                market.price
+            self.record_fill(order, market.price, rest, is_maker=False)
+        else:
+            self._reserve(market.quote, (order.quantity - order.filled) * new_price)
+        return order
+
+    def set_leverage(self, symbol: str, leverage: int) -> bool:
+        """Set a market's leverage; False when it already was that (venues answer that
+        differently: an error code on Binance and Bybit, plain success elsewhere)."""
+        market = self.market(symbol)
+        if not 1 <= leverage <= market.max_leverage:
+            raise SimReject(ErrorKind.INVALID,
+                            f"leverage {leverage} outside 1..{market.max_leverage}")
+        if self.leverage.get(symbol, 1) == leverage:
+            return False
+        self.leverage[symbol] = leverage
+        return True
+
+    def book(self, symbol: str, depth: int) -> tuple[list[tuple[Decimal, Decimal]],
+                                                      list[tuple[Decimal, Decimal]]]:
+        """A deterministic book around the market's price: one tick apart, growing sizes."""
+        market = self.market(symbol)
+        bids = [(market.price - market.tick_size * (i + 1), market.step_size * 10 * (i + 1))
+                for i in range(depth)]
+        asks = [(market.price + market.tick_size * (i + 1), market.step_size * 10 * (i + 1))
+                for i in range(depth)]
+        return bids, asks

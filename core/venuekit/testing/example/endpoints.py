@@ -47,7 +47,8 @@ def _market(row: dict[str, Any]) -> Market:
     return Market(symbol=f"{base}/{quote}:{quote}", native=row["symbol"], base=base, quote=quote,
                   settle=quote, kind=MarketKind.SWAP, tick_size=row["tickSize"],
                   step_size=row["stepSize"], min_quantity=row["minQty"],
-                  min_notional=row.get("minNotional"), active=row.get("status") == "TRADING")
+                  min_notional=row.get("minNotional"), active=row.get("status") == "TRADING",
+                  max_leverage=row.get("maxLeverage"))
 
 
 def fetch_markets() -> Call[list[Market]]:

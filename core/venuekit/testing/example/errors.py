@@ -18,6 +18,7 @@ ERRORS: dict[int, type[e.VenueError]] = {
     3004: e.DuplicateOrder,          # client order id in use
     3005: e.BelowMinimum,            # quantity or notional under the minimum
     3006: e.UnknownSymbol,           # no such market
+    3007: e.ExchangeError,           # leverage not modified (already in force)
     5001: e.ExchangeUnavailable,     # matching engine busy; execution state unknown
 }
 

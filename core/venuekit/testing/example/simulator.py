@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator, json_response
+from venuekit.testing.state import SimFill
 
 CODES = {
     ErrorKind.AUTH: (401, 1001), ErrorKind.SIGNATURE: (401, 1002),
@@ -26,7 +27,14 @@ CODES = {
     ErrorKind.BELOW_MINIMUM: (400, 3005), ErrorKind.UNKNOWN_SYMBOL: (400, 3006),
     ErrorKind.UNAVAILABLE: (503, 5001),
 }
+#: The venue's answer when leverage is already at the value asked for.
+LEVERAGE_NOT_MODIFIED = 3007
 RECV_WINDOW_MS = 3000
+#: The venue's page and batch sizes (kept small so clients must page and split).
+MAX_FILLS_PAGE = 3
+MAX_BATCH_ORDERS = 3
+MAX_BATCH_CANCELS = 2
+BOOK_DEPTHS = (5, 10, 20, 50, 100)
 
 
 def _order(order: SimOrder) -> dict[str, Any]:
@@ -55,6 +63,7 @@ class ExampleSimulator(Simulator):
             web.post("/v1/order", self.place),
             web.get("/v1/order", self.query),
             web.delete("/v1/order", self.cancel),
+            *self.account_routes(),
         ]
 
     def error_response(self, kind: ErrorKind, message: str) -> web.Response:
@@ -89,7 +98,8 @@ class ExampleSimulator(Simulator):
     async def markets(self, request: web.Request) -> web.Response:
         rows = [{"symbol": m.native, "base": m.base, "quote": m.quote, "status": "TRADING",
                  "tickSize": str(m.tick_size), "stepSize": str(m.step_size),
-                 "minQty": str(m.min_quantity), "minNotional": str(m.min_notional)}
+                 "minQty": str(m.min_quantity), "minNotional": str(m.min_notional),
+                 "maxLeverage": m.max_leverage}
                 for m in self.state.markets.values()]
         return self.ok(rows)
 
@@ -130,3 +140,169 @@ class ExampleSimulator(Simulator):
     async def cancel(self, request: web.Request) -> web.Response:
         await self.verify(request)
         return self.ok(_order(self.state.cancel(**self._ref(request))))
+
+    # ------------------------------------------------------------ account state and market data
+
+    def account_routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/v1/openOrders", self.open_orders),
+            web.delete("/v1/openOrders", self.cancel_all),
+            web.get("/v1/myTrades", self.my_trades),
+            web.get("/v1/positions", self.positions),
+            web.get("/v1/leverage", self.get_leverage),
+            web.post("/v1/leverage", self.post_leverage),
+            web.put("/v1/order", self.amend),
+            web.post("/v1/batchOrders", self.batch_place),
+            web.delete("/v1/batchOrders", self.batch_cancel),
+            web.get("/v1/ticker", self.ticker),
+            web.get("/v1/depth", self.depth),
+        ]
+
+    def _symbol(self, request: web.Request, *, required: bool = True) -> str | None:
+        symbol = request.query.get("symbol")
+        if symbol is None:
+            if required:
+                raise SimReject(ErrorKind.INVALID, "symbol is required")
+            return None
+        self.state.market(symbol)  # unknown symbol: the venue's own error
+        return symbol
+
+    async def open_orders(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        symbol = self._symbol(request, required=False)
+        return self.ok([_order(o) for o in self.state.open_orders(symbol)])
+
+    async def cancel_all(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        symbol = self._symbol(request)
+        orders = self.state.open_orders(symbol)
+        for order in orders:
+            self.state.cancel(order_id=order.order_id)
+        return self.ok({"cancelled": len(orders)})
+
+    async def my_trades(self, request: web.Request) -> web.Response:
+        """Ascending from ``fromId`` / ``startTime``; or the newest before ``beforeId``."""
+        await self.verify(request)
+        symbol = self._symbol(request)
+        limit = min(int(request.query.get("limit", MAX_FILLS_PAGE)), MAX_FILLS_PAGE)
+        fills = sorted((f for f in self.state.fills if f.symbol == symbol),
+                       key=lambda f: int(f.trade_id))
+        if "startTime" in request.query:
+            start = int(request.query["startTime"])
+            fills = [f for f in fills if f.time_ms >= start]
+        if "fromId" in request.query:
+            from_id = int(request.query["fromId"])
+            fills = [f for f in fills if int(f.trade_id) >= from_id]
+            page = fills[:limit]
+        else:
+            if "beforeId" in request.query:
+                before = int(request.query["beforeId"])
+                fills = [f for f in fills if int(f.trade_id) < before]
+            page = fills[:limit] if "startTime" in request.query else fills[-limit:]
+        return self.ok([_fill(f) for f in page])
+
+    async def positions(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        symbol = self._symbol(request, required=False)
+        rows = []
+        for position in self.state.positions.values():
+            if symbol is not None and position.symbol != symbol:
+                continue
+            mark = self.state.markets[position.symbol].price
+            rows.append({"symbol": position.symbol, "positionAmt": str(position.quantity),
+                         "entryPrice": str(position.entry_price), "markPrice": str(mark),
+                         "unrealizedPnl": str((mark - position.entry_price) * position.quantity),
+                         "liquidationPrice": None})
+        return self.ok(rows)
+
+    async def get_leverage(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        symbol = self._symbol(request)
+        assert symbol is not None
+        return self.ok({"symbol": symbol, "leverage": self.state.leverage.get(symbol, 1)})
+
+    async def post_leverage(self, request: web.Request) -> web.Response:
+        body = json.loads(await self.verify(request) or b"{}")
+        leverage = int(body["leverage"])
+        if not self.state.set_leverage(str(body.get("symbol", "")), leverage):
+            return json_response({"ok": False, "code": LEVERAGE_NOT_MODIFIED,
+                                  "message": "leverage not modified"}, status=400)
+        return self.ok({"symbol": body["symbol"], "leverage": leverage})
+
+    async def amend(self, request: web.Request) -> web.Response:
+        """Side, quantity and price are all required, as on Binance."""
+        body = json.loads(await self.verify(request) or b"{}")
+        if not all(key in body for key in ("symbol", "side", "quantity", "price")):
+            raise SimReject(ErrorKind.INVALID, "symbol, side, quantity and price are required")
+        order = self.state.get(order_id=body.get("orderId"),
+                               client_order_id=body.get("clientOrderId"))
+        if order.side != str(body["side"]).lower():
+            raise SimReject(ErrorKind.INVALID, "side does not match the order")
+        amended = self.state.amend(order_id=order.order_id, quantity=Decimal(body["quantity"]),
+                                   price=Decimal(body["price"]))
+        return self.ok(_order(amended))
+
+    async def batch_place(self, request: web.Request) -> web.Response:
+        body = json.loads(await self.verify(request) or b"{}")
+        orders = body.get("orders") or []
+        if not 1 <= len(orders) <= MAX_BATCH_ORDERS:
+            raise SimReject(ErrorKind.INVALID, f"1 to {MAX_BATCH_ORDERS} orders per batch")
+        items = []
+        for item in orders:
+            try:
+                order = self.state.place(
+                    symbol=item.get("symbol", ""), side=item.get("side", ""),
+                    type=item.get("type", ""), quantity=Decimal(item["quantity"]),
+                    price=Decimal(item["price"]) if "price" in item else None,
+                    client_order_id=item.get("clientOrderId"),
+                    time_in_force=item.get("timeInForce", "GTC"),
+                    reduce_only=bool(item.get("reduceOnly", False)), dedupe_open_only=True)
+            except SimReject as reject:
+                _, code = CODES[reject.kind]
+                items.append({"ok": False, "code": code, "message": reject.message})
+            else:
+                items.append({"ok": True, "data": _order(order)})
+        return self.ok(items)
+
+    async def batch_cancel(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        self._symbol(request)
+        by_id = request.query.get("orderIds")
+        ids = (by_id or request.query.get("clientOrderIds", "")).split(",")
+        if not 1 <= len(ids) <= MAX_BATCH_CANCELS:
+            raise SimReject(ErrorKind.INVALID, f"1 to {MAX_BATCH_CANCELS} orders per batch")
+        items = []
+        for one in ids:
+            ref = {"order_id": one} if by_id else {"client_order_id": one}
+            try:
+                items.append({"ok": True, "data": _order(self.state.cancel(**ref))})
+            except SimReject as reject:
+                _, code = CODES[reject.kind]
+                items.append({"ok": False, "code": code, "message": reject.message})
+        return self.ok(items)
+
+    async def ticker(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request)
+        assert symbol is not None
+        (bid, _), (ask, _) = (level[0] for level in self.state.book(symbol, 1))
+        return self.ok({"symbol": symbol, "bid": str(bid), "ask": str(ask),
+                        "last": str(self.state.markets[symbol].price), "time": self.now_ms()})
+
+    async def depth(self, request: web.Request) -> web.Response:
+        symbol = self._symbol(request)
+        assert symbol is not None
+        limit = int(request.query.get("limit", 20))
+        if limit not in BOOK_DEPTHS:
+            raise SimReject(ErrorKind.INVALID, f"limit must be one of {BOOK_DEPTHS}")
+        bids, asks = self.state.book(symbol, limit)
+        return self.ok({"lastUpdateId": len(self.state.fills) + 1, "time": self.now_ms(),
+                        "bids": [[str(p), str(q)] for p, q in bids],
+                        "asks": [[str(p), str(q)] for p, q in asks]})
+
+
+def _fill(fill: SimFill) -> dict[str, Any]:
+    return {"id": int(fill.trade_id), "orderId": fill.order_id,
+            "clientOrderId": fill.client_order_id, "symbol": fill.symbol,
+            "side": fill.side.upper(), "price": str(fill.price), "qty": str(fill.quantity),
+            "fee": str(fill.fee), "feeAsset": fill.fee_asset, "maker": fill.is_maker,
+            "time": fill.time_ms}

@@ -1,0 +1,175 @@
+"""Batch order placement that keeps the no-duplicate guarantee for every order.
+
+Backs :meth:`venuekit.Connector.place_orders`: every order is validated and given its
+client order id before the first request; orders are grouped by market and sent in chunks
+of the venue's maximum through the plugin's ``place_orders`` hook; one result or error per
+order comes back in input order. An ambiguous outcome (the whole chunk, or one item) is
+resolved per order by :class:`~venuekit.retry.OrderPlacer`: look the id up, resend that
+order alone only when the venue proves it absent, ``OrderStatusUnknown`` where the venue
+cannot look orders up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from attrs import evolve
+
+from .account import Item, check_items, planned, require, run
+from .errors import (
+    InvalidOrder,
+    InvalidTimestamp,
+    OrderStatusUnknown,
+    RateLimitExceeded,
+    TokenExpired,
+    VenueError,
+)
+from .models import Capability, Market, OrderParams, OrderResult
+from .retry import OrderPlacer, generate_client_order_id
+
+if TYPE_CHECKING:
+    from .connector import Connector
+
+__all__ = ["place_orders"]
+
+
+async def place_orders(conn: Connector, orders: Sequence[OrderParams]) -> list[Item]:
+    """Place several orders through the venue's batch endpoint, keeping no-duplicate.
+
+    Every order is validated and given its client order id before anything is sent (one
+    bad order refuses the whole list, naming its index). Orders are grouped by market and
+    sent in chunks of the venue's maximum. One item per order comes back, in input order:
+    the placed order or the venue's error for it. After an ambiguous outcome (timeout,
+    dropped connection, unknown state), each affected order is looked up by client id
+    and resent alone only when the venue proves it absent (see :mod:`venuekit.retry`).
+    """
+    if not orders:
+        return []
+    require(conn, Capability.PLACE_ORDERS, "place_orders")
+    prepared = await _prepare_orders(conn, orders)
+    results: list[Item | None] = [None] * len(prepared)
+    size = max(conn.info.max_batch_orders, 1)
+    for chunk in _chunks(prepared, size):
+        for index, item in zip(chunk, await _place_chunk(conn, [prepared[i] for i in chunk]),
+                               strict=True):
+            results[index] = item
+    assert all(item is not None for item in results)
+    return [item for item in results if item is not None]
+
+
+async def _prepare_orders(conn: Connector,
+                          orders: Sequence[OrderParams]) -> list[tuple[OrderParams, Market]]:
+    rule = conn.info.client_order_id
+    prepared: list[tuple[OrderParams, Market]] = []
+    seen: set[str] = set()
+    for index, params in enumerate(orders):
+        try:
+            market = await conn.market(params.symbol)
+            conn.validate_order(params, market)
+            cid = params.client_order_id or generate_client_order_id(rule)
+            if rule.lowercase:
+                cid = cid.lower()
+            rule.check(cid)
+            if cid in seen:
+                raise InvalidOrder(f"client_order_id {cid!r} appears twice in the batch")
+        except InvalidOrder as exc:
+            raise type(exc)(f"order {index}: {exc.message}", exchange=conn.exchange) from exc
+        seen.add(cid)
+        prepared.append((evolve(params, client_order_id=cid), market))
+    return prepared
+
+
+def _chunks(prepared: list[tuple[OrderParams, Market]], size: int) -> list[list[int]]:
+    by_market: dict[str, list[int]] = {}
+    for index, (_, market) in enumerate(prepared):
+        by_market.setdefault(market.symbol, []).append(index)
+    return [indices[start:start + size] for indices in by_market.values()
+            for start in range(0, len(indices), size)]
+
+
+#: How often one chunk refused before execution (clock, token, rate) is sent again.
+MAX_CHUNK_SENDS = 3
+
+
+async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]]) -> list[Item]:
+    orders = [order for order, _ in chunk]
+    markets = [market for _, market in chunk]
+    healed: set[type[VenueError]] = set()
+    for _ in range(MAX_CHUNK_SENDS):
+        plan = planned(conn, "place_orders",
+                        conn._hook.place_orders(orders=orders, markets=markets))
+        try:
+            items: list[Item] = await run(conn, plan)
+        except (InvalidTimestamp, TokenExpired) as exc:
+            # refused at the door, nothing executed: heal once, then send the chunk again
+            kind = type(exc)
+            if kind in healed:
+                raise
+            healed.add(kind)
+            await (conn._resync() if isinstance(exc, InvalidTimestamp) else conn._drop_token())
+            continue
+        except RateLimitExceeded as exc:
+            if not exc.retryable:
+                raise
+            continue  # the limiter now blocks until the venue's Retry-After
+        except VenueError as exc:
+            if not exc.ambiguous:
+                return [exc] * len(chunk)
+            return list(await asyncio.gather(*(_resolve(conn, order, market, exc)
+                                               for order, market in chunk)))
+        check_items("place_orders", conn, items, len(chunk))
+        resolved: list[Any] = []
+        for (order, market), item in zip(chunk, items, strict=True):
+            if isinstance(item, VenueError):
+                item.with_context(exchange=conn.exchange)
+                if item.ambiguous:
+                    resolved.append(_resolve(conn, order, market, item))
+                    continue
+            resolved.append(_ready(item))
+        return list(await asyncio.gather(*resolved))
+    raise RateLimitExceeded(f"place_orders refused {MAX_CHUNK_SENDS} times before execution",
+                            exchange=conn.exchange)
+
+
+async def _ready(item: Item) -> Item:
+    return item
+
+
+async def _resolve(conn: Connector, order: OrderParams, market: Market,
+                   cause: VenueError) -> Item:
+    """One order of an ambiguous batch: look it up; resend it alone only if proven absent.
+
+    Reuses :class:`~venuekit.retry.OrderPlacer`: its first "send" is the batch that already
+    went out (it raises the batch's ambiguous error), so the placer's next step is the
+    lookup, exactly as after a lost single order.
+    """
+    assert order.client_order_id is not None
+    cid = order.client_order_id
+    call = conn._built("place_order", conn._hook.place_order(order=order, market=market))
+    batch_sent = False
+
+    async def send() -> OrderResult:
+        nonlocal batch_sent
+        if not batch_sent:
+            batch_sent = True
+            raise cause
+        await conn._prepare(call)
+        result: OrderResult = await conn.transport.send(call)
+        return result
+
+    async def lookup() -> OrderResult:
+        return await conn.fetch_order(market.symbol, client_order_id=cid)
+
+    can_lookup = conn.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID)
+    placer = OrderPlacer(send=send, lookup=lookup if can_lookup else None,
+                         resync=conn._resync, relogin=conn._drop_token, client_order_id=cid,
+                         exchange=conn.exchange, settle_s=conn.order_settle_s,
+                         max_sends=max(conn.retry.max_tries, 2))
+    try:
+        return await placer.place()
+    except OrderStatusUnknown as exc:
+        return exc
+    except VenueError as exc:
+        return exc.with_context(exchange=conn.exchange)
