@@ -376,10 +376,12 @@ class RunningServer:
                            gate.body_timeouts)
 
     async def stop(self) -> None:
-        """Stop accepting, close every connection, and take the log budget off again."""
+        """Stop accepting, close idle connections, let requests in progress finish (aiohttp's
+        graceful shutdown), and take the log budget off again."""
         self._server.close()
         for guard in list(self._gate.open):
-            guard.close()
+            if not guard.busy:
+                guard.close()
         await self._runner.cleanup()
         await self._server.wait_closed()
         for name in FLOOD_LOGGERS:
