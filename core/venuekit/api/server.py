@@ -37,7 +37,7 @@ import collections
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -183,7 +183,7 @@ class _Guard(asyncio.Protocol):
     def request_done(self) -> None:
         self.busy -= 1
         self.served += 1
-        if self.busy == 0:
+        if self.busy == 0 and not self.closed:
             self._arm()
 
     # closing
@@ -253,16 +253,14 @@ class _Gate:
         return False
 
     def _evict(self, match: Callable[[_Guard], bool]) -> bool:
-        for victim in self._idle():
-            if match(victim):
-                self.evicted += 1
-                log.warning("closed an idle connection from %s to admit a new one", victim.ip)
-                victim.close(_HEAD_TIMEOUT_REPLY if victim.served == 0 else b"")
-                return True
-        return False
-
-    def _idle(self) -> Iterator[_Guard]:
-        return (g for g in self.open if not g.busy and not g.closed)
+        """Close the oldest matching connection without a request in progress, if any."""
+        victim = next((g for g in self.open if not g.busy and not g.closed and match(g)), None)
+        if victim is None:
+            return False
+        self.evicted += 1
+        log.warning("closed an idle connection from %s to admit a new one", victim.ip)
+        victim.close(_HEAD_TIMEOUT_REPLY if victim.served == 0 else b"")
+        return True
 
     def release(self, guard: _Guard) -> None:
         if guard in self.open:
