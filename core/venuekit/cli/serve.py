@@ -76,18 +76,14 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(app: Any, host: str, port: int, token_source: str, created: bool, *,
                  remote: bool) -> int:
-    from aiohttp import web
+    from ..api.server import start_server  # read timeouts, connection caps, log budget
 
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
     try:
-        await site.start()
+        server = await start_server(app, host, port)
     except OSError as exc:
-        await runner.cleanup()
         print(f"venuekit serve: cannot bind {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
-    bound = runner.addresses[0][1] if runner.addresses else port
+    bound = server.port
     print(f"venuekit API on {_url(host, bound)} (OpenAPI: {_url(host, bound)}/openapi.json)")
     print(f"bearer token: {'created in ' if created else ''}{token_source}")
     if remote:
@@ -102,5 +98,5 @@ async def _serve(app: Any, host: str, port: int, token_source: str, created: boo
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await server.stop()
     return 0

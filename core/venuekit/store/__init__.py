@@ -13,10 +13,12 @@ from .model import (
     ConnectionNotFound,
     ConnectionStatus,
     ExchangeConnection,
+    KeyMismatch,
     LoadResult,
     Problem,
 )
 from .store import ENV_HOME, ConnectionStore, RotationResult, default_root
+from .testlog import LogPage
 
 __all__ = [
     "ENV_HOME",
@@ -28,8 +30,10 @@ __all__ = [
     "ConnectionStatus",
     "ConnectionStore",
     "ExchangeConnection",
+    "KeyMismatch",
     "Keyring",
     "LoadResult",
+    "LogPage",
     "Problem",
     "RotationResult",
     "default_root",

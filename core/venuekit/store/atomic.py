@@ -18,8 +18,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .safeio import io_failure
+
 __all__ = ["TEMP_SUFFIX", "FileLock", "atomic_write", "ensure_private_dir", "fsync_dir",
-           "remove_stale_temps"]
+           "remove_stale_temps", "write_synced"]
 
 #: Temp files are dot-files ending in this suffix, so no reader mistakes one for data.
 TEMP_SUFFIX = ".tmp"
@@ -58,33 +60,48 @@ def ensure_private_dir(directory: Path) -> None:
             os.chmod(path, 0o700)
 
 
+def write_synced(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` and fsync it; a short write is continued."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    os.fsync(fd)
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old bytes or the new ones.
 
     The temp file is created with ``mode`` before any byte is written: a file holding key
-    material is never readable by others, not even for a moment.
+    material is never readable by others, not even for a moment. An ``OSError`` (a full
+    disk above all) removes the temp file and becomes a ``StoreError`` naming ``path``;
+    the old file is then untouched.
     """
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
-                                    dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
+                                        dir=path.parent)
+    except OSError as exc:
+        raise io_failure(exc, path, "writing", kept=True) from exc
     tmp = Path(tmp_name)
     try:
         if not _IS_WINDOWS:
             os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
+        write_synced(fd, data)
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if fd >= 0:
             os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise io_failure(exc, path, "writing", kept=True) from exc
         raise
-    fsync_dir(path.parent)
+    try:
+        fsync_dir(path.parent)
+    except OSError as exc:  # the new file is in place but may not survive a power cut
+        raise io_failure(exc, path.parent, "syncing the directory") from exc
 
 
 def remove_stale_temps(directory: Path, *, min_age_s: float = 0.0) -> int:

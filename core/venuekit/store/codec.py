@@ -24,6 +24,7 @@ from attrs import frozen
 from ..models import Credentials, KeyType
 from .crypto import Keyring
 from .model import SCHEMA_VERSION, ConnectionStatus, ExchangeConnection
+from .safeio import Unreadable, parse_json
 
 __all__ = ["ALG", "Invalid", "Sealed", "UnknownKey", "check_key", "decode", "encode",
            "open_secrets", "seal_secrets"]
@@ -39,7 +40,16 @@ class Invalid(Exception):
 
 
 class UnknownKey(Invalid):
-    """Sealed under a key this keyring never held: retiring other keys cannot hurt it."""
+    """Sealed under a key this keyring never held: retiring other keys cannot hurt it.
+
+    ``connection`` is the file's (public) content once the store has parsed it, so a
+    lookup by name can say the connection exists instead of calling it missing.
+    """
+
+    def __init__(self, message: str, key_id: str) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+        self.connection: ExchangeConnection | None = None
 
 
 @frozen(repr=False)
@@ -96,7 +106,7 @@ def check_key(keyring: Keyring, sealed: Sealed) -> None:
         held = ", ".join(keyring.key_ids)
         raise UnknownKey(f"encrypted under key {sealed.key_id}, which is not in the keyring "
                       f"(it holds {held}); set the matching VENUEKIT_MASTER_KEY or restore "
-                      "the master.key that wrote it")
+                      "the master.key that wrote it", sealed.key_id)
 
 
 # ---------------------------------------------------------------- connection files
@@ -128,12 +138,9 @@ def encode(conn: ExchangeConnection, sealed: Sealed) -> bytes:
 def decode(raw: bytes) -> tuple[ExchangeConnection, Sealed]:
     """Parse a connection file; ``Invalid`` says what is wrong with it."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise Invalid("not UTF-8 text: the file is damaged or not a connection file") from None
-    except json.JSONDecodeError as exc:
-        raise Invalid(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
-                      "the file is damaged or was edited by hand") from None
+        data = parse_json(raw)
+    except Unreadable as exc:
+        raise Invalid(str(exc)) from None
     if not isinstance(data, dict):
         raise Invalid(f"not a connection file: the top level is a {type(data).__name__}")
     version = data.get("schema_version")

@@ -29,8 +29,8 @@ from typing import Any
 import nacl.exceptions
 from nacl.secret import SecretBox
 
-from ..errors import ConfigurationError
-from .atomic import TEMP_SUFFIX, atomic_write, ensure_private_dir, fsync_dir
+from ..errors import ConfigurationError, StoreError
+from .atomic import TEMP_SUFFIX, atomic_write, ensure_private_dir, fsync_dir, write_synced
 from .keys import (
     ENV_KEY,
     KEY_SIZE,
@@ -42,6 +42,7 @@ from .keys import (
     parse_key,
     unb64,
 )
+from .safeio import MAX_KEY_FILE_BYTES, Unreadable, io_failure, parse_json, read_regular
 
 __all__ = ["ENV_KEY", "ENV_PASSPHRASE", "KEY_FILE", "Keyring"]
 
@@ -131,35 +132,51 @@ class Keyring:
             kdf = KdfParams.new(limits)
             kek = kdf.derive(passphrase)
         keyring = cls([generate_key()], source="file", path=root / KEY_FILE, kdf=kdf, kek=kek)
-        fd, tmp = tempfile.mkstemp(prefix=f".{KEY_FILE}.", suffix=TEMP_SUFFIX, dir=root)
+        path = root / KEY_FILE
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(keyring._file_bytes())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.link(tmp, root / KEY_FILE)
-            keyring._stamp = _stamp(os.stat(root / KEY_FILE))
+            fd, tmp = tempfile.mkstemp(prefix=f".{KEY_FILE}.", suffix=TEMP_SUFFIX, dir=root)
+        except OSError as exc:
+            raise io_failure(exc, path, "creating") from exc
+        try:
+            try:
+                write_synced(fd, keyring._file_bytes())
+            finally:
+                os.close(fd)
+            os.link(tmp, path)
+            keyring._stamp = _stamp(os.stat(path))
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise io_failure(exc, path, "creating") from exc
         finally:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        fsync_dir(root)
+        try:
+            fsync_dir(root)
+        except OSError as exc:
+            raise io_failure(exc, root, "syncing the directory") from exc
         return keyring
 
     @classmethod
     def _read_file(cls, path: Path, passphrase: str | None, *,
                    known: tuple[KdfParams | None, bytes | None] = (None, None)) -> Keyring:
-        fd = os.open(path, os.O_RDONLY)
-        with os.fdopen(fd, "rb") as handle:
-            stamp = _stamp(os.fstat(handle.fileno()))
-            raw = handle.read()
         try:
-            data = json.loads(raw)
+            stamp = _stamp(os.stat(path))
+            raw = read_regular(path, max_bytes=MAX_KEY_FILE_BYTES, follow_symlinks=True)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise io_failure(exc, path, "reading") from exc
+        except Unreadable as exc:  # a directory, a FIFO, a huge file: not a key file at all
+            raise StoreError(f"cannot read the key file: {exc}", path=str(path)) from None
+        try:
+            data = parse_json(raw)
             if not isinstance(data, dict) or data.get("format") != _FORMAT:
                 raise ValueError("not a venuekit key file")
             if data.get("version") != _VERSION:
                 raise ValueError(f"key file version {data.get('version')!r} is not supported")
             kdf = None if data.get("kdf") is None else KdfParams.from_json(data["kdf"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (Unreadable, ValueError, KeyError, TypeError) as exc:
             raise ConfigurationError(f"{path}: cannot read the key file: {exc}") from None
         kek = None
         encoded: Any
@@ -264,9 +281,8 @@ class Keyring:
         kid = key_id(material)
         if kid in self._keys:
             raise ConfigurationError("the new key is already in the keyring")
-        self._keys[kid] = material
-        self._order.insert(0, kid)
-        self._save()
+        self._commit({**self._keys, kid: bytes(material)}, [kid, *self._order],
+                     self._kdf, self._kek)
         return kid
 
     def retire_old(self) -> tuple[str, ...]:
@@ -278,10 +294,8 @@ class Keyring:
         retired = tuple(self._order[1:])
         if not retired or self.source == "env":
             return retired
-        for kid in retired:
-            del self._keys[kid]
-        del self._order[1:]
-        self._save()
+        primary = self._order[0]
+        self._commit({primary: self._keys[primary]}, [primary], self._kdf, self._kek)
         return retired
 
     def set_passphrase(self, passphrase: str | None, *, limits: Limits = "moderate") -> None:
@@ -289,30 +303,47 @@ class Keyring:
         if self.path is None:
             raise ConfigurationError("only a key file can be protected by a passphrase")
         if passphrase:
-            self._kdf = KdfParams.new(limits)
-            self._kek = self._kdf.derive(passphrase)
+            kdf = KdfParams.new(limits)
+            self._commit(self._keys, self._order, kdf, kdf.derive(passphrase))
         else:
-            self._kdf = self._kek = None
-        self._save()
+            self._commit(self._keys, self._order, None, None)
 
-    def _save(self) -> None:
+    def _commit(self, keys: dict[str, bytes], order: list[str], kdf: KdfParams | None,
+                kek: bytes | None) -> None:
+        """Make a changed keyring durable, then take it on: never the other way round.
+
+        Were the change applied first, a failed write (a full disk) would leave this
+        process sealing connections under a key no restart can find. Here a failure
+        raises ``StoreError`` and the keyring in memory is exactly the one on disk.
+        """
+        stamp = self._stamp
         if self.path is not None:
-            atomic_write(self.path, self._file_bytes(), mode=0o600)
-            self._stamp = _stamp(os.stat(self.path))
+            atomic_write(self.path, _file_bytes(keys, order, kdf, kek), mode=0o600)
+            try:
+                stamp = _stamp(os.stat(self.path))
+            except OSError:
+                stamp = None  # the next refresh re-reads the file, which holds this state
+        self._keys, self._order, self._kdf, self._kek = dict(keys), list(order), kdf, kek
+        self._stamp = stamp
 
     def _file_bytes(self) -> bytes:
-        keys = [b64(self._keys[kid]) for kid in self._order]
-        data: dict[str, Any] = {"format": _FORMAT, "version": _VERSION}
-        if self._kdf is None or self._kek is None:
-            data.update(kdf=None, keys=keys)
-        else:
-            sealed = SecretBox(self._kek).encrypt(json.dumps({"keys": keys}).encode())
-            data.update(kdf=self._kdf.to_json(), sealed=b64(bytes(sealed)))
-        data["key_ids"] = list(self._order)  # informational: which fingerprints to expect
-        return (json.dumps(data, indent=2) + "\n").encode()
+        return _file_bytes(self._keys, self._order, self._kdf, self._kek)
 
     def __repr__(self) -> str:
         return f"Keyring(source={self.source!r}, key_ids={list(self._order)!r})"
+
+
+def _file_bytes(keys: Mapping[str, bytes], order: Sequence[str], kdf: KdfParams | None,
+                kek: bytes | None) -> bytes:
+    encoded = [b64(keys[kid]) for kid in order]
+    data: dict[str, Any] = {"format": _FORMAT, "version": _VERSION}
+    if kdf is None or kek is None:
+        data.update(kdf=None, keys=encoded)
+    else:
+        sealed = SecretBox(kek).encrypt(json.dumps({"keys": encoded}).encode())
+        data.update(kdf=kdf.to_json(), sealed=b64(bytes(sealed)))
+    data["key_ids"] = list(order)  # informational: which fingerprints to expect
+    return (json.dumps(data, indent=2) + "\n").encode()
 
 
 def _stamp(st: os.stat_result) -> tuple[int, int, int]:

@@ -24,7 +24,7 @@ from ..errors import StoreError
 from ..models import Credentials, mask, to_decimal
 
 __all__ = ["ID_PATTERN", "SCHEMA_VERSION", "ConnectionNotFound", "ConnectionStatus",
-           "ExchangeConnection", "LoadResult", "Problem", "new_id"]
+           "ExchangeConnection", "KeyMismatch", "LoadResult", "Problem", "new_id"]
 
 #: The file layout this version writes and the newest it reads.
 SCHEMA_VERSION = 1
@@ -32,6 +32,14 @@ SCHEMA_VERSION = 1
 
 class ConnectionNotFound(StoreError):
     """No connection file with that id: a caller (CLI, HTTP API) answers "not found"."""
+
+
+class KeyMismatch(StoreError):
+    """The connection exists but is sealed under a key this keyring lacks.
+
+    Kept apart from :class:`ConnectionNotFound` because the remedy differs: nothing is
+    missing, the process runs with another master key than the one that wrote the file.
+    """
 
 
 class ConnectionStatus(enum.Enum):
@@ -137,6 +145,8 @@ class Problem:
 
     path: Path
     reason: str
+    #: the file's public content when it parsed but is sealed under a key not held
+    connection: ExchangeConnection | None = field(default=None, eq=False, repr=False)
 
     @property
     def id(self) -> str:

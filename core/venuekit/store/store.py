@@ -52,9 +52,11 @@ from .model import (
     ConnectionNotFound,
     ConnectionStatus,
     ExchangeConnection,
+    KeyMismatch,
     LoadResult,
     Problem,
 )
+from .safeio import MAX_CONNECTION_BYTES, Unreadable, io_failure, read_regular
 
 __all__ = ["ENV_HOME", "ConnectionStore", "RotationResult", "default_root"]
 
@@ -154,31 +156,47 @@ class ConnectionStore:
 
     # ------------------------------------------------------------ reading
 
+    @staticmethod
+    def _raw(path: Path) -> bytes:
+        """A connection file's bytes; refuses FIFOs, symlinks, directories and huge files."""
+        try:
+            return read_regular(path, max_bytes=MAX_CONNECTION_BYTES)
+        except Unreadable as exc:
+            raise Invalid(str(exc)) from None
+
     def _load(self, path: Path, raw: bytes,
               keyring: Keyring) -> tuple[ExchangeConnection, Sealed]:
         conn, sealed = decode(raw)
         if conn.id != path.stem:
             raise Invalid(f"the file name says {path.stem!r} but the file holds id {conn.id!r}")
         try:
-            check_key(keyring, sealed)
-        except UnknownKey:
-            # a rotation elsewhere may have sealed it under a key added after our last look
-            if not keyring.refresh(self._passphrase):
-                raise
-            check_key(keyring, sealed)
+            try:
+                check_key(keyring, sealed)
+            except UnknownKey:
+                # a rotation elsewhere may have sealed it under a key added after our last look
+                if not keyring.refresh(self._passphrase):
+                    raise
+                check_key(keyring, sealed)
+        except UnknownKey as exc:
+            exc.connection = conn
+            raise
         return conn, sealed
 
     def _read(self, conn_id: str) -> tuple[ExchangeConnection, Sealed]:
         path = self.path_of(conn_id)
         try:
-            raw = path.read_bytes()
+            raw = self._raw(path)
         except FileNotFoundError:
             raise ConnectionNotFound(f"no connection with id {conn_id!r}",
                                      path=str(path)) from None
         except OSError as exc:
-            raise StoreError(f"cannot read the file: {exc.strerror}", path=str(path)) from None
+            raise io_failure(exc, path, "reading") from None
+        except Invalid as exc:
+            raise StoreError(str(exc), path=str(path)) from None
         try:
             return self._load(path, raw, self.keyring())
+        except UnknownKey as exc:
+            raise KeyMismatch(str(exc), path=str(path)) from None
         except Invalid as exc:
             raise StoreError(str(exc), path=str(path)) from None
 
@@ -201,7 +219,9 @@ class ConnectionStore:
     def list(self) -> LoadResult:
         """Every connection that loads, and a named problem for every file that does not.
 
-        Nothing is decrypted: a key id is checked against the keyring, no more.
+        Nothing is decrypted: a key id is checked against the keyring, no more. Whatever
+        is wrong with one file (crafted JSON, a FIFO, a huge file) is that file's problem;
+        the others load.
         """
         loaded: list[ExchangeConnection] = []
         problems: list[Problem] = []
@@ -210,15 +230,43 @@ class ConnectionStore:
         for path in files:
             assert keyring is not None
             try:
-                loaded.append(self._load(path, path.read_bytes(), keyring)[0])
+                loaded.append(self._load(path, self._raw(path), keyring)[0])
+            except UnknownKey as exc:
+                problems.append(Problem(path, str(exc), connection=exc.connection))
             except Invalid as exc:
                 problems.append(Problem(path, str(exc)))
             except FileNotFoundError:  # removed since the directory was read
                 continue
             except OSError as exc:
                 problems.append(Problem(path, f"cannot read the file: {exc.strerror}"))
+            except Exception as exc:  # one file must never hide the others
+                problems.append(Problem(path, f"cannot load the file ({type(exc).__name__})"))
         loaded.sort(key=lambda c: (c.name.casefold(), c.id))
         return LoadResult(tuple(loaded), tuple(problems))
+
+    def find(self, ref: str) -> ExchangeConnection:
+        """A connection by id, else by its name when exactly one connection has it.
+
+        Distinguishes a connection that is missing (:class:`ConnectionNotFound`) from one
+        that exists but is sealed under a key this keyring lacks (:class:`KeyMismatch`,
+        naming the key and what to set), which a listing alone would show as missing.
+        """
+        if ID_PATTERN.fullmatch(ref) and os.path.lexists(self.path_of(ref)):
+            return self.get(ref)
+        listing = self.list()
+        named = [conn for conn in listing if conn.name == ref]
+        locked = [problem for problem in listing.problems
+                  if problem.connection is not None and problem.connection.name == ref]
+        if len(named) + len(locked) > 1:
+            ids = ", ".join([c.id for c in named] + [p.id for p in locked])
+            raise StoreError(f"{len(named) + len(locked)} connections are named {ref!r} "
+                             f"({ids}); give the id")
+        if named:
+            return named[0]
+        if locked:
+            raise KeyMismatch(f"connection {ref!r} exists but is {locked[0].reason}",
+                              path=str(locked[0].path))
+        raise ConnectionNotFound(f"no connection with id or name {ref!r} in {self.root}")
 
     def credentials(self, conn_id: str) -> Credentials:
         """Decrypt a connection's secrets: the one place they leave the disk in clear."""
@@ -232,16 +280,23 @@ class ConnectionStore:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        ensure_private_dir(self.root)
-        ensure_private_dir(self.connections_dir)
-        ensure_private_dir(self.logs_dir)
-        with self._lock.hold():
-            if not self._swept:
-                remove_stale_temps(self.connections_dir)
-                remove_stale_temps(self.logs_dir)
-                remove_stale_temps(self.root, min_age_s=60)
-                self._swept = True
-            yield
+        """Hold the store lock; an ``OSError`` anywhere inside becomes a ``StoreError``."""
+        try:
+            ensure_private_dir(self.root)
+            ensure_private_dir(self.connections_dir)
+            ensure_private_dir(self.logs_dir)
+        except OSError as exc:
+            raise io_failure(exc, exc.filename or self.root, "creating") from exc
+        try:
+            with self._lock.hold():
+                if not self._swept:
+                    remove_stale_temps(self.connections_dir)
+                    remove_stale_temps(self.logs_dir)
+                    remove_stale_temps(self.root, min_age_s=60)
+                    self._swept = True
+                yield
+        except OSError as exc:
+            raise io_failure(exc, exc.filename or self.root, "updating") from exc
 
     def _write(self, conn: ExchangeConnection, sealed: Sealed) -> None:
         atomic_write(self.path_of(conn.id), encode(conn, sealed), mode=0o600)
@@ -337,18 +392,26 @@ class ConnectionStore:
             raise StoreError(f"cannot scrub the log without the secrets: {exc}") from None
 
     def remove(self, conn_id: str) -> None:
-        """Delete a connection and its log; works on a damaged file too, by id."""
+        """Delete a connection and its log; works on a damaged file too, by id.
+
+        The log goes first, and that is made durable before the connection file goes: a
+        crash in between leaves a connection without a log (harmless, the next test
+        starts one) rather than a log nothing refers to.
+        """
         with self._writing():
             path = self.path_of(conn_id)
+            log = self.logs_dir / f"{conn_id}.jsonl"
+            try:
+                log.unlink()
+                fsync_dir(self.logs_dir)
+            except FileNotFoundError:
+                pass
             try:
                 path.unlink()
             except FileNotFoundError:
                 raise ConnectionNotFound(f"no connection with id {conn_id!r}",
                                          path=str(path)) from None
-            with contextlib.suppress(FileNotFoundError):
-                (self.logs_dir / f"{conn_id}.jsonl").unlink()
             fsync_dir(self.connections_dir)
-            fsync_dir(self.logs_dir)
 
     # ------------------------------------------------------------ test log
 
@@ -362,6 +425,10 @@ class ConnectionStore:
     def read_logs(self, conn_id: str, *, offset: int = 0,
                   limit: int = 50) -> builtins.list[dict[str, Any]]:
         """Log entries newest first: ``offset`` skips the newest ones, for paging."""
+        return builtins.list(self.log_page(conn_id, offset=offset, limit=limit).entries)
+
+    def log_page(self, conn_id: str, *, offset: int = 0, limit: int = 50) -> testlog.LogPage:
+        """Like :meth:`read_logs`, with the number of damaged lines that were skipped."""
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must not be negative")
         if conn_id not in self:
@@ -388,7 +455,7 @@ class ConnectionStore:
             blocking = False
             for path in self._files():
                 try:
-                    conn, sealed = self._load(path, path.read_bytes(), keyring)
+                    conn, sealed = self._load(path, self._raw(path), keyring)
                     if sealed.key_id == keyring.primary_id:
                         continue
                     credentials = open_secrets(keyring, conn.id, sealed)

@@ -19,12 +19,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..models import Credentials
-from .atomic import atomic_write, fsync_dir
+from attrs import frozen
 
-__all__ = ["REDACTED", "append", "read", "scrub", "secret_values"]
+from ..errors import StoreError
+from ..models import Credentials
+from .atomic import atomic_write, fsync_dir, write_synced
+from .safeio import MAX_LOG_BYTES, Unreadable, io_failure, parse_json, read_tail
+
+__all__ = ["REDACTED", "LogPage", "append", "read", "scrub", "secret_values"]
 
 REDACTED = "***"
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 #: Shorter secrets are redacted only where a whole value equals them: replacing every
 #: occurrence of, say, a four-digit passphrase would shred the log for little gain.
@@ -74,48 +80,99 @@ def _encode(entry: Mapping[str, Any]) -> bytes:
             + "\n").encode()
 
 
+def _read_log(path: Path, doing: str) -> tuple[bytes, bool]:
+    """The newest ``MAX_LOG_BYTES`` of a log and whether older bytes were left unread."""
+    try:
+        return read_tail(path, max_bytes=MAX_LOG_BYTES)
+    except FileNotFoundError:
+        raise
+    except Unreadable as exc:
+        raise StoreError(f"cannot use the test log: {exc}", path=str(path)) from None
+    except OSError as exc:
+        raise io_failure(exc, path, doing) from exc
+
+
 def append(path: Path, entry: Mapping[str, Any], *, max_entries: int) -> None:
-    """Add one entry, dropping the oldest past ``max_entries``. Caller holds the store lock."""
+    """Add one entry, dropping the oldest past ``max_entries``. Caller holds the store lock.
+
+    A failed append (a full disk) cuts the file back to its previous length, or removes
+    it if this call created it: no empty file and no torn line is left behind.
+    """
     line = _encode(entry)
     try:
-        existing = path.read_bytes()
+        existing, cut = _read_log(path, "reading")
     except FileNotFoundError:
-        existing = b""
+        existing, cut = b"", False
+    if cut:  # older than the bound: the partial first line goes with the rest
+        existing = existing[existing.find(b"\n") + 1:]
     end = existing.rfind(b"\n") + 1
-    if end != len(existing):  # a torn line from a writer that died mid-append
-        existing = existing[:end]
-        with contextlib.suppress(FileNotFoundError):
-            os.truncate(path, end)
+    torn = end != len(existing)  # a writer died mid-append
+    existing = existing[:end]
     count = existing.count(b"\n")
-    if count + 1 > max_entries:
-        kept = existing.splitlines(keepends=True)[count + 1 - max_entries:]
+    if cut or count + 1 > max_entries:
+        kept = existing.splitlines(keepends=True)[max(0, count + 1 - max_entries):]
         atomic_write(path, b"".join(kept) + line, mode=0o600)
         return
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    created = not existing and not os.path.lexists(path)
     try:
-        os.write(fd, line)
-        os.fsync(fd)
+        if torn:
+            os.truncate(path, end)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise io_failure(exc, path, "appending to", kept=True) from exc
+    try:
+        write_synced(fd, line)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            if created:
+                os.unlink(path)
+            else:
+                os.ftruncate(fd, end)
+                os.fsync(fd)
+        raise io_failure(exc, path, "appending to", kept=True) from exc
     finally:
         os.close(fd)
-    if not existing:  # a new directory entry is durable only once the directory is synced
-        fsync_dir(path.parent)
+    if created:  # a new directory entry is durable only once the directory is synced
+        try:
+            fsync_dir(path.parent)
+        except OSError as exc:
+            raise io_failure(exc, path.parent, "syncing the directory") from exc
+
+
+@frozen
+class LogPage:
+    """Entries newest first, and how many lines of the log could not be read as one."""
+
+    entries: tuple[dict[str, Any], ...]
+    skipped: int = 0
 
 
 def read(path: Path, *, offset: int = 0, limit: int = 50,
-         max_entries: int | None = None) -> list[dict[str, Any]]:
-    """Entries newest first, skipping ``offset`` of them; damaged lines are left out."""
+         max_entries: int | None = None) -> LogPage:
+    """Entries newest first, skipping ``offset`` of them; damaged lines are counted, not read.
+
+    At most the newest ``MAX_LOG_BYTES`` are read: a log grown past that by hand or by
+    another tool costs a bounded read, not the whole file.
+    """
     try:
-        lines = path.read_bytes().splitlines()
+        raw, cut = _read_log(path, "reading")
     except FileNotFoundError:
-        return []
+        return LogPage(())
+    lines = raw.splitlines()
+    if cut and lines:
+        lines = lines[1:]
     if max_entries is not None:
         lines = lines[-max_entries:] if max_entries > 0 else []
     entries: list[dict[str, Any]] = []
-    for raw in reversed(lines):
+    skipped = 0
+    for line in reversed(lines):
         try:
-            entry = json.loads(raw)
-        except ValueError:
+            entry = parse_json(line)
+        except Unreadable:
+            skipped += 1
             continue
         if isinstance(entry, dict):
             entries.append(entry)
-    return entries[offset:offset + limit]
+        else:
+            skipped += 1
+    return LogPage(tuple(entries[offset:offset + limit]), skipped)
