@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from venuekit.decimals import format_decimal, plain_decimal
+from venuekit.decimals import decimal_places, format_decimal, plain_decimal
 from venuekit.models import Usage
 from venuekit.usage import header_int, usage_from_remaining
 from venuekit.wire import Response
@@ -23,6 +23,13 @@ def test_format_decimal_writes_plain_notation_without_trailing_zeros(value: str,
 def test_plain_decimal_keeps_the_value_and_drops_the_exponent() -> None:
     assert str(plain_decimal(Decimal("1E+1"))) == "10"
     assert plain_decimal(Decimal("2.500")) == Decimal("2.5")
+
+
+@pytest.mark.parametrize(("step", "places"), [
+    ("0.010", 2), ("0.1", 1), ("1", 0), ("10", 0), ("1E+1", 0), ("0.00000001", 8),
+])
+def test_decimal_places_counts_digits_after_the_point(step: str, places: int) -> None:
+    assert decimal_places(Decimal(step)) == places
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["format_decimal", "plain_decimal"]
+__all__ = ["decimal_places", "format_decimal", "plain_decimal"]
 
 
 def plain_decimal(value: Decimal) -> Decimal:
@@ -31,3 +31,13 @@ def plain_decimal(value: Decimal) -> Decimal:
 def format_decimal(value: Decimal) -> str:
     """``value`` as a venue reads it: ``Decimal("1.50")`` -> ``"1.5"``, ``1E+2`` -> ``"100"``."""
     return format(plain_decimal(value), "f")
+
+
+def decimal_places(step: Decimal) -> int:
+    """How many digits after the point ``step`` needs: ``0.010`` -> 2, ``10`` -> 0.
+
+    Venues that publish precisions instead of steps (BingX ``pricePrecision``, Pionex
+    ``quotePrecision``) count this way.
+    """
+    exponent = plain_decimal(step).as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from venuekit.decimals import decimal_places
 from venuekit.models import Credentials, LimitScope, RateLimit
 from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
 
@@ -103,12 +104,6 @@ def dump(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ",".join(dump(v) for v in value) + "]"
     return json.dumps(value)
-
-
-def _decimals(step: Decimal) -> int:
-    exponent = step.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
 
 
 def render_order(order: SimOrder) -> dict[str, Any]:
@@ -225,8 +220,8 @@ class BingXSimulator(Simulator):
     async def contracts(self, request: web.Request) -> web.Response:
         rows = [{
             "contractId": str(100 + index), "symbol": m.native,
-            "quantityPrecision": _decimals(m.step_size),
-            "pricePrecision": _decimals(m.tick_size),
+            "quantityPrecision": decimal_places(m.step_size),
+            "pricePrecision": decimal_places(m.tick_size),
             "takerFeeRate": Decimal("0.0005"), "makerFeeRate": Decimal("0.0002"),
             "tradeMinQuantity": m.min_quantity, "tradeMinUSDT": m.min_notional,
             "currency": m.quote, "asset": m.base, "status": 1, "apiStateOpen": "true",

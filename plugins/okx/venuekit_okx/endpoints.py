@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from venuekit.decimals import format_decimal
 from venuekit.errors import InvalidOrder
 from venuekit.models import (
     Balance,
@@ -23,7 +24,7 @@ from venuekit.models import (
 from venuekit.wire import BodyFormat, Call, Request, Response
 
 from . import limits, parsing
-from .contracts import fmt, to_contracts
+from .contracts import to_contracts
 
 TIME_PATH = "/api/v5/public/time"
 INSTRUMENTS_PATH = "/api/v5/public/instruments"
@@ -92,8 +93,8 @@ def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
         "posSide": POSITION_SIDE, "ordType": order_type(order),
     }
     if order.price is not None:
-        body["px"] = fmt(order.price)
-    body["sz"] = fmt(to_contracts(order.quantity, market))
+        body["px"] = format_decimal(order.price)
+    body["sz"] = format_decimal(to_contracts(order.quantity, market))
     body["clOrdId"] = order.client_order_id
     if order.reduce_only:
         body["reduceOnly"] = True

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from venuekit.decimals import plain_decimal
 from venuekit.errors import BadResponse, OrderNotFound
 from venuekit.models import (
     AssetBalance,
@@ -25,7 +26,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Response
 
-from .contracts import plain, to_base
+from .contracts import to_base
 
 NAME = "okx"
 
@@ -131,8 +132,8 @@ def market(row: Mapping[str, Any]) -> Market | None:
     return Market(
         symbol=f"{base}/{quote}:{settle}", native=native, base=base, quote=quote, settle=settle,
         kind=MarketKind.SWAP, tick_size=number(row, "tickSz"),
-        step_size=plain(number(row, "lotSz") * size),
-        min_quantity=plain(number(row, "minSz") * size),
+        step_size=plain_decimal(number(row, "lotSz") * size),
+        min_quantity=plain_decimal(number(row, "minSz") * size),
         contract_size=size, active=row.get("state") == "live")
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
+from venuekit.decimals import format_decimal
 from venuekit.models import Credentials, RateLimit
 from venuekit.testing import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
 from venuekit.testing.simulator import json_response
@@ -57,10 +58,6 @@ _STATES = {"open": "live", "partially_filled": "partially_filled", "filled": "fi
 
 def _envelope(data: list[Any], **extra: Any) -> web.Response:
     return json_response({"code": "0", "msg": "", "data": data, **extra})
-
-
-def _text(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 class OkxSimulator(Simulator):
@@ -185,10 +182,10 @@ class OkxSimulator(Simulator):
             rows.append({
                 "instType": "SWAP", "instId": m.native, "uly": f"{m.base}-{m.quote}",
                 "instFamily": f"{m.base}-{m.quote}", "baseCcy": "", "quoteCcy": "",
-                "settleCcy": m.quote, "ctVal": _text(size), "ctMult": "1",
+                "settleCcy": m.quote, "ctVal": format_decimal(size), "ctMult": "1",
                 "ctValCcy": m.base, "ctType": "linear", "lever": "100",
-                "tickSz": _text(m.tick_size), "lotSz": _text(m.step_size / size),
-                "minSz": _text(m.min_quantity / size), "state": "live",
+                "tickSz": format_decimal(m.tick_size), "lotSz": format_decimal(m.step_size / size),
+                "minSz": format_decimal(m.min_quantity / size), "state": "live",
                 "listTime": "1611916828000", "expTime": "", "maxLmtSz": "100000000",
                 "maxMktSz": "10000"})
         return _envelope(rows)
@@ -201,13 +198,14 @@ class OkxSimulator(Simulator):
         details = []
         for asset in sorted(self.state.free):
             free, used = self.state.balance(asset)
-            equity = _text(free + used)
-            details.append({"ccy": asset, "eq": equity, "cashBal": equity, "availBal": _text(free),
-                            "availEq": _text(free), "frozenBal": _text(used),
-                            "ordFrozen": _text(used), "upl": "0", "uTime": now})
+            equity = format_decimal(free + used)
+            details.append({"ccy": asset, "eq": equity, "cashBal": equity,
+                            "availBal": format_decimal(free),
+                            "availEq": format_decimal(free), "frozenBal": format_decimal(used),
+                            "ordFrozen": format_decimal(used), "upl": "0", "uTime": now})
         total = sum((self.state.balance(a)[0] + self.state.balance(a)[1]
                      for a in self.state.free), Decimal(0))
-        return _envelope([{"totalEq": _text(total), "uTime": now, "details": details}])
+        return _envelope([{"totalEq": format_decimal(total), "uTime": now, "details": details}])
 
     async def config(self, request: web.Request) -> web.Response:
         await self.verify(request)
@@ -226,12 +224,12 @@ class OkxSimulator(Simulator):
         return {
             "instType": "SWAP", "instId": order.symbol, "ordId": order.order_id,
             "clOrdId": order.client_order_id or "", "tag": "",
-            "px": "" if order.price is None else _text(order.price),
-            "sz": _text(order.quantity / size),
+            "px": "" if order.price is None else format_decimal(order.price),
+            "sz": format_decimal(order.quantity / size),
             "ordType": self._ord_types.get(order.order_id, order.type), "side": order.side,
-            "posSide": "net", "tdMode": "cross", "accFillSz": _text(order.filled / size),
-            "fillPx": "" if order.average_price is None else _text(order.average_price),
-            "avgPx": "" if order.average_price is None else _text(order.average_price),
+            "posSide": "net", "tdMode": "cross", "accFillSz": format_decimal(order.filled / size),
+            "fillPx": "" if order.average_price is None else format_decimal(order.average_price),
+            "avgPx": "" if order.average_price is None else format_decimal(order.average_price),
             "state": _STATES[order.status], "lever": "", "feeCcy": "USDT", "fee": "0",
             "category": "normal", "reduceOnly": "true" if order.reduce_only else "false",
             "cancelSource": "", "cTime": str(order.created_ms), "uTime": str(order.updated_ms),

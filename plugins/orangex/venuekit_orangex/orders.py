@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from venuekit.decimals import format_decimal
 from venuekit.errors import BadResponse, InvalidOrder, OrderNotFound
 from venuekit.models import (
     Market,
@@ -59,10 +60,6 @@ LOOKUP_BY_ORDER_ID_ONLY = (
     "the instrument's open orders or order history.")
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def _bad(why: str) -> BadResponse:
     return BadResponse(f"unexpected OrangeX reply ({why})", exchange=NAME)
 
@@ -82,10 +79,10 @@ def order_params(order: OrderParams, market: Market) -> dict[str, Any]:
     if order.quantity is None:
         raise InvalidOrder("OrangeX sizes orders in base quantity; give quantity",
                            exchange=NAME)
-    params: dict[str, Any] = {"instrument_name": market.native, "amount": _fmt(order.quantity),
-                              "type": order.type.value}
+    params: dict[str, Any] = {"instrument_name": market.native,
+                              "amount": format_decimal(order.quantity), "type": order.type.value}
     if order.price is not None:
-        params["price"] = _fmt(order.price)
+        params["price"] = format_decimal(order.price)
     if order.time_in_force is not None:
         params["time_in_force"] = TIME_IN_FORCE[order.time_in_force]
     if order.time_in_force is TimeInForce.POST_ONLY:

@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
+from venuekit.decimals import format_decimal
 from venuekit.models import Credentials, RateLimit
 from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, json_response
 
@@ -91,7 +92,7 @@ _current: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
 
 
 def _fmt(value: Decimal | None) -> str:
-    return "0" if value is None else format(value.normalize(), "f")
+    return "0" if value is None else format_decimal(value)
 
 
 def _decimal(params: Mapping[str, Any], key: str) -> Decimal | None:

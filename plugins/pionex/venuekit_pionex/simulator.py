@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from venuekit.decimals import decimal_places, format_decimal
 from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
@@ -88,14 +89,8 @@ def expected_signature(secret: str, method: str, path: str, raw_query: str,
     return hmac.new(secret.encode(), text.encode() + body, hashlib.sha256).hexdigest()
 
 
-def _places(step: Decimal) -> int:
-    exponent = step.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
-
-
 def _wire(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")
+    return "" if value is None else format_decimal(value)
 
 
 class PionexSimulator(Simulator):
@@ -206,8 +201,8 @@ class PionexSimulator(Simulator):
         names = set(wanted.split(",")) if wanted else None
         rows = [{
             "symbol": m.native, "type": "SPOT", "baseCurrency": m.base,
-            "quoteCurrency": m.quote, "basePrecision": _places(m.step_size),
-            "quotePrecision": _places(m.tick_size), "amountPrecision": 2,
+            "quoteCurrency": m.quote, "basePrecision": decimal_places(m.step_size),
+            "quotePrecision": decimal_places(m.tick_size), "amountPrecision": 2,
             "minAmount": _wire(m.min_notional), "minTradeSize": _wire(m.min_quantity),
             "maxTradeSize": "1000", "minTradeDumping": _wire(m.min_quantity),
             "maxTradeDumping": "1000", "buyCeiling": "1.1", "sellFloor": "0.9",

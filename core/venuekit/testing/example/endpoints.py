@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from venuekit.decimals import format_decimal
 from venuekit.errors import BadResponse
 from venuekit.models import (
     AssetBalance,
@@ -91,19 +92,15 @@ def parse_order(data: dict[str, Any], market: Market) -> OrderResult:
         updated_at=_ms(data.get("updatedAt")))
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
     assert order.quantity is not None
     body: dict[str, Any] = {
         "symbol": market.native, "side": order.side.value.upper(),
-        "type": order.type.value.upper(), "quantity": _fmt(order.quantity),
+        "type": order.type.value.upper(), "quantity": format_decimal(order.quantity),
         "clientOrderId": order.client_order_id,
     }
     if order.price is not None:
-        body["price"] = _fmt(order.price)
+        body["price"] = format_decimal(order.price)
     if order.time_in_force is not None:
         body["timeInForce"] = order.time_in_force.value.upper()
     if order.reduce_only:
