@@ -105,11 +105,11 @@ def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
     def parse(response: Response) -> OrderResult:
         row = parsing.ack(response)
         return OrderResult(
-            exchange=parsing.NAME, symbol=market.symbol, order_id=str(row["ordId"]),
-            client_order_id=str(row.get("clOrdId") or "") or order.client_order_id,
+            exchange=parsing.NAME, symbol=market.symbol, order_id=row.text("ordId"),
+            client_order_id=row.optional_text("clOrdId") or order.client_order_id,
             side=order.side, type=order.type, status=OrderStatus.OPEN,
             quantity=order.quantity, price=order.price, time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only, created_at=parsing.millis(row.get("ts")))
+            reduce_only=order.reduce_only, created_at=row.optional_timestamp("ts"))
     return Call(request, parse)
 
 
@@ -142,8 +142,8 @@ def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
     def parse(response: Response) -> OrderResult:
         row = parsing.ack(response)
         return OrderResult(
-            exchange=parsing.NAME, symbol=market.symbol, order_id=str(row["ordId"]),
-            client_order_id=str(row.get("clOrdId") or "") or ref.client_order_id,
+            exchange=parsing.NAME, symbol=market.symbol, order_id=row.text("ordId"),
+            client_order_id=row.optional_text("clOrdId") or ref.client_order_id,
             side=None, type=None, status=OrderStatus.CANCELED, quantity=None,
-            updated_at=parsing.millis(row.get("ts")))
+            updated_at=row.optional_timestamp("ts"))
     return Call(request, parse)
