@@ -56,6 +56,14 @@ def test_optional_decimal_is_none_only_when_the_venue_leaves_it_out(
     assert reader().optional_decimal(key) == expected
 
 
+@pytest.mark.parametrize("key", ["blank", "null", "absent"])
+def test_a_decimal_with_a_default_stands_in_for_what_the_venue_leaves_out(key: str) -> None:
+    assert reader().decimal(key, default=Decimal(0)) == Decimal(0)
+    assert reader().decimal("zero", default=Decimal(5)) == Decimal(0)
+    with pytest.raises(BadResponse, match="invalid decimal"):
+        reader().decimal("bad", default=Decimal(0))
+
+
 def test_optional_decimal_still_refuses_garbage() -> None:
     with pytest.raises(BadResponse, match="invalid decimal 'abc'"):
         reader().optional_decimal("bad")

@@ -14,6 +14,7 @@ What each reader does with the awkward values (``None`` is JSON ``null``):
 reader                        missing/None    ``""``          ``"0"`` / ``0``  malformed
 ============================  ==============  ==============  ===============  ==========
 ``decimal``                   BadResponse     BadResponse     ``Decimal(0)``   BadResponse
+``decimal(k, default=d)``     ``d``           ``d``           ``Decimal(0)``   BadResponse
 ``optional_decimal``          None            None            ``Decimal(0)``   BadResponse
 ``nonzero_decimal``           None            None            None             BadResponse
 ``ms``/``integer``            BadResponse     BadResponse     ``0``            BadResponse
@@ -169,11 +170,14 @@ class Reader:
             raise self.error(f"invalid decimal {value!r:.40}", key)
         return number
 
-    def decimal(self, key: Key) -> Decimal:
-        """A required number (JSON number or numeric string)."""
+    def decimal(self, key: Key, default: Decimal | None = None) -> Decimal:
+        """A number (JSON number or numeric string); required unless ``default`` is given,
+        which then stands for a field the venue leaves out, null or ``""``."""
         value = self.get(key)
         if value in (None, ""):
-            raise self.error("missing", key)
+            if default is None:
+                raise self.error("missing", key)
+            return default
         return self._number(key, value)
 
     def optional_decimal(self, key: Key) -> Decimal | None:
