@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator, json_response
 
-CODES = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (401, 1001), ErrorKind.SIGNATURE: (401, 1002),
     ErrorKind.TIMESTAMP: (400, 1003), ErrorKind.PERMISSION: (403, 1004),
     ErrorKind.TOKEN_EXPIRED: (401, 1005), ErrorKind.RATE_LIMIT: (429, 2001),
@@ -27,6 +27,7 @@ CODES = {
     ErrorKind.UNAVAILABLE: (503, 5001),
 }
 RECV_WINDOW_MS = 3000
+USED_WEIGHT_RULE = "ip"
 
 
 def _order(order: SimOrder) -> dict[str, Any]:
@@ -45,6 +46,9 @@ def _order(order: SimOrder) -> dict[str, Any]:
 
 class ExampleSimulator(Simulator):
     exchange = "example"
+    codes = CODES
+    #: the venue reports request weight per IP per minute; counted, not enforced
+    counted_limits = (RateLimit(USED_WEIGHT_RULE, 1200, 60.0, LimitScope.IP),)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -57,16 +61,14 @@ class ExampleSimulator(Simulator):
             web.delete("/v1/order", self.cancel),
         ]
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code = CODES[kind]
-        return json_response({"ok": False, "code": code, "message": message}, status=status)
+    def reject_response(self, reject: SimReject) -> web.Response:
+        return json_response({"ok": False, "code": reject.code, "message": reject.message},
+                             status=reject.status or 400)
 
     def ok(self, data: Any) -> web.Response:
         # what the venue counted for this IP in the last minute, as real venues report it
-        horizon = time.monotonic() - 60.0
-        used = sum(1 for arrival, _, _ in self.stats.requests if arrival > horizon)
         return json_response({"ok": True, "data": data},
-                             headers={"X-EX-USED-WEIGHT-1M": str(used)})
+                             headers={"X-EX-USED-WEIGHT-1M": str(self.used(USED_WEIGHT_RULE))})
 
     async def verify(self, request: web.Request) -> bytes:
         """Check key, timestamp and signature exactly as the venue describes them."""
