@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from venuekit.decimals import decimal_places
-from venuekit.models import Credentials, LimitScope, RateLimit
+from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
 
 __all__ = ["BingXSimulator", "split_signature", "verify_signature"]
@@ -35,7 +34,7 @@ DEFAULT_WINDOW_MS = 5000
 UID_LIMIT_PER_S = 5  # "rate-limitation": "5/second" on each private endpoint used here
 
 #: (status, code) per refusal, as BingX answers them.
-CODES: dict[ErrorKind, tuple[int, int]] = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (200, 100413),
     ErrorKind.SIGNATURE: (200, 100001),
     ErrorKind.TIMESTAMP: (200, 100421),
@@ -129,14 +128,9 @@ class BingXSimulator(Simulator):
     """BingX swap on loopback, one-way position mode, USDT balance of 100 000."""
 
     exchange = "bingx"
-
-    def __init__(self, *, credentials: Credentials | None = None,
-                 markets: list[SimMarket] | None = None,
-                 balances: dict[str, Decimal | str | int] | None = None,
-                 limits: tuple[RateLimit, ...] = LIMITS,
-                 case_insensitive_client_ids: bool = True) -> None:
-        super().__init__(credentials=credentials, markets=markets, balances=balances,
-                         limits=limits, case_insensitive_client_ids=case_insensitive_client_ids)
+    codes = CODES
+    default_limits = LIMITS
+    case_insensitive_client_ids = True
 
     def default_markets(self) -> list[SimMarket]:
         # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
@@ -173,9 +167,9 @@ class BingXSimulator(Simulator):
         return web.Response(text=dump(payload), status=status, headers=headers,
                             content_type="application/json")
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code = CODES[kind]
-        return self.envelope({"code": code, "msg": message, "data": {}}, status=status)
+    def reject_response(self, reject: SimReject) -> web.Response:
+        return self.envelope({"code": reject.code, "msg": reject.message, "data": {}},
+                             status=reject.status or 200)
 
     def ok(self, data: Any, request: web.Request | None = None) -> web.Response:
         headers = self.usage_headers(request) if request is not None else None
@@ -183,11 +177,11 @@ class BingXSimulator(Simulator):
 
     def usage_headers(self, request: web.Request) -> dict[str, str]:
         """What is left of the endpoint's per-UID window, as BingX reports it."""
-        now = time.monotonic()
-        recent = [arrival for arrival, method, path in self.stats.requests
-                  if method == request.method and path == request.path and arrival > now - 1.0]
-        expires = self.now_ms() + int((min(recent, default=now) + 1.0 - now) * 1000)
-        return {"X-RateLimit-Requests-Remain": str(max(UID_LIMIT_PER_S - len(recent), 0)),
+        window = self.windows.get(_ENDPOINT.get((request.method, request.path), ""))
+        if window is None:
+            return {}
+        expires = self.now_ms() + int((window.resets_in() or window.rule.period_s) * 1000)
+        return {"X-RateLimit-Requests-Remain": str(window.remaining()),
                 "X-RateLimit-Requests-Expire": str(expires)}
 
     # ------------------------------------------------------------ authentication
