@@ -160,7 +160,7 @@ def test_every_error_kind_has_a_bybit_envelope() -> None:
         error = parse_error(Response(exchange="bybit", status=answer.status,
                                      headers=headers, body=answer.body))
         assert type(error) is cls, kind
-        assert error.code == str(CODES[kind])
+        assert error.code == str(CODES[kind][1])
 
 
 # ---------------------------------------------------------------- public data
