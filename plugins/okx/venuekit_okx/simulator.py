@@ -12,21 +12,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 from venuekit.decimals import format_decimal
-from venuekit.models import Credentials, RateLimit
+from venuekit.models import Credentials
 from venuekit.testing import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
 from venuekit.testing.simulator import json_response
 
 from . import limits, sim_auth
-from .sim_auth import Coded
 
 #: ErrorKind -> (HTTP status, OKX code), from OK-ERR.
-CODES: dict[ErrorKind, tuple[int, str]] = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (401, "50111"),
     ErrorKind.SIGNATURE: (401, "50113"),
     ErrorKind.TIMESTAMP: (401, "50102"),
@@ -62,14 +60,12 @@ def _envelope(data: list[Any], **extra: Any) -> web.Response:
 
 class OkxSimulator(Simulator):
     exchange = "okx"
-
-    def __init__(self, *, demo: bool | None = None,
-                 rules: tuple[RateLimit, ...] | None = None, **kwargs: Any) -> None:
+    codes = CODES
+    default_limits = limits.RULES
+    def __init__(self, *, demo: bool | None = None, **options: Any) -> None:
         """``demo``: True accepts only demo requests (``x-simulated-trading: 1``), False only
-        live ones, None either. ``rules`` (enforced at arrival) default to the plugin's declared
-        rate limits."""
-        kwargs.setdefault("limits", limits.RULES if rules is None else rules)
-        super().__init__(**kwargs)
+        live ones, None either."""
+        super().__init__(**options)
         self.demo = demo
         self._ord_types: dict[str, str] = {}
 
@@ -118,20 +114,11 @@ class OkxSimulator(Simulator):
             web.post("/api/v5/trade/cancel-order", self.cancel),
         ]
 
-    def make_app(self) -> web.Application:
-        app = super().make_app()
-        app.middlewares.append(self._coded_middleware)
-        return app
-
     # ------------------------------------------------------------ envelopes
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code = CODES[kind]
-        return self.envelope_error(code, message, status)
-
-    @staticmethod
-    def envelope_error(code: str, message: str, status: int = 200) -> web.Response:
-        return json_response({"code": code, "msg": message, "data": []}, status=status)
+    def reject_response(self, reject: SimReject) -> web.Response:
+        return json_response({"code": str(reject.code), "msg": reject.message, "data": []},
+                             status=reject.status or 200)
 
     @staticmethod
     def item_error(code: str, message: str, client_order_id: str = "",
@@ -140,15 +127,6 @@ class OkxSimulator(Simulator):
         item = {"clOrdId": client_order_id, "ordId": order_id, "sCode": code, "sMsg": message,
                 "tag": "", "ts": str(int(time.time() * 1000))}
         return json_response({"code": "1", "msg": "", "data": [item]})
-
-    @web.middleware
-    async def _coded_middleware(self, request: web.Request,
-                                handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                                ) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Coded as reject:
-            return self.envelope_error(reject.code, reject.message, reject.status)
 
     # ------------------------------------------------------------ authentication
 
@@ -164,9 +142,9 @@ class OkxSimulator(Simulator):
         if raw is None:
             return
         if not raw.isdigit():
-            raise Coded(ErrorKind.INVALID, "51000", "Parameter expTime error", status=400)
+            raise SimReject(ErrorKind.INVALID, "Parameter expTime error", code="51000", status=400)
         if self.now_ms() > int(raw):
-            raise Coded(ErrorKind.TIMESTAMP, "50037", "Order expired.", status=200)
+            raise SimReject(ErrorKind.TIMESTAMP, "Order expired.", code="50037", status=200)
 
     # ------------------------------------------------------------ public
 
@@ -175,7 +153,7 @@ class OkxSimulator(Simulator):
 
     async def instruments(self, request: web.Request) -> web.Response:
         if request.query.get("instType") != "SWAP":
-            raise Coded(ErrorKind.INVALID, "51000", "Parameter instType error", status=400)
+            raise SimReject(ErrorKind.INVALID, "Parameter instType error", code="51000", status=400)
         rows = []
         for m in self.state.markets.values():
             size = m.contract_size or Decimal(1)
@@ -241,12 +219,13 @@ class OkxSimulator(Simulator):
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            raise Coded(ErrorKind.INVALID, "50002", "JSON syntax error", status=400) from None
+            raise SimReject(ErrorKind.INVALID, "JSON syntax error", code="50002",
+                            status=400) from None
         client_id = str(body.get("clOrdId") or "")
         try:
             order = self._book(body, client_id)
         except SimReject as reject:
-            code = ITEM_CODES.get(reject.kind, CODES[reject.kind][1])
+            code = ITEM_CODES.get(reject.kind) or str(self.coded(reject).code)
             return self.item_error(code, reject.message, client_id)
         return _envelope([{"clOrdId": client_id, "ordId": order.order_id, "tag": "",
                            "ts": str(order.created_ms), "sCode": "0", "sMsg": "Order placed"}],
@@ -299,12 +278,13 @@ class OkxSimulator(Simulator):
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            raise Coded(ErrorKind.INVALID, "50002", "JSON syntax error", status=400) from None
+            raise SimReject(ErrorKind.INVALID, "JSON syntax error", code="50002",
+                            status=400) from None
         try:
             order = self._lookup(body)
             self.state.cancel(order_id=order.order_id)
         except SimReject as reject:
-            code = ITEM_CODES.get(reject.kind, CODES[reject.kind][1])
+            code = ITEM_CODES.get(reject.kind) or str(self.coded(reject).code)
             return self.item_error(code, _CANCEL_FAILED, str(body.get("clOrdId") or ""),
                                    str(body.get("ordId") or ""))
         return _envelope([{"clOrdId": order.client_order_id or "", "ordId": order.order_id,
