@@ -247,9 +247,11 @@ class Simulator(abc.ABC):
     # ------------------------------------------------------------ rejections and usage
 
     def coded(self, reject: SimReject) -> SimReject:
-        """``reject`` with the venue's code and status for its kind where it has none."""
-        if reject.code is None or reject.status is None:
-            status, code = self.codes[reject.kind]
+        """``reject`` with the venue's code and status for its kind where it has none (a
+        kind missing from :attr:`codes` is left for :meth:`reject_response` to answer)."""
+        known = self.codes.get(reject.kind)
+        if known is not None:
+            status, code = known
             reject.code = code if reject.code is None else reject.code
             reject.status = status if reject.status is None else reject.status
         return reject
