@@ -37,6 +37,7 @@ __all__ = [
     "Stats",
     "UsageWindow",
     "json_response",
+    "sim_market",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -169,6 +170,17 @@ class UsageWindow:
         return max(self.entries[0][0] + self.rule.period_s - at, 0.0)
 
 
+def sim_market(native: str, base: str, quote: str, *, tick: str, step: str,
+               minimum: str | None = None, notional: str = "0", price: str = "100",
+               contract_size: str | None = None) -> SimMarket:
+    """A :class:`SimMarket` written as a venue's instrument list shows it: numbers as the
+    venue's strings, the minimum quantity the step unless the venue says otherwise."""
+    return SimMarket(native=native, base=base, quote=quote, tick_size=Decimal(tick),
+                     step_size=Decimal(step), min_quantity=Decimal(minimum or step),
+                     min_notional=Decimal(notional), price=Decimal(price),
+                     contract_size=None if contract_size is None else Decimal(contract_size))
+
+
 class Simulator(abc.ABC):
     """Base of every venue simulator.
 
@@ -189,6 +201,17 @@ class Simulator(abc.ABC):
     default_limits: ClassVar[Sequence[RateLimit]] = ()
     #: rules only counted (not enforced, unless also in ``limits``), for usage headers
     counted_limits: ClassVar[Sequence[RateLimit]] = ()
+    #: markets unless the test passes ``markets``
+    default_markets: ClassVar[Sequence[SimMarket]] = (
+        sim_market("BTCUSDT", "BTC", "USDT", tick="0.1", step="0.001", notional="5",
+                   price="50000"),
+        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.01", notional="5",
+                   price="3000"),
+    )
+    #: loopback-only credentials, unless the test passes ``credentials``
+    default_credentials: ClassVar[Credentials] = Credentials(
+        api_key="sim-key-0123456789abcdef",
+        api_secret="sim-secret-0123456789abcdef0123456789")  # noqa: S106
     #: starting balances unless the test passes ``balances``
     default_balances: ClassVar[Mapping[str, Decimal | str | int]] = {"USDT": Decimal(100_000)}
     #: the venue folds client order ids to one case (BingX)
@@ -198,9 +221,9 @@ class Simulator(abc.ABC):
                  markets: Iterable[SimMarket] | None = None,
                  balances: Mapping[str, Decimal | str | int] | None = None,
                  limits: Sequence[RateLimit] | None = None) -> None:
-        self.credentials = credentials or self.default_credentials()
+        self.credentials = credentials or self.default_credentials
         self.state = SimState(
-            markets=list(markets) if markets is not None else self.default_markets(),
+            markets=list(markets if markets is not None else self.default_markets),
             balances=balances if balances is not None else self.default_balances,
             case_insensitive_client_ids=self.case_insensitive_client_ids,
         )
@@ -225,20 +248,6 @@ class Simulator(abc.ABC):
     def reject_response(self, reject: SimReject) -> web.Response:
         """The venue's real error envelope for ``reject`` (its ``code`` and ``status`` are
         filled in from :attr:`codes` when the handler left them out)."""
-
-    def default_credentials(self) -> Credentials:
-        return Credentials(api_key="sim-key-0123456789abcdef",
-                           api_secret="sim-secret-0123456789abcdef0123456789")  # noqa: S106
-
-    def default_markets(self) -> list[SimMarket]:
-        return [
-            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("5"), price=Decimal("50000")),
-            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
-                      min_notional=Decimal("5"), price=Decimal("3000")),
-        ]
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
         """Cost of a request per rule; by default 1 on every rule."""

@@ -19,10 +19,10 @@ from aiohttp import web
 from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
-    SimMarket,
     SimReject,
     Simulator,
     json_response,
+    sim_market,
 )
 
 from .simdata import (
@@ -60,16 +60,13 @@ class BinanceSimulator(Simulator):
 
     # ------------------------------------------------------------ venue description
 
-    def default_markets(self) -> list[SimMarket]:
         # tick / step / minimums as Binance's exchangeInfo lists these perpetuals
-        return [
-            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.10"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("100"), price=Decimal("50000")),
-            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("20"), price=Decimal("3000")),
-        ]
+    default_markets = (
+        sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="100",
+                   price="50000"),
+        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.001", notional="20",
+                   price="3000"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [

@@ -21,7 +21,13 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from venuekit.decimals import decimal_places
 from venuekit.models import LimitScope, RateLimit
-from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
+from venuekit.testing.simulator import (
+    ErrorKind,
+    SimOrder,
+    SimReject,
+    Simulator,
+    sim_market,
+)
 
 __all__ = ["BingXSimulator", "split_signature", "verify_signature"]
 
@@ -132,17 +138,14 @@ class BingXSimulator(Simulator):
     default_limits = LIMITS
     case_insensitive_client_ids = True
 
-    def default_markets(self) -> list[SimMarket]:
         # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
         # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
-        return [
-            SimMarket(native="BTC-USDT", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
-                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.0001"),
-                      min_notional=Decimal("2"), price=Decimal("50000")),
-            SimMarket(native="ETH-USDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
-                      min_notional=Decimal("2"), price=Decimal("3000")),
-        ]
+    default_markets = (
+        sim_market("BTC-USDT", "BTC", "USDT", tick="0.1", step="0.0001", notional="2",
+                   price="50000"),
+        sim_market("ETH-USDT", "ETH", "USDT", tick="0.01", step="0.01", notional="2",
+                   price="3000"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [

@@ -19,11 +19,11 @@ from typing import Any
 from aiohttp import web
 from venuekit.testing.simulator import (
     ErrorKind,
-    SimMarket,
     SimOrder,
     SimReject,
     Simulator,
     json_response,
+    sim_market,
 )
 
 from . import limits as rules
@@ -73,19 +73,15 @@ class BybitSimulator(Simulator):
     codes = CODES
     default_limits = rules.RATE_LIMITS
 
-    def default_markets(self) -> list[SimMarket]:
         # tick / step / minimums as Bybit lists these perpetuals (instruments-info)
-        return [
-            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.10"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("5"), price=Decimal("50000")),
-            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
-                      min_notional=Decimal("5"), price=Decimal("3000")),
-            SimMarket(native="SOLUSDT", base="SOL", quote="USDT", tick_size=Decimal("0.010"),
-                      step_size=Decimal("0.1"), min_quantity=Decimal("0.1"),
-                      min_notional=Decimal("5"), price=Decimal("150")),
-        ]
+    default_markets = (
+        sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="5",
+                   price="50000"),
+        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.01", notional="5",
+                   price="3000"),
+        sim_market("SOLUSDT", "SOL", "USDT", tick="0.010", step="0.1", notional="5",
+                   price="150"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [

@@ -19,7 +19,7 @@ from aiohttp import web
 from venuekit.decimals import format_decimal
 from venuekit.models import Credentials
 from venuekit.testing import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
-from venuekit.testing.simulator import json_response
+from venuekit.testing.simulator import json_response, sim_market
 
 from . import limits, sim_auth
 
@@ -71,25 +71,18 @@ class OkxSimulator(Simulator):
 
     # ------------------------------------------------------------ configuration
 
-    def default_credentials(self) -> Credentials:
-        # loopback-only test credentials, known to every test that talks to the simulator
-        return Credentials(api_key="sim-okx-key-0123456789abcdef",
-                           api_secret="SIMOKXSECRET0123456789ABCDEF0123",  # noqa: S106
-                           passphrase="sim-okx-passphrase")  # noqa: S106
+    # loopback-only test credentials, known to every test that talks to the simulator
+    default_credentials = Credentials(
+        api_key="sim-okx-key-0123456789abcdef",
+        api_secret="SIMOKXSECRET0123456789ABCDEF0123",  # noqa: S106
+        passphrase="sim-okx-passphrase")  # noqa: S106
 
-    def default_markets(self) -> list[SimMarket]:
-        # BTC-USDT-SWAP: ctVal 0.01 BTC, lotSz = minSz = 0.01 contracts, tickSz 0.1;
-        # ETH-USDT-SWAP: ctVal 0.1 ETH, lotSz = minSz = 0.01 contracts, tickSz 0.01.
-        # SimState keeps base units: step = lotSz * ctVal, minimum = minSz * ctVal.
-        return [
-            SimMarket(native="BTC-USDT-SWAP", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
-                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.0001"),
-                      price=Decimal("50000"), contract_size=Decimal("0.01")),
-            SimMarket(native="ETH-USDT-SWAP", base="ETH", quote="USDT",
-                      tick_size=Decimal("0.01"), step_size=Decimal("0.001"),
-                      min_quantity=Decimal("0.001"), price=Decimal("3000"),
-                      contract_size=Decimal("0.1")),
-        ]
+    default_markets = (
+        sim_market("BTC-USDT-SWAP", "BTC", "USDT", tick="0.1", step="0.0001", price="50000",
+                   contract_size="0.01"),
+        sim_market("ETH-USDT-SWAP", "ETH", "USDT", tick="0.01", step="0.001", price="3000",
+                   contract_size="0.1"),
+    )
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
         rules = {

@@ -35,7 +35,13 @@ from typing import Any
 from aiohttp import web
 from venuekit.decimals import format_decimal
 from venuekit.models import RateLimit
-from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, SimReject, json_response
+from venuekit.testing.simulator import (
+    ErrorKind,
+    SimOrder,
+    SimReject,
+    json_response,
+    sim_market,
+)
 
 from .simulator_auth import (
     AUTH_FAILURE,
@@ -143,18 +149,13 @@ class OrangeXSimulator(TokenAuthority):
 
     # ------------------------------------------------------------ framework
 
-    def default_markets(self) -> list[SimMarket]:
         # BTC and ETH rules as the live catalogue gives them (OX-DY phase-2 report)
-        return [
-            SimMarket(native="BTC-USDT-PERPETUAL", base="BTC", quote="USDT",
-                      tick_size=Decimal("0.1"), step_size=Decimal("0.001"),
-                      min_quantity=Decimal("0.001"), min_notional=Decimal("10"),
-                      price=Decimal("50000")),
-            SimMarket(native="ETH-USDT-PERPETUAL", base="ETH", quote="USDT",
-                      tick_size=Decimal("0.01"), step_size=Decimal("0.01"),
-                      min_quantity=Decimal("0.01"), min_notional=Decimal("10"),
-                      price=Decimal("3000")),
-        ]
+    default_markets = (
+        sim_market("BTC-USDT-PERPETUAL", "BTC", "USDT", tick="0.1", step="0.001",
+                   notional="10", price="50000"),
+        sim_market("ETH-USDT-PERPETUAL", "ETH", "USDT", tick="0.01", step="0.01",
+                   notional="10", price="3000"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(API_PREFIX + "/{scope:public|private}/{name}", self.dispatch)]

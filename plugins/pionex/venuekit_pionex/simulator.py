@@ -26,11 +26,11 @@ from venuekit.decimals import decimal_places, format_decimal
 from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
-    SimMarket,
     SimOrder,
     SimReject,
     Simulator,
     json_response,
+    sim_market,
 )
 
 __all__ = ["LIMITS", "PionexSimulator", "expected_signature"]
@@ -95,15 +95,12 @@ class PionexSimulator(Simulator):
 
     # ------------------------------------------------------------ framework
 
-    def default_markets(self) -> list[SimMarket]:
-        return [
-            SimMarket(native="BTC_USDT", base="BTC", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.000001"), min_quantity=Decimal("0.00001"),
-                      min_notional=Decimal("10"), price=Decimal("50000")),
-            SimMarket(native="ETH_USDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("10"), price=Decimal("3000")),
-        ]
+    default_markets = (
+        sim_market("BTC_USDT", "BTC", "USDT", tick="0.01", step="0.000001", minimum="0.00001",
+                   notional="10", price="50000"),
+        sim_market("ETH_USDT", "ETH", "USDT", tick="0.01", step="0.0001", minimum="0.001",
+                   notional="10", price="3000"),
+    )
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
         weight = SYMBOLS_WEIGHT if request.path == "/api/v1/common/symbols" else 1
