@@ -60,7 +60,7 @@ class BinanceSimulator(Simulator):
 
     # ------------------------------------------------------------ venue description
 
-        # tick / step / minimums as Binance's exchangeInfo lists these perpetuals
+    # tick / step / minimums as Binance's exchangeInfo lists these perpetuals
     default_markets = (
         sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="100",
                    price="50000"),

@@ -138,8 +138,8 @@ class BingXSimulator(Simulator):
     default_limits = LIMITS
     case_insensitive_client_ids = True
 
-        # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
-        # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
+    # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
+    # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
     default_markets = (
         sim_market("BTC-USDT", "BTC", "USDT", tick="0.1", step="0.0001", notional="2",
                    price="50000"),

@@ -30,12 +30,8 @@ from venuekit_bybit.simulator import CODES, BybitSimulator
 
 @pytest.fixture
 async def sim() -> AsyncIterator[BybitSimulator]:
-    simulator = BybitSimulator()
-    await simulator.start()
-    try:
+    async with BybitSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 async def call(sim: BybitSimulator, method: str, path: str, *, query: str = "",

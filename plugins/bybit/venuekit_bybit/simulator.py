@@ -73,7 +73,7 @@ class BybitSimulator(Simulator):
     codes = CODES
     default_limits = rules.RATE_LIMITS
 
-        # tick / step / minimums as Bybit lists these perpetuals (instruments-info)
+    # tick / step / minimums as Bybit lists these perpetuals (instruments-info)
     default_markets = (
         sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="5",
                    price="50000"),

@@ -77,6 +77,9 @@ class OkxSimulator(Simulator):
         api_secret="SIMOKXSECRET0123456789ABCDEF0123",  # noqa: S106
         passphrase="sim-okx-passphrase")  # noqa: S106
 
+    # BTC-USDT-SWAP: ctVal 0.01 BTC, lotSz = minSz = 0.01 contracts, tickSz 0.1;
+    # ETH-USDT-SWAP: ctVal 0.1 ETH, lotSz = minSz = 0.01 contracts, tickSz 0.01.
+    # SimState keeps base units: step = lotSz * ctVal, minimum = minSz * ctVal.
     default_markets = (
         sim_market("BTC-USDT-SWAP", "BTC", "USDT", tick="0.1", step="0.0001", price="50000",
                    contract_size="0.01"),

@@ -149,7 +149,7 @@ class OrangeXSimulator(TokenAuthority):
 
     # ------------------------------------------------------------ framework
 
-        # BTC and ETH rules as the live catalogue gives them (OX-DY phase-2 report)
+    # BTC and ETH rules as the live catalogue gives them (OX-DY phase-2 report)
     default_markets = (
         sim_market("BTC-USDT-PERPETUAL", "BTC", "USDT", tick="0.1", step="0.001",
                    notional="10", price="50000"),
