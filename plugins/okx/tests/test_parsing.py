@@ -262,3 +262,28 @@ def test_malformed_order_is_bad_response() -> None:
 def test_html_body_is_bad_response() -> None:
     with pytest.raises(BadResponse, match="HTML"):
         parsing.balance(response(b"<html>502 Bad Gateway</html>", status=200))
+
+
+# ---------------------------------------------------------------- shared readers
+
+
+def test_a_balance_detail_that_is_not_an_object_is_bad_response_naming_its_path() -> None:
+    # skipped silently before the shared readers: a hole in a balance is not a zero
+    payload = envelope([{"details": [BALANCE["data"][0]["details"][0], "junk"]}])
+    with pytest.raises(BadResponse,
+                       match=r"1: not an object: 'junk' @ \$\.data\[0\]\.details\[1\]"):
+        parsing.balance(response(payload))
+
+
+def test_order_ids_written_as_json_integers_read_as_text() -> None:
+    row = dict(ORDER["data"][0], ordId=680800019749904384)
+    result = parsing.order(Reader(row, exchange="okx"), btc_market())
+    assert result.order_id == "680800019749904384"
+
+
+@pytest.mark.parametrize("flag", ["", "maybe"])
+def test_a_reduce_only_flag_that_is_not_a_boolean_is_bad_response(flag: str) -> None:
+    # read as False before the shared readers
+    with pytest.raises(BadResponse, match="reduceOnly: invalid boolean"):
+        parsing.order(Reader(dict(ORDER["data"][0], reduceOnly=flag), exchange="okx"),
+                      btc_market())

@@ -349,3 +349,22 @@ def test_lookup_by_client_order_id_alone_is_refused(build: Any) -> None:
 def test_ids_count_up() -> None:
     first = rpc.call("/public/ping", {}, signed=False).body["id"]
     assert rpc.call("/public/ping", {}, signed=False).body["id"] == first + 1
+
+
+# ---------------------------------------------------------------- shared readers
+
+
+def test_an_instrument_marked_inactive_as_a_string_is_inactive() -> None:
+    # bool("false") made it active before the shared readers
+    market = parse_market({**INSTRUMENT, "is_active": "false"})
+    assert market is not None and not market.active
+
+
+def test_a_zero_creation_time_counts_as_listed() -> None:
+    market = parse_market({**INSTRUMENT, "creation_timestamp": "0"}, now_ms=1)
+    assert market is not None and market.active
+
+
+def test_a_malformed_order_names_the_field_and_its_path() -> None:
+    with pytest.raises(BadResponse, match=r"amount: invalid decimal 'x' @ \$\.amount"):
+        parse_order({**ORDER_STATE, "amount": "x"}, ETH)
