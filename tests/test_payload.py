@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from venuekit.errors import BadResponse
-from venuekit.payload import Reader
+from venuekit.payload import Reader, json_object
 from venuekit.wire import Response
 
 BODY = (b'{"data": [{"px": "12.50", "zero": "0", "blank": "", "null": null, "n": 7,'
@@ -184,3 +184,13 @@ def test_a_non_json_body_is_bad_response_before_any_reader() -> None:
     with pytest.raises(BadResponse, match="HTML page"):
         Reader.of(Response(exchange="okx", status=502, headers={},
                            body=b"<html>bad gateway</html>"))
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>502</html>", b"[1, 2]", b'{"code": 1', b"  "])
+def test_json_object_is_none_for_any_body_that_is_not_a_json_object(body: bytes) -> None:
+    assert json_object(Response(exchange="okx", status=502, headers={}, body=body)) is None
+
+
+def test_json_object_reads_an_error_envelope() -> None:
+    response = Response(exchange="okx", status=400, headers={}, body=b' {"code": "51000"}')
+    assert json_object(response) == {"code": "51000"}

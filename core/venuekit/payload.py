@@ -42,10 +42,26 @@ from typing import TypeVar, cast
 from .errors import BadResponse
 from .wire import Response
 
-__all__ = ["Reader"]
+__all__ = ["Reader", "json_object"]
 
 T = TypeVar("T")
 Key = str | int
+
+
+def json_object(response: Response) -> Mapping[str, object] | None:
+    """The body as a JSON object, or None when it is anything else (an HTML page, an empty
+    502, an array, bytes that only start like JSON).
+
+    For error mappers, which must never raise on a body they do not recognise: the core then
+    maps the HTTP status, and on a success the call's parser reports the malformed payload.
+    """
+    if response.body.lstrip()[:1] != b"{":
+        return None
+    try:
+        payload = response.json()
+    except BadResponse:
+        return None
+    return cast(dict[str, object], payload) if isinstance(payload, dict) else None
 
 
 def _step(path: str, key: Key) -> str:
