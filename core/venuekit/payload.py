@@ -99,7 +99,7 @@ class Reader:
         """A BadResponse about this value (or its ``key``), in the readers' format."""
         where = self.path if key is None else _step(self.path, key)
         name = "" if key is None else f"{key}: "
-        return BadResponse(f"unexpected {self.exchange} payload: {name}{why} @ {where}",
+        return BadResponse(f"unexpected payload: {name}{why} @ {where}",
                            exchange=self.exchange, status=self._status)
 
     # ------------------------------------------------------------ structure
