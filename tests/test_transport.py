@@ -76,7 +76,7 @@ async def test_parse_failure_is_a_bad_response_naming_the_venue(registry: Regist
         with mock_aiohttp() as mock:
             time_ok(mock)
             mock.get(f"{BASE}/v1/balance", payload={"ok": True, "data": [{"wrong": 1}]})
-            with pytest.raises(errors.BadResponse, match=r"\[example\].*could not read"):
+            with pytest.raises(errors.BadResponse, match=r"\[example\] unexpected payload"):
                 await conn.fetch_balance()
 
 

@@ -4,7 +4,8 @@ Stable public API for exchange plugin authors; see docs/testing-a-plugin.md.
 
 * :class:`Simulator` and its parts (:class:`SimState`, :class:`SimMarket`,
   :class:`SimOrder`, :class:`SimReject`, :class:`ErrorKind`, :class:`Faults`,
-  :class:`Stats`, :func:`json_response`): a venue on loopback.
+  :class:`Stats`, :class:`UsageWindow`, :func:`json_response`, :func:`sim_market`): a
+  venue on loopback.
 * :class:`ExchangeConformance` and :class:`SignatureVector`: the suite every plugin runs
   by subclassing (imported on first use: it needs pytest, which the runtime does not).
 * ``venuekit.testing.pytest_plugin``: opt-in fixtures (``pytest_plugins = [...]``);
@@ -26,7 +27,9 @@ from .simulator import (
     SimState,
     Simulator,
     Stats,
+    UsageWindow,
     json_response,
+    sim_market,
 )
 
 if TYPE_CHECKING:
@@ -50,7 +53,9 @@ __all__ = [
     "Simulator",
     "Stats",
     "UnmatchedRequest",
+    "UsageWindow",
     "json_response",
+    "sim_market",
 ]
 
 _LAZY = {"ExchangeConformance": "conformance", "SignatureVector": "conformance"}

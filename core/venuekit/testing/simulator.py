@@ -16,9 +16,9 @@ import enum
 import itertools
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from aiohttp import web
 from attrs import define, field
@@ -35,7 +35,9 @@ __all__ = [
     "SimState",
     "Simulator",
     "Stats",
+    "UsageWindow",
     "json_response",
+    "sim_market",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -122,52 +124,116 @@ class Stats:
                    if (path is None or p == path) and (method is None or m == method))
 
 
-class _StrictLog:
-    """Arrival-time sliding log: rejects the request that would exceed the rule."""
+class UsageWindow:
+    """One rule's sliding window, counted at arrival: what the venue has seen of it.
 
-    def __init__(self, rule: RateLimit) -> None:
+    Enforcing windows refuse the request that would exceed the rule; counting-only windows
+    (``enforce=False``) record every request, for venues that report usage in headers
+    without the test wanting the limit enforced. Simulators read :meth:`used` and
+    :meth:`remaining` for their headers instead of re-counting requests.
+    """
+
+    def __init__(self, rule: RateLimit, *, enforce: bool = True) -> None:
         self.rule = rule
+        self.enforce = enforce
         self.entries: deque[tuple[float, int]] = deque()
         self.total = 0
 
-    def admit(self, now: float, cost: int) -> bool:
+    def _prune(self, now: float) -> None:
         horizon = now - self.rule.period_s
         while self.entries and self.entries[0][0] <= horizon:
             self.total -= self.entries.popleft()[1]
-        if self.total + cost > self.rule.limit:
+
+    def admit(self, now: float, cost: int) -> bool:
+        self._prune(now)
+        if self.enforce and self.total + cost > self.rule.limit:
             return False
         self.entries.append((now, cost))
         self.total += cost
         return True
 
+    def used(self, now: float | None = None) -> int:
+        """What the window holds now (requests or weight admitted in the last period)."""
+        self._prune(time.monotonic() if now is None else now)
+        return self.total
+
+    def remaining(self, now: float | None = None) -> int:
+        """What is left of the rule's limit now, never below zero."""
+        return max(self.rule.limit - self.used(now), 0)
+
+    def resets_in(self, now: float | None = None) -> float:
+        """Seconds until the oldest entry leaves the window (0 when it is empty)."""
+        at = time.monotonic() if now is None else now
+        self._prune(at)
+        if not self.entries:
+            return 0.0
+        return max(self.entries[0][0] + self.rule.period_s - at, 0.0)
+
+
+def sim_market(native: str, base: str, quote: str, *, tick: str, step: str,
+               minimum: str | None = None, notional: str = "0", price: str = "100",
+               contract_size: str | None = None) -> SimMarket:
+    """A :class:`SimMarket` written as a venue's instrument list shows it: numbers as the
+    venue's strings, the minimum quantity the step unless the venue says otherwise."""
+    return SimMarket(native=native, base=base, quote=quote, tick_size=Decimal(tick),
+                     step_size=Decimal(step), min_quantity=Decimal(minimum or step),
+                     min_notional=Decimal(notional), price=Decimal(price),
+                     contract_size=None if contract_size is None else Decimal(contract_size))
+
 
 class Simulator(abc.ABC):
     """Base of every venue simulator.
 
-    Subclasses set ``exchange``, implement :meth:`routes` and :meth:`error_response`, and
-    call :meth:`check_timestamp` and the :class:`SimState` methods from their handlers.
-    Handlers raise :class:`SimReject`; the base turns it into the venue's envelope.
+    Subclasses set ``exchange`` and ``codes``, implement :meth:`routes` and
+    :meth:`reject_response`, and call :meth:`check_timestamp` and the :class:`SimState`
+    methods from their handlers. Handlers raise :class:`SimReject`; the base fills in the
+    venue's code and status from ``codes`` and answers with the venue's envelope.
+    Defaults live in class attributes, so a venue's simulator needs no ``__init__``.
     """
 
-    exchange: str = "simulated"
+    exchange: ClassVar[str] = "simulated"
     #: path prefix of the API below the server root, for venues whose base URL has one
     #: (e.g. /api/v1): connectors use :attr:`api_url`
-    api_prefix: str = ""
+    api_prefix: ClassVar[str] = ""
+    #: ErrorKind -> (HTTP status, venue error code): how the venue answers each refusal
+    codes: ClassVar[Mapping[ErrorKind, tuple[int, str | int]]] = {}
+    #: rate limits enforced at arrival unless the test passes ``limits``
+    default_limits: ClassVar[Sequence[RateLimit]] = ()
+    #: rules only counted (not enforced, unless also in ``limits``), for usage headers
+    counted_limits: ClassVar[Sequence[RateLimit]] = ()
+    #: markets unless the test passes ``markets``
+    default_markets: ClassVar[Sequence[SimMarket]] = (
+        sim_market("BTCUSDT", "BTC", "USDT", tick="0.1", step="0.001", notional="5",
+                   price="50000"),
+        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.01", notional="5",
+                   price="3000"),
+    )
+    #: loopback-only credentials, unless the test passes ``credentials``
+    default_credentials: ClassVar[Credentials] = Credentials(
+        api_key="sim-key-0123456789abcdef",
+        api_secret="sim-secret-0123456789abcdef0123456789")  # noqa: S106
+    #: starting balances unless the test passes ``balances``
+    default_balances: ClassVar[Mapping[str, Decimal | str | int]] = {"USDT": Decimal(100_000)}
+    #: the venue folds client order ids to one case (BingX)
+    case_insensitive_client_ids: ClassVar[bool] = False
 
     def __init__(self, *, credentials: Credentials | None = None,
                  markets: Iterable[SimMarket] | None = None,
-                 balances: dict[str, Decimal | str | int] | None = None,
-                 limits: Sequence[RateLimit] = (),
-                 case_insensitive_client_ids: bool = False) -> None:
-        self.credentials = credentials or self.default_credentials()
+                 balances: Mapping[str, Decimal | str | int] | None = None,
+                 limits: Sequence[RateLimit] | None = None) -> None:
+        self.credentials = credentials or self.default_credentials
         self.state = SimState(
-            markets=list(markets) if markets is not None else self.default_markets(),
-            balances=balances if balances is not None else {"USDT": Decimal(100_000)},
-            case_insensitive_client_ids=case_insensitive_client_ids,
+            markets=list(markets if markets is not None else self.default_markets),
+            balances=balances if balances is not None else self.default_balances,
+            case_insensitive_client_ids=self.case_insensitive_client_ids,
         )
         self.faults = Faults()
         self.stats = Stats()
-        self._limits = {rule.name: _StrictLog(rule) for rule in limits}
+        enforced = self.default_limits if limits is None else limits
+        #: one window per rule, by name: enforced rules and counted-only ones
+        self.windows: dict[str, UsageWindow] = {
+            rule.name: UsageWindow(rule, enforce=False) for rule in self.counted_limits}
+        self.windows.update((rule.name, UsageWindow(rule)) for rule in enforced)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self._ids = itertools.count(1)
@@ -179,26 +245,39 @@ class Simulator(abc.ABC):
         """The venue's endpoints, bound to this instance's handlers."""
 
     @abc.abstractmethod
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        """The venue's real error envelope, HTTP status and code for ``kind``."""
-
-    def default_credentials(self) -> Credentials:
-        return Credentials(api_key="sim-key-0123456789abcdef",
-                           api_secret="sim-secret-0123456789abcdef0123456789")  # noqa: S106
-
-    def default_markets(self) -> list[SimMarket]:
-        return [
-            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("5"), price=Decimal("50000")),
-            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
-                      min_notional=Decimal("5"), price=Decimal("3000")),
-        ]
+    def reject_response(self, reject: SimReject) -> web.Response:
+        """The venue's real error envelope for ``reject`` (its ``code`` and ``status`` are
+        filled in from :attr:`codes` when the handler left them out)."""
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
-        """Cost of a request per declared rule; by default 1 on every rule."""
-        return {name: 1 for name in self._limits}
+        """Cost of a request per rule; by default 1 on every rule."""
+        return dict.fromkeys(self.windows, 1)
+
+    # ------------------------------------------------------------ rejections and usage
+
+    def coded(self, reject: SimReject) -> SimReject:
+        """``reject`` with the venue's code and status for its kind where it has none (a
+        kind missing from :attr:`codes` is left for :meth:`reject_response` to answer)."""
+        known = self.codes.get(reject.kind)
+        if known is not None:
+            status, code = known
+            reject.code = code if reject.code is None else reject.code
+            reject.status = status if reject.status is None else reject.status
+        return reject
+
+    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
+        """The venue's answer to a refusal of ``kind``, with its code and status."""
+        return self.reject_response(self.coded(SimReject(kind, message)))
+
+    def used(self, rule: str) -> int | None:
+        """What the window of ``rule`` holds now, or None when the rule is not kept."""
+        window = self.windows.get(rule)
+        return None if window is None else window.used()
+
+    def remaining(self, rule: str) -> int | None:
+        """What is left of ``rule`` now, or None when the rule is not kept."""
+        window = self.windows.get(rule)
+        return None if window is None else window.remaining()
 
     # ------------------------------------------------------------ helpers for handlers
 
@@ -245,8 +324,8 @@ class Simulator(abc.ABC):
         now = time.monotonic()
         costs = self.request_cost(request)
         for name, cost in costs.items():
-            log = self._limits.get(name)
-            if log is not None and cost and not log.admit(now, cost):
+            window = self.windows.get(name)
+            if window is not None and cost and not window.admit(now, cost):
                 self.stats.rate_limited += 1
                 return self.error_response(ErrorKind.RATE_LIMIT, f"rule {name} exceeded")
         fault = self.faults.take(request.path)
@@ -266,7 +345,7 @@ class Simulator(abc.ABC):
         try:
             response = await handler(request)
         except SimReject as reject:
-            response = self.error_response(reject.kind, reject.message)
+            response = self.reject_response(self.coded(reject))
         if fault is not None and fault.kind is FaultKind.DROP_AFTER:
             return self._drop(request)
         return response

@@ -38,12 +38,21 @@ class ErrorKind(enum.Enum):
 
 
 class SimReject(Exception):
-    """Raised by handlers and state; the simulator answers with the venue's envelope."""
+    """Raised by handlers and state; the simulator answers with the venue's envelope.
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
+    ``code`` and ``status`` are the venue's error code and HTTP status. Left out, the
+    simulator fills them from its ``codes`` table for ``kind``; a handler sets them only
+    where the venue answers one case with a more specific code (OKX 50105 for a wrong
+    passphrase rather than the generic key error).
+    """
+
+    def __init__(self, kind: ErrorKind, message: str, *, code: str | int | None = None,
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.code = code
+        self.status = status
 
 
 @frozen(kw_only=True)

@@ -337,3 +337,30 @@ def test_lookups_by_order_id_and_by_client_id() -> None:
     assert by_client.request.query == (("symbol", "BTCUSDT"), ("origClientOrderId", "x"))
     assert by_client.request.body is None
     assert by_id.idempotent and by_client.request.idempotent
+
+
+# ---------------------------------------------------------------- shared readers
+
+
+def test_a_blank_executed_quantity_reads_as_nothing_filled() -> None:
+    # a BadResponse before the shared readers; "" means "none yet" as it does everywhere
+    result = parsing.order_for(BTC)(response({**QUERY_ORDER, "executedQty": ""}))
+    assert result.filled_quantity == 0
+
+
+def test_a_zero_time_string_is_not_set() -> None:
+    # read as 1970-01-01 before the shared readers
+    result = parsing.order_for(BTC)(response({**QUERY_ORDER, "updateTime": "0"}))
+    assert result.updated_at is None
+
+
+def test_a_symbols_entry_that_is_not_an_object_is_bad_response() -> None:
+    # skipped before the shared readers
+    payload = {**EXCHANGE_INFO, "symbols": [*EXCHANGE_INFO["symbols"], "junk"]}
+    with pytest.raises(BadResponse, match=r"not an object: 'junk' @ \$\.symbols\[\d+\]"):
+        parsing.markets(response(payload))
+
+
+def test_a_malformed_order_names_the_field_and_its_path() -> None:
+    with pytest.raises(BadResponse, match=r"origQty: invalid decimal 'lots' @ \$\.origQty"):
+        parsing.order_for(BTC)(response({**QUERY_ORDER, "origQty": "lots"}))

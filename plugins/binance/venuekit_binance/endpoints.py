@@ -9,8 +9,7 @@ worked example. Weights are the "Request Weight" of each endpoint page.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from venuekit.decimals import format_decimal
 from venuekit.errors import InvalidOrder
 from venuekit.models import (
     Balance,
@@ -40,11 +39,6 @@ ORDERS_1M = "orders_1m"
 
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK",
         TimeInForce.POST_ONLY: "GTX"}
-
-
-def fmt(value: Decimal) -> str:
-    """A decimal as Binance reads it: plain notation, no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
 
 
 # ---------------------------------------------------------------- public
@@ -89,10 +83,10 @@ def order_fields(order: OrderParams, market: Market) -> list[tuple[str, str]]:
     if order.client_order_id is None:
         raise InvalidOrder("the core gives every order a client order id", exchange=NAME)
     fields = [("symbol", market.native), ("side", order.side.value.upper()),
-              ("type", order.type.value.upper()), ("quantity", fmt(order.quantity))]
+              ("type", order.type.value.upper()), ("quantity", format_decimal(order.quantity))]
     if order.type is OrderType.LIMIT:
         assert order.price is not None  # OrderParams guarantees it for limit orders
-        fields += [("price", fmt(order.price)),
+        fields += [("price", format_decimal(order.price)),
                    ("timeInForce", _TIF[order.time_in_force or TimeInForce.GTC])]
     elif order.time_in_force is TimeInForce.FOK:
         raise InvalidOrder(f"{NAME} market orders cannot be fill-or-kill (they fill what "

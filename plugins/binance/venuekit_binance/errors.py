@@ -17,6 +17,7 @@ import re
 import time
 
 from venuekit import errors as e
+from venuekit.payload import json_object
 from venuekit.wire import Response
 
 ERRORS: dict[int, type[e.VenueError]] = {
@@ -83,17 +84,12 @@ def parse_error(response: Response) -> e.VenueError | None:
     core then maps the status itself (418, 429, 5xx, ...), and on a success the call's
     parser reports the malformed payload.
     """
-    if response.body.lstrip()[:1] != b"{":
+    payload = json_object(response)
+    if payload is None or "code" not in payload:
         return None
     try:
-        payload = response.json()
-    except e.BadResponse:
-        return None
-    if not isinstance(payload, dict) or "code" not in payload:
-        return None
-    try:
-        code = int(payload["code"])
-    except (TypeError, ValueError):
+        code = int(str(payload["code"]))
+    except ValueError:
         return None
     if response.status < 400 and (code >= 0 or "msg" not in payload):
         return None  # e.g. {"code": 200, "msg": "success"} on some account endpoints

@@ -14,6 +14,7 @@ from venuekit.models import (
     RateLimit,
     Usage,
 )
+from venuekit.usage import header_int
 from venuekit.wire import Response
 
 from . import NAME, signing
@@ -75,7 +76,7 @@ def usage_from_headers(response: Response) -> list[Usage]:
     """``X-MBX-USED-WEIGHT-1M`` and ``X-MBX-ORDER-COUNT-10S/-1M`` as limiter usage."""
     found = []
     for header, rule in USAGE_HEADERS:
-        value = response.header(header)
-        if value is not None and value.strip().isdigit():
-            found.append(Usage(rule, int(value.strip())))
+        used = header_int(response, header)
+        if used is not None and used >= 0:
+            found.append(Usage(rule, used))
     return found

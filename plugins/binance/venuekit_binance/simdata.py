@@ -19,25 +19,38 @@ import nacl.signing
 from venuekit.models import Credentials, KeyType
 from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder
 
-#: ErrorKind -> (HTTP status, Binance code, Binance's message for it)
-CODES: dict[ErrorKind, tuple[int, int, str]] = {
-    ErrorKind.AUTH: (401, -2015, "Invalid API-key, IP, or permissions for action."),
-    ErrorKind.SIGNATURE: (400, -1022, "Signature for this request is not valid."),
-    ErrorKind.TIMESTAMP: (400, -1021, "Timestamp for this request is outside of the recvWindow."),
-    ErrorKind.PERMISSION: (401, -2015, "Invalid API-key, IP, or permissions for action."),
-    ErrorKind.RATE_LIMIT: (429, -1003, "Too many requests; current limit is 2400 requests per "
-                                       "minute."),
-    ErrorKind.NOT_FOUND: (400, -2013, "Order does not exist."),
-    ErrorKind.INSUFFICIENT_FUNDS: (400, -2019, "Margin is insufficient."),
-    ErrorKind.INVALID: (400, -1130, "Data sent for parameter is not valid."),
-    ErrorKind.DUPLICATE: (400, -4116, "ClientOrderId is duplicated."),
-    ErrorKind.BELOW_MINIMUM: (400, -4164, "Order's notional must be no smaller than 5.0 "
-                                          "(unless you choose reduce only)."),
-    ErrorKind.UNKNOWN_SYMBOL: (400, -1121, "Invalid symbol."),
-    ErrorKind.UNAVAILABLE: (503, -1007, "Timeout waiting for response from backend server. "
-                                        "Send status unknown; execution status unknown."),
+#: ErrorKind -> (HTTP status, Binance code)
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
+    ErrorKind.AUTH: (401, -2015),
+    ErrorKind.SIGNATURE: (400, -1022),
+    ErrorKind.TIMESTAMP: (400, -1021),
+    ErrorKind.PERMISSION: (401, -2015),
+    ErrorKind.RATE_LIMIT: (429, -1003),
+    ErrorKind.NOT_FOUND: (400, -2013),
+    ErrorKind.INSUFFICIENT_FUNDS: (400, -2019),
+    ErrorKind.INVALID: (400, -1130),
+    ErrorKind.DUPLICATE: (400, -4116),
+    ErrorKind.BELOW_MINIMUM: (400, -4164),
+    ErrorKind.UNKNOWN_SYMBOL: (400, -1121),
+    ErrorKind.UNAVAILABLE: (503, -1007),
     # Binance has no bearer tokens; a refused credential is its API-key rejection
-    ErrorKind.TOKEN_EXPIRED: (401, -2015, "Invalid API-key, IP, or permissions for action."),
+    ErrorKind.TOKEN_EXPIRED: (401, -2015),
+}
+
+#: Binance's own message for the codes of :data:`CODES`
+MESSAGES: dict[str | int, str] = {
+    -2015: "Invalid API-key, IP, or permissions for action.",
+    -1022: "Signature for this request is not valid.",
+    -1021: "Timestamp for this request is outside of the recvWindow.",
+    -1003: "Too many requests; current limit is 2400 requests per minute.",
+    -2013: "Order does not exist.",
+    -2019: "Margin is insufficient.",
+    -1130: "Data sent for parameter is not valid.",
+    -4116: "ClientOrderId is duplicated.",
+    -4164: "Order's notional must be no smaller than 5.0 (unless you choose reduce only).",
+    -1121: "Invalid symbol.",
+    -1007: "Timeout waiting for response from backend server. Send status unknown; "
+           "execution status unknown.",
 }
 
 #: Request weight per (method, path), from each endpoint's page.

@@ -10,24 +10,25 @@ Client order ids are refused as duplicates only while the first order is open, a
 
 from __future__ import annotations
 
-import time
-from collections import deque
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
-    SimMarket,
     SimReject,
     Simulator,
     json_response,
+    sim_market,
 )
 
 from .simdata import (
     CODES,
     MAX_RECV_WINDOW_MS,
+    MESSAGES,
     TIF_IN,
     WEIGHTS,
     order_payload,
@@ -39,27 +40,33 @@ from .simdata import (
 __all__ = ["BinanceSimulator"]
 
 
+#: Binance's limits (General Info, "Limits"), counted for its usage headers
+IP_WEIGHT = RateLimit("ip", 2400, 60.0, LimitScope.IP)
+ORDERS_10S = RateLimit("orders_10s", 300, 10.0, LimitScope.ACCOUNT)
+ORDERS_1M = RateLimit("orders_1m", 1200, 60.0, LimitScope.ACCOUNT)
+
+
+def _refused(code: int, message: str, kind: ErrorKind = ErrorKind.INVALID) -> SimReject:
+    """A refusal Binance answers with its own code (HTTP 400) rather than the kind's."""
+    return SimReject(kind, message, code=code, status=400)
+
+
 class BinanceSimulator(Simulator):
     exchange = "binance"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._weight_log: deque[tuple[float, int]] = deque()
-        self._order_log: deque[float] = deque()
-        self.locked_indicators: list[str] = []  # e.g. ["UFR"]: apiTradingStatus reports a lock
+    codes = CODES
+    counted_limits = (IP_WEIGHT, ORDERS_10S, ORDERS_1M)
+    #: e.g. ``["UFR"]``: apiTradingStatus reports these indicators as locked
+    locked_indicators: Sequence[str] = ()
 
     # ------------------------------------------------------------ venue description
 
-    def default_markets(self) -> list[SimMarket]:
-        # tick / step / minimums as Binance's exchangeInfo lists these perpetuals
-        return [
-            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.10"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("100"), price=Decimal("50000")),
-            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("20"), price=Decimal("3000")),
-        ]
+    # tick / step / minimums as Binance's exchangeInfo lists these perpetuals
+    default_markets = (
+        sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="100",
+                   price="50000"),
+        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.001", notional="20",
+                   price="3000"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -74,12 +81,11 @@ class BinanceSimulator(Simulator):
             web.delete("/fapi/v1/order", self.cancel),
         ]
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code, text = CODES[kind]
-        return self.error(status, code, f"{text} ({message})" if message else text)
-
-    def error(self, status: int, code: int, message: str) -> web.Response:
-        return json_response({"code": code, "msg": message}, status=status,
+    def reject_response(self, reject: SimReject) -> web.Response:
+        text = MESSAGES.get(reject.code or 0)
+        message = (f"{text} ({reject.message})" if reject.message else text) if text \
+            else reject.message
+        return json_response({"code": reject.code, "msg": message}, status=reject.status or 400,
                              headers=self._weight_headers())
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
@@ -90,34 +96,24 @@ class BinanceSimulator(Simulator):
 
     # ------------------------------------------------------------ usage headers
 
-    def _count(self, request: web.Request) -> None:
-        now = time.monotonic()
-        self._weight_log.append((now, WEIGHTS.get((request.method, request.path), 1)))
-        if request.method == "POST" and request.path == "/fapi/v1/order":
-            self._order_log.append(now)
-
     def _weight_headers(self) -> dict[str, str]:
-        horizon = time.monotonic() - 60.0
-        while self._weight_log and self._weight_log[0][0] <= horizon:
-            self._weight_log.popleft()
-        return {"X-MBX-USED-WEIGHT-1M": str(sum(w for _, w in self._weight_log))}
+        used = self.used(IP_WEIGHT.name)
+        return {} if used is None else {"X-MBX-USED-WEIGHT-1M": str(used)}
 
     def ok(self, payload: Any, *, order: bool = False) -> web.Response:
         headers = self._weight_headers()
         if order:
-            now = time.monotonic()
-            while self._order_log and self._order_log[0] <= now - 60.0:
-                self._order_log.popleft()
-            headers["X-MBX-ORDER-COUNT-1M"] = str(len(self._order_log))
-            headers["X-MBX-ORDER-COUNT-10S"] = str(
-                sum(1 for at in self._order_log if at > now - 10.0))
+            for header, rule in (("X-MBX-ORDER-COUNT-1M", ORDERS_1M),
+                                 ("X-MBX-ORDER-COUNT-10S", ORDERS_10S)):
+                count = self.used(rule.name)
+                if count is not None:
+                    headers[header] = str(count)
         return json_response(payload, headers=headers)
 
     # ------------------------------------------------------------ authentication
 
     async def verify(self, request: web.Request) -> dict[str, str]:
         """Check key, timestamp window and signature; return the merged parameters."""
-        self._count(request)
         raw_query = request.rel_url.raw_query_string
         raw_body = (await request.read()).decode("utf-8", "replace")
         if request.method == "GET" and raw_body:
@@ -151,11 +147,9 @@ class BinanceSimulator(Simulator):
     # ------------------------------------------------------------ public
 
     async def time(self, request: web.Request) -> web.Response:
-        self._count(request)
         return self.ok({"serverTime": self.now_ms()})
 
     async def exchange_info(self, request: web.Request) -> web.Response:
-        self._count(request)
         symbols = [symbol_payload(m) for m in self.state.markets.values()]
         return self.ok({
             "timezone": "UTC", "serverTime": self.now_ms(), "exchangeFilters": [],
@@ -207,25 +201,25 @@ class BinanceSimulator(Simulator):
         params = await self.verify(request)
         order_type = params.get("type", "")
         if order_type not in ("LIMIT", "MARKET"):
-            return self.error(400, -1116, "Invalid orderType.")
+            raise _refused(-1116, "Invalid orderType.")
         tif = params.get("timeInForce")
         if order_type == "LIMIT" and tif not in TIF_IN:
-            return self.error(400, -1115, "Invalid timeInForce.")
+            raise _refused(-1115, "Invalid timeInForce.")
         if order_type == "MARKET" and tif is not None:
-            return self.error(400, -1106, "Parameter 'timeInForce' sent when not required.")
+            raise _refused(-1106, "Parameter 'timeInForce' sent when not required.")
         try:
             quantity = Decimal(params["quantity"])
             price = Decimal(params["price"]) if order_type == "LIMIT" else None
         except (KeyError, InvalidOperation):
-            return self.error(400, -1102, "Mandatory parameter 'quantity' or 'price' was not "
-                                          "sent, was empty/null, or malformed.")
+            raise _refused(-1102, "Mandatory parameter 'quantity' or 'price' was not sent, "
+                                  "was empty/null, or malformed.") from None
         market = self.state.market(params.get("symbol", ""))
         side = params.get("side", "").lower()
         if tif == "GTX" and price is not None and (
                 (side == "buy" and price >= market.price)
                 or (side == "sell" and price <= market.price)):
-            return self.error(400, -5022, "Due to the order could not be executed as maker, "
-                                          "the Post Only order will be rejected.")
+            raise _refused(-5022, "Due to the order could not be executed as maker, "
+                                  "the Post Only order will be rejected.")
         order = self.state.place(
             symbol=market.native, side=side, type=order_type, quantity=quantity, price=price,
             client_order_id=params.get("newClientOrderId") or f"sim{self.next_id()}",
@@ -255,6 +249,6 @@ class BinanceSimulator(Simulator):
             order = self.state.cancel(**self._ref(params))
         except SimReject as reject:
             if reject.kind is ErrorKind.NOT_FOUND:
-                return self.error(400, -2011, "Unknown order sent.")
+                raise _refused(-2011, "Unknown order sent.", ErrorKind.NOT_FOUND) from None
             raise
         return self.ok(order_payload(order, with_time=False))

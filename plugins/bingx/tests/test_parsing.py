@@ -223,3 +223,29 @@ def test_no_order_in_data_is_a_bad_response() -> None:
 def test_envelope_without_data_is_a_bad_response(body: str) -> None:
     with pytest.raises(BadResponse):
         parsing.parse_server_time(answer(body))
+
+
+# ---------------------------------------------------------------- shared readers
+
+
+def test_a_zero_time_string_is_not_set() -> None:
+    # read as 1970-01-01 before the shared readers
+    result = parsing.parse_order_answer(answer(PENDING.replace('"time":1702732570384',
+                                                               '"time":"0"')), "X")
+    assert result.created_at is None
+
+
+def test_a_precision_written_as_a_digit_string_is_read() -> None:
+    # refused before the shared readers; the number of decimals is the same either way
+    (market,) = parsing.parse_markets(answer(
+        '{"code":0,"data":[{"symbol":"BTC-USDT","pricePrecision":"1",'
+        '"quantityPrecision":"4","status":1}]}'))
+    assert market.tick_size == Decimal("0.1") and market.step_size == Decimal("0.0001")
+
+
+@pytest.mark.parametrize("flag", ['""', '"yes"'])
+def test_a_reduce_only_flag_that_is_not_a_boolean_is_bad_response(flag: str) -> None:
+    # read as False before the shared readers
+    with pytest.raises(BadResponse, match="reduceOnly: invalid boolean"):
+        parsing.parse_order_answer(answer(PENDING.replace('"reduceOnly":"true"',
+                                                          f'"reduceOnly":{flag}')), "X")

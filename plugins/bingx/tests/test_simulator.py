@@ -74,12 +74,8 @@ def test_error_response_covers_every_kind() -> None:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[BingXSimulator]:
-    simulator = BingXSimulator()
-    await simulator.start()
-    try:
+    async with BingXSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 async def raw_call(sim: BingXSimulator, method: str, path: str,

@@ -7,8 +7,7 @@ and ``signature``. Parameters go in the query string for every method (see signi
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from venuekit.decimals import format_decimal
 from venuekit.models import (
     Balance,
     Market,
@@ -51,11 +50,6 @@ _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK",
         TimeInForce.POST_ONLY: "PostOnly"}
 
 
-def fmt(value: Decimal) -> str:
-    """A decimal as BingX reads it: plain notation, no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
-
-
 # ---------------------------------------------------------------- public
 
 
@@ -84,9 +78,9 @@ def order_query(order: OrderParams, market: Market) -> list[tuple[str, str]]:
     assert order.quantity is not None  # OrderParams guarantees it for base-sized orders
     query = [("symbol", market.native), ("side", order.side.value.upper()),
              ("positionSide", POSITION_SIDE), ("type", order.type.value.upper()),
-             ("quantity", fmt(order.quantity))]
+             ("quantity", format_decimal(order.quantity))]
     if order.type is OrderType.LIMIT and order.price is not None:
-        query.append(("price", fmt(order.price)))
+        query.append(("price", format_decimal(order.price)))
     if order.time_in_force is not None:
         query.append(("timeInForce", _TIF[order.time_in_force]))
     if order.reduce_only:

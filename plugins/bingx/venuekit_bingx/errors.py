@@ -8,9 +8,11 @@ Where the two disagree the official docs win; the README lists each such choice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from venuekit import errors as e
+from venuekit.payload import json_object
 from venuekit.wire import Response
 
 __all__ = ["ERRORS", "FIREWALL_BAN_S", "HTTP_STATUS", "parse_error"]
@@ -81,11 +83,9 @@ FIREWALL_BAN_S = 300.0
 _MARGIN_TEXT = "margin is not enough"
 
 
-def _envelope(response: Response) -> dict[str, Any] | None:
-    if response.body.lstrip()[:1] != b"{":
-        return None
-    payload = response.json()
-    return payload if isinstance(payload, dict) and "code" in payload else None
+def _envelope(response: Response) -> Mapping[str, object] | None:
+    payload = json_object(response)
+    return payload if payload is not None and "code" in payload else None
 
 
 def _code(value: Any) -> int | None:
@@ -124,10 +124,7 @@ def parse_error(response: Response) -> e.VenueError | None:
     """
     if response.status == 418:
         return _from_status(response)
-    try:
-        payload = _envelope(response)
-    except e.BadResponse:
-        payload = None  # starts like JSON but is not: let the status (or the parser) speak
+    payload = _envelope(response)  # None for a body that is not JSON: the status speaks
     if payload is not None:
         code = _code(payload.get("code"))
         if code is None:

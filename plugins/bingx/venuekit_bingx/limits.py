@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from venuekit.models import LimitScope, RateLimit, Usage
+from venuekit.usage import header_int, usage_from_remaining
 from venuekit.wire import Response
 
 __all__ = ["COSTS", "EXPIRE_HEADER", "REMAIN_HEADER", "RULES", "usage"]
@@ -64,15 +65,6 @@ COSTS: Mapping[str, Mapping[str, int]] = {
 }
 
 
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
 def usage(response: Response) -> list[Usage]:
     """Usage from ``X-RateLimit-Requests-Remain``, for the tightest rule the request spent.
 
@@ -86,15 +78,10 @@ def usage(response: Response) -> list[Usage]:
     limit says nothing about this rule and is ignored. ``X-RateLimit-Requests-Expire`` (the
     window's end) is not used: the limiter's sliding log already knows its window.
     """
-    remain = _int(response.header(REMAIN_HEADER))
     sent = response.request.request if response.request is not None else None
-    if remain is None or remain < 0 or sent is None:
-        return []
-    spent = [name for name, cost in sent.cost.items() if cost and name in _LIMIT]
+    spent = [name for name, cost in sent.cost.items() if cost and name in _LIMIT] if sent else []
     if not spent:
         return []
     tightest = min(spent, key=lambda name: (_LIMIT[name], name))
-    limit = _LIMIT[tightest]
-    if remain > limit:
-        return []
-    return [Usage(tightest, limit - remain)]
+    return usage_from_remaining(tightest, limit=_LIMIT[tightest],
+                                remaining=header_int(response, REMAIN_HEADER))

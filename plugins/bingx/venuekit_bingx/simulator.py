@@ -14,14 +14,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from venuekit.models import Credentials, LimitScope, RateLimit
-from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
+from venuekit.decimals import decimal_places
+from venuekit.models import LimitScope, RateLimit
+from venuekit.testing.simulator import (
+    ErrorKind,
+    SimOrder,
+    SimReject,
+    Simulator,
+    sim_market,
+)
 
 __all__ = ["BingXSimulator", "split_signature", "verify_signature"]
 
@@ -34,7 +40,7 @@ DEFAULT_WINDOW_MS = 5000
 UID_LIMIT_PER_S = 5  # "rate-limitation": "5/second" on each private endpoint used here
 
 #: (status, code) per refusal, as BingX answers them.
-CODES: dict[ErrorKind, tuple[int, int]] = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (200, 100413),
     ErrorKind.SIGNATURE: (200, 100001),
     ErrorKind.TIMESTAMP: (200, 100421),
@@ -105,12 +111,6 @@ def dump(value: Any) -> str:
     return json.dumps(value)
 
 
-def _decimals(step: Decimal) -> int:
-    exponent = step.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
-
-
 def render_order(order: SimOrder) -> dict[str, Any]:
     avg = order.average_price or Decimal(0)
     return {
@@ -134,26 +134,18 @@ class BingXSimulator(Simulator):
     """BingX swap on loopback, one-way position mode, USDT balance of 100 000."""
 
     exchange = "bingx"
+    codes = CODES
+    default_limits = LIMITS
+    case_insensitive_client_ids = True
 
-    def __init__(self, *, credentials: Credentials | None = None,
-                 markets: list[SimMarket] | None = None,
-                 balances: dict[str, Decimal | str | int] | None = None,
-                 limits: tuple[RateLimit, ...] = LIMITS,
-                 case_insensitive_client_ids: bool = True) -> None:
-        super().__init__(credentials=credentials, markets=markets, balances=balances,
-                         limits=limits, case_insensitive_client_ids=case_insensitive_client_ids)
-
-    def default_markets(self) -> list[SimMarket]:
-        # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
-        # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
-        return [
-            SimMarket(native="BTC-USDT", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
-                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.0001"),
-                      min_notional=Decimal("2"), price=Decimal("50000")),
-            SimMarket(native="ETH-USDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
-                      min_notional=Decimal("2"), price=Decimal("3000")),
-        ]
+    # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
+    # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
+    default_markets = (
+        sim_market("BTC-USDT", "BTC", "USDT", tick="0.1", step="0.0001", notional="2",
+                   price="50000"),
+        sim_market("ETH-USDT", "ETH", "USDT", tick="0.01", step="0.01", notional="2",
+                   price="3000"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -178,9 +170,9 @@ class BingXSimulator(Simulator):
         return web.Response(text=dump(payload), status=status, headers=headers,
                             content_type="application/json")
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code = CODES[kind]
-        return self.envelope({"code": code, "msg": message, "data": {}}, status=status)
+    def reject_response(self, reject: SimReject) -> web.Response:
+        return self.envelope({"code": reject.code, "msg": reject.message, "data": {}},
+                             status=reject.status or 200)
 
     def ok(self, data: Any, request: web.Request | None = None) -> web.Response:
         headers = self.usage_headers(request) if request is not None else None
@@ -188,11 +180,11 @@ class BingXSimulator(Simulator):
 
     def usage_headers(self, request: web.Request) -> dict[str, str]:
         """What is left of the endpoint's per-UID window, as BingX reports it."""
-        now = time.monotonic()
-        recent = [arrival for arrival, method, path in self.stats.requests
-                  if method == request.method and path == request.path and arrival > now - 1.0]
-        expires = self.now_ms() + int((min(recent, default=now) + 1.0 - now) * 1000)
-        return {"X-RateLimit-Requests-Remain": str(max(UID_LIMIT_PER_S - len(recent), 0)),
+        window = self.windows.get(_ENDPOINT.get((request.method, request.path), ""))
+        if window is None:
+            return {}
+        expires = self.now_ms() + int((window.resets_in() or window.rule.period_s) * 1000)
+        return {"X-RateLimit-Requests-Remain": str(window.remaining()),
                 "X-RateLimit-Requests-Expire": str(expires)}
 
     # ------------------------------------------------------------ authentication
@@ -225,8 +217,8 @@ class BingXSimulator(Simulator):
     async def contracts(self, request: web.Request) -> web.Response:
         rows = [{
             "contractId": str(100 + index), "symbol": m.native,
-            "quantityPrecision": _decimals(m.step_size),
-            "pricePrecision": _decimals(m.tick_size),
+            "quantityPrecision": decimal_places(m.step_size),
+            "pricePrecision": decimal_places(m.tick_size),
             "takerFeeRate": Decimal("0.0005"), "makerFeeRate": Decimal("0.0002"),
             "tradeMinQuantity": m.min_quantity, "tradeMinUSDT": m.min_notional,
             "currency": m.quote, "asset": m.base, "status": 1, "apiStateOpen": "true",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from venuekit import BadResponse, OrderNotFound, OrderParams, OrderRef
 from venuekit.models import Market, MarketKind, OrderStatus, OrderType, Side, TimeInForce
+from venuekit.payload import Reader
 from venuekit.wire import Response
 from venuekit_bybit import parsing
 
@@ -133,7 +134,8 @@ def test_markets_from_the_linear_sample() -> None:
 
 def test_markets_reject_a_malformed_row() -> None:
     row = {k: v for k, v in BTC_ROW.items() if k != "lotSizeFilter"}
-    with pytest.raises(KeyError):
+    # a KeyError leaked out here before the shared readers; now the venue and path are named
+    with pytest.raises(BadResponse, match=r"lotSizeFilter: missing @ \$\.result\.list\[0\]"):
         parsing.markets(response(envelope({"list": [row]})))
     with pytest.raises(BadResponse):
         parsing.markets(response(envelope({"category": "linear"})))
@@ -180,7 +182,7 @@ def test_realtime_order_sample() -> None:
 def test_order_statuses(status: str, expected: OrderStatus) -> None:
     row = {**REALTIME["result"]["list"][0], "orderStatus": status,  # type: ignore[index]
            "cumExecQty": "0.05", "avgPrice": "1599.5", "timeInForce": "PostOnly"}
-    order = parsing.order(row, ETH)
+    order = parsing.order(Reader(row, exchange="bybit"), ETH)
     assert order.status is expected
     assert order.filled_quantity == Decimal("0.05") and order.average_price == Decimal("1599.5")
     assert order.time_in_force is TimeInForce.POST_ONLY
@@ -195,8 +197,8 @@ def test_realtime_empty_list_is_order_not_found() -> None:
 
 def test_realtime_row_for_another_symbol_is_refused() -> None:
     row = {**REALTIME["result"]["list"][0], "symbol": "BTCUSDT"}  # type: ignore[index]
-    with pytest.raises(ValueError, match="BTCUSDT"):
-        parsing.order(row, ETH)
+    with pytest.raises(BadResponse, match="BTCUSDT"):
+        parsing.order(Reader(row, exchange="bybit"), ETH)
 
 
 def test_create_ack_sample() -> None:
@@ -252,3 +254,20 @@ def test_non_json_body_is_a_bad_response() -> None:
         parsing.balance(response(body=b"<html>502 Bad Gateway</html>"))
     with pytest.raises(BadResponse, match="envelope"):
         parsing.balance(response({"list": []}))
+
+
+@pytest.mark.parametrize(("field", "value"), [("qty", ""), ("orderId", ""), ("side", "Up")])
+def test_a_blank_or_unknown_order_field_is_bad_response_naming_it(field: str,
+                                                                  value: str) -> None:
+    # before the shared readers a blank qty read as 0 and an unknown side was a bare ValueError
+    row = {**REALTIME["result"]["list"][0], field: value}  # type: ignore[index]
+    with pytest.raises(BadResponse, match=rf"{field}: .* @ \$\.{field}"):
+        parsing.order(Reader(row, exchange="bybit"), ETH)
+
+
+def test_blank_balance_figures_still_count_as_zero() -> None:
+    payload = {"list": [{"accountType": "UNIFIED", "coin": [
+        {"coin": "USDT", "walletBalance": "10", "locked": "", "totalOrderIM": "",
+         "totalPositionIM": "2"}]}]}
+    usdt = parsing.balance(response(envelope(payload)))["USDT"]
+    assert (usdt.free, usdt.used, usdt.total) == (Decimal(8), Decimal(2), Decimal(10))

@@ -30,12 +30,8 @@ from venuekit_bybit.simulator import CODES, BybitSimulator
 
 @pytest.fixture
 async def sim() -> AsyncIterator[BybitSimulator]:
-    simulator = BybitSimulator()
-    await simulator.start()
-    try:
+    async with BybitSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 async def call(sim: BybitSimulator, method: str, path: str, *, query: str = "",
@@ -160,7 +156,7 @@ def test_every_error_kind_has_a_bybit_envelope() -> None:
         error = parse_error(Response(exchange="bybit", status=answer.status,
                                      headers=headers, body=answer.body))
         assert type(error) is cls, kind
-        assert error.code == str(CODES[kind])
+        assert error.code == str(CODES[kind][1])
 
 
 # ---------------------------------------------------------------- public data

@@ -7,9 +7,9 @@ which is also how Bybit counts linear contracts.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from venuekit.decimals import format_decimal
 from venuekit.errors import InvalidOrder
 from venuekit.models import (
     Balance,
@@ -43,11 +43,6 @@ KEY_INFO_PATH = "/v5/user/query-api"
 
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK",
         TimeInForce.POST_ONLY: "PostOnly"}
-
-
-def fmt(value: Decimal) -> str:
-    """A decimal as Bybit wants it in a string field: plain notation, no exponent."""
-    return format(value.normalize(), "f")
 
 
 def _get(path: str, query: list[tuple[str, str]] | None = None, *,
@@ -96,11 +91,11 @@ def order_body(order: OrderParams, market: Market) -> dict[str, Any]:
         "symbol": market.native,
         "side": "Buy" if order.side.value == "buy" else "Sell",
         "orderType": "Limit" if order.type is OrderType.LIMIT else "Market",
-        "qty": fmt(order.quantity),
+        "qty": format_decimal(order.quantity),
     }
     if order.type is OrderType.LIMIT:
         assert order.price is not None  # OrderParams guarantees it for limit orders
-        body["price"] = fmt(order.price)
+        body["price"] = format_decimal(order.price)
         body["timeInForce"] = _TIF[order.time_in_force or TimeInForce.GTC]
     elif order.time_in_force is TimeInForce.FOK:
         raise InvalidOrder("Bybit runs every market order as IOC; FOK is for limit orders",

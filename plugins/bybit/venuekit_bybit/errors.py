@@ -8,9 +8,10 @@ Codes and texts: Bybit V5 "Error Codes" (docs/v5/error.mdx) unless a row says ot
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from venuekit import errors as e
+from venuekit.payload import json_object
 from venuekit.wire import Response
 
 from . import limits
@@ -75,16 +76,9 @@ HTTP_ERRORS: dict[int, type[e.VenueError]] = {
 IP_BAN_S = 600.0
 
 
-def _envelope(response: Response) -> dict[str, Any] | None:
-    if response.body.lstrip()[:1] != b"{":
-        return None
-    try:
-        payload = response.json()
-    except e.BadResponse:
-        return None
-    if isinstance(payload, dict) and "retCode" in payload:
-        return payload
-    return None
+def _envelope(response: Response) -> Mapping[str, object] | None:
+    payload = json_object(response)
+    return payload if payload is not None and "retCode" in payload else None
 
 
 def _code(value: object) -> int | None:
@@ -104,7 +98,7 @@ def parse_error(response: Response) -> e.VenueError | None:
         message = str(payload.get("retMsg") or "")
         cls = ERRORS.get(code, e.ExchangeError) if code is not None else e.ExchangeError
         error = cls(message or f"retCode {payload['retCode']}",
-                    code=payload["retCode"] if code is None else code, venue_message=message)
+                    code=str(payload["retCode"]) if code is None else code, venue_message=message)
         if isinstance(error, e.RateLimitExceeded) and response.header("Retry-After") is None:
             # A Retry-After (from a proxy) is parsed by the core; otherwise Bybit's reset time.
             error.retry_after = (IP_BAN_S if isinstance(error, e.IPBanned)

@@ -17,6 +17,7 @@ keys of one UID each get a full budget here, while Bybit counts them together.
 from __future__ import annotations
 
 from venuekit.models import LimitScope, RateLimit, Usage
+from venuekit.usage import header_int, usage_from_remaining
 from venuekit.wire import Response
 
 IP = "ip"
@@ -64,31 +65,21 @@ def cost(path: str) -> dict[str, int]:
     return costs
 
 
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
 def usage(response: Response) -> list[Usage]:
     """``Usage(rule, limit - remaining)`` for the endpoint rule of the answered request."""
     if response.request is None:
         return []
     rule = RULE_BY_PATH.get(response.request.path)
-    limit = _int(response.header(LIMIT_HEADER))
-    remaining = _int(response.header(STATUS_HEADER))
-    if rule is None or limit is None or remaining is None or limit <= 0 or remaining < 0:
+    if rule is None:
         return []
-    return [Usage(rule, max(limit - remaining, 0))]
+    return usage_from_remaining(rule, limit=header_int(response, LIMIT_HEADER),
+                                remaining=header_int(response, STATUS_HEADER))
 
 
 def reset_after_s(response: Response, server_ms: int | None) -> float | None:
     """Seconds until a breached endpoint limit resets, from the reset header and the
     envelope's own ``time`` (both on Bybit's clock, so no local clock is involved)."""
-    reset = _int(response.header(RESET_HEADER))
+    reset = header_int(response, RESET_HEADER)
     if reset is None or server_ms is None or reset <= server_ms:
         return None
     return (reset - server_ms) / 1000.0

@@ -6,11 +6,10 @@ so they only read successful envelopes; anything malformed becomes :class:`BadRe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
 
-from venuekit.errors import BadResponse, OrderNotFound
+from venuekit.errors import OrderNotFound
 from venuekit.models import (
     AssetBalance,
     Balance,
@@ -22,8 +21,10 @@ from venuekit.models import (
     OrderResult,
     OrderStatus,
     OrderType,
+    Side,
     TimeInForce,
 )
+from venuekit.payload import Reader
 from venuekit.wire import Response
 
 NAME = "bybit"
@@ -51,51 +52,24 @@ TIME_IN_FORCE: dict[str, TimeInForce] = {
 }
 
 
-def bad(response: Response, why: str) -> BadResponse:
-    return BadResponse(f"unexpected Bybit response ({why})", exchange=NAME,
-                       status=response.status)
+ZERO = Decimal(0)
+SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
+ORDER_TYPES = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
 
 
-def envelope(response: Response) -> dict[str, Any]:
-    payload = response.json()
-    if not isinstance(payload, dict) or "retCode" not in payload:
-        raise bad(response, "no retCode envelope")
+def envelope(response: Response) -> Reader:
+    payload = Reader.of(response)
+    if "retCode" not in (payload.keys() if payload.is_object() else ()):
+        raise payload.error("no retCode envelope")
     return payload
 
 
-def result(response: Response) -> dict[str, Any]:
-    value = envelope(response).get("result")
-    if not isinstance(value, dict):
-        raise bad(response, "no result object")
-    return value
+def result(response: Response) -> Reader:
+    return envelope(response).at("result")
 
 
-def result_list(response: Response) -> list[Any]:
-    rows = result(response).get("list")
-    if not isinstance(rows, list):
-        raise bad(response, "no result.list")
-    return rows
-
-
-def decimal(value: Any) -> Decimal:
-    """A venue number (string, int or Decimal) as Decimal; ``""`` counts as zero."""
-    if value is None or value == "":
-        return Decimal(0)
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-
-
-def _positive_or_none(value: Any) -> Decimal | None:
-    number = decimal(value)
-    return number if number > 0 else None
-
-
-def ms_datetime(value: Any) -> datetime | None:
-    if value in (None, "", "0", 0):
-        return None
-    return datetime.fromtimestamp(int(str(value)) / 1000, UTC)
+def result_list(response: Response) -> list[Reader]:
+    return result(response).rows("list")
 
 
 # ---------------------------------------------------------------- public
@@ -104,25 +78,25 @@ def ms_datetime(value: Any) -> datetime | None:
 def server_time(response: Response) -> int:
     """Milliseconds from ``result.timeNano`` (or ``timeSecond``, or the envelope's time)."""
     payload = envelope(response)
-    body = payload.get("result")
-    if isinstance(body, dict):
-        if body.get("timeNano"):
-            return int(str(body["timeNano"])) // 1_000_000
-        if body.get("timeSecond"):
-            return int(str(body["timeSecond"])) * 1000
-    if payload.get("time") is not None:
-        return int(str(payload["time"]))
-    raise bad(response, "no server time")
+    body = payload.optional_at("result")
+    if body is not None and body.is_object():
+        if body.has("timeNano"):
+            return body.integer("timeNano") // 1_000_000
+        if body.has("timeSecond"):
+            return body.integer("timeSecond") * 1000
+    if payload.has("time"):
+        return payload.ms("time")
+    raise payload.error("no server time")
 
 
-def market(row: dict[str, Any]) -> Market:
-    lot, price = row["lotSizeFilter"], row["priceFilter"]
-    base, quote, settle = row["baseCoin"], row["quoteCoin"], row["settleCoin"]
+def market(row: Reader) -> Market:
+    lot, price = row.at("lotSizeFilter"), row.at("priceFilter")
+    base, quote, settle = row.text("baseCoin"), row.text("quoteCoin"), row.text("settleCoin")
     return Market(
-        symbol=f"{base}/{quote}:{settle}", native=row["symbol"], base=base, quote=quote,
-        settle=settle, kind=MarketKind.SWAP, tick_size=price["tickSize"],
-        step_size=lot["qtyStep"], min_quantity=lot["minOrderQty"],
-        min_notional=lot.get("minNotionalValue") or None,
+        symbol=f"{base}/{quote}:{settle}", native=row.text("symbol"), base=base, quote=quote,
+        settle=settle, kind=MarketKind.SWAP, tick_size=price.decimal("tickSize"),
+        step_size=lot.decimal("qtyStep"), min_quantity=lot.decimal("minOrderQty"),
+        min_notional=lot.nonzero_decimal("minNotionalValue"),
         contract_size=Decimal(1),  # linear qty is counted in base coin, 1 contract = 1 coin
         active=row.get("status") == "Trading")
 
@@ -138,17 +112,18 @@ def markets(response: Response) -> list[Market]:
 
 def balance(response: Response) -> Balance:
     """Per coin of the unified account: total = walletBalance, used = order and position
-    initial margin plus spot-locked funds (capped at the total), free = the rest."""
+    initial margin plus spot-locked funds (capped at the total), free = the rest.
+    Bybit writes ``""`` for figures that do not apply to a coin: they count as zero."""
     accounts = result_list(response)
     unified = [a for a in accounts if a.get("accountType") == "UNIFIED"] or accounts
     assets = []
     for account in unified[:1]:
-        for row in account.get("coin") or []:
-            total = decimal(row.get("walletBalance"))
-            used = sum((decimal(row.get(k)) for k in ("locked", "totalOrderIM",
-                                                      "totalPositionIM")), Decimal(0))
-            used = min(max(used, Decimal(0)), max(total, Decimal(0)))
-            assets.append(AssetBalance(row["coin"], total - used, used, total))
+        for row in account.rows("coin") if account.get("coin") else ():
+            total = row.decimal("walletBalance", default=ZERO)
+            used = sum((row.decimal(k, default=ZERO) for k in ("locked", "totalOrderIM",
+                                                               "totalPositionIM")), ZERO)
+            used = min(max(used, ZERO), max(total, ZERO))
+            assets.append(AssetBalance(row.text("coin"), total - used, used, total))
     return Balance(NAME, assets)
 
 
@@ -156,35 +131,46 @@ def key_permissions(response: Response) -> KeyPermissions:
     """From ``GET /v5/user/query-api``: read-only flag, permission lists and bound IPs.
     ``ips == ["*"]`` (or empty) means no IP whitelist."""
     data = result(response)
-    perms = data.get("permissions") or {}
-    if not isinstance(perms, dict):
-        raise bad(response, "permissions is not an object")
-    read_only = int(str(data.get("readOnly", 0))) == 1
-    trades_contracts = bool(perms.get("ContractTrade") or perms.get("Derivatives"))
-    ips = [ip for ip in (data.get("ips") or []) if ip and ip != "*"]
+    perms = data.optional_at("permissions")
+    if perms is not None and not perms.is_object():
+        raise perms.error("not an object")
+    read_only = data.has("readOnly") and data.integer("readOnly") == 1
+
+    def granted(key: str) -> list[object]:
+        value = perms.get(key) if perms is not None else None
+        return value if isinstance(value, list) else []
+    trades_contracts = bool(granted("ContractTrade") or granted("Derivatives"))
+    ips = data.get("ips")
+    bound = [ip for ip in (ips if isinstance(ips, list) else []) if ip and ip != "*"]
     return KeyPermissions(can_read=True, can_trade=not read_only and trades_contracts,
-                          can_withdraw="Withdraw" in (perms.get("Wallet") or []),
-                          ip_restricted=bool(ips))
+                          can_withdraw="Withdraw" in granted("Wallet"),
+                          ip_restricted=bool(bound))
 
 
 # ---------------------------------------------------------------- orders
 
 
-def order(row: dict[str, Any], mkt: Market) -> OrderResult:
+def order(row: Reader, mkt: Market) -> OrderResult:
     """One row of ``/v5/order/realtime``."""
     if row.get("symbol") not in (None, mkt.native):
-        raise ValueError(f"order for {row.get('symbol')!r}, asked for {mkt.native!r}")
+        raise row.error(f"order for {row.get('symbol')!r}, asked for {mkt.native!r}", "symbol")
     return OrderResult(
-        exchange=NAME, symbol=mkt.symbol, order_id=str(row["orderId"]),
-        client_order_id=row.get("orderLinkId") or None, side=row["side"],
-        type=row["orderType"], status=STATUS[row["orderStatus"]],
-        quantity=decimal(row["qty"]), price=_positive_or_none(row.get("price")),
-        filled_quantity=decimal(row.get("cumExecQty")),
-        average_price=_positive_or_none(row.get("avgPrice")),
+        exchange=NAME, symbol=mkt.symbol, order_id=row.text("orderId"),
+        client_order_id=row.optional_text("orderLinkId"), side=row.choice("side", SIDES),
+        type=row.choice("orderType", ORDER_TYPES), status=row.choice("orderStatus", STATUS),
+        quantity=row.decimal("qty"), price=_positive(row, "price"),
+        filled_quantity=row.decimal("cumExecQty", default=ZERO),
+        average_price=_positive(row, "avgPrice"),
         time_in_force=TIME_IN_FORCE.get(str(row.get("timeInForce"))),
-        reduce_only=bool(row.get("reduceOnly", False)),
-        created_at=ms_datetime(row.get("createdTime")),
-        updated_at=ms_datetime(row.get("updatedTime")))
+        reduce_only=row.boolean("reduceOnly", default=False),
+        created_at=row.optional_timestamp("createdTime"),
+        updated_at=row.optional_timestamp("updatedTime"))
+
+
+def _positive(row: Reader, key: str) -> Decimal | None:
+    """Bybit writes "0" (or "") for a price that does not apply (market orders)."""
+    number = row.nonzero_decimal(key)
+    return number if number is not None and number > 0 else None
 
 
 def fetched_order(response: Response, ref: OrderRef, mkt: Market) -> OrderResult:
@@ -200,10 +186,9 @@ def fetched_order(response: Response, ref: OrderRef, mkt: Market) -> OrderResult
 
 def _ack_ids(response: Response) -> tuple[str, str | None, datetime | None]:
     payload = envelope(response)
-    body = payload.get("result")
-    if not isinstance(body, dict) or not body.get("orderId"):
-        raise bad(response, "no orderId in the acknowledgement")
-    return str(body["orderId"]), body.get("orderLinkId") or None, ms_datetime(payload.get("time"))
+    body = payload.at("result")
+    return (body.text("orderId"), body.optional_text("orderLinkId"),
+            payload.optional_timestamp("time"))
 
 
 def placed_order(response: Response, params: OrderParams, mkt: Market) -> OrderResult:

@@ -13,26 +13,24 @@ import hashlib
 import hmac
 import json
 import re
-import time
-from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
-from venuekit.models import Credentials, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
-    SimMarket,
     SimOrder,
     SimReject,
     Simulator,
     json_response,
+    sim_market,
 )
 
 from . import limits as rules
 
-#: ErrorKind -> the retCode Bybit answers with (all at HTTP 200, inside the envelope).
-CODES: dict[ErrorKind, int] = {
+#: ErrorKind -> (HTTP status, retCode): Bybit answers every refusal at HTTP 200, the code
+#: inside the envelope.
+CODES: dict[ErrorKind, tuple[int, str | int]] = {kind: (200, code) for kind, code in {
     ErrorKind.AUTH: 10003,
     ErrorKind.SIGNATURE: 10004,
     ErrorKind.TIMESTAMP: 10002,
@@ -46,7 +44,7 @@ CODES: dict[ErrorKind, int] = {
     ErrorKind.UNKNOWN_SYMBOL: 10001,     # Bybit: "params error: symbol invalid"
     ErrorKind.UNAVAILABLE: 10016,
     ErrorKind.TOKEN_EXPIRED: 33004,      # no tokens on Bybit: an expired API key
-}
+}.items()}
 
 DEFAULT_RECV_WINDOW_MS = 5000
 #: Bybit accepts ``server_time - recv_window <= timestamp < server_time + 1000``.
@@ -72,29 +70,18 @@ def _s(value: Decimal | None) -> str:
 
 class BybitSimulator(Simulator):
     exchange = "bybit"
+    codes = CODES
+    default_limits = rules.RATE_LIMITS
 
-    def __init__(self, *, credentials: Credentials | None = None,
-                 markets: Iterable[SimMarket] | None = None,
-                 balances: dict[str, Decimal | str | int] | None = None,
-                 limits: Sequence[RateLimit] | None = None) -> None:
-        enforced = rules.RATE_LIMITS if limits is None else tuple(limits)
-        super().__init__(credentials=credentials, markets=markets, balances=balances,
-                         limits=enforced)
-        self._rule_limits = {rule.name: rule.limit for rule in enforced}
-
-    def default_markets(self) -> list[SimMarket]:
-        # tick / step / minimums as Bybit lists these perpetuals (instruments-info)
-        return [
-            SimMarket(native="BTCUSDT", base="BTC", quote="USDT", tick_size=Decimal("0.10"),
-                      step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("5"), price=Decimal("50000")),
-            SimMarket(native="ETHUSDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.01"), min_quantity=Decimal("0.01"),
-                      min_notional=Decimal("5"), price=Decimal("3000")),
-            SimMarket(native="SOLUSDT", base="SOL", quote="USDT", tick_size=Decimal("0.010"),
-                      step_size=Decimal("0.1"), min_quantity=Decimal("0.1"),
-                      min_notional=Decimal("5"), price=Decimal("150")),
-        ]
+    # tick / step / minimums as Bybit lists these perpetuals (instruments-info)
+    default_markets = (
+        sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="5",
+                   price="50000"),
+        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.01", notional="5",
+                   price="3000"),
+        sim_market("SOLUSDT", "SOL", "USDT", tick="0.010", step="0.1", notional="5",
+                   price="150"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -112,19 +99,15 @@ class BybitSimulator(Simulator):
 
     # ------------------------------------------------------------ envelopes
 
-    def _limit_headers(self, path: str, *, exhausted: bool = False) -> dict[str, str]:
-        rule = rules.RULE_BY_PATH.get(path)
-        if rule is None or rule not in self._rule_limits:
+    def _limit_headers(self, path: str) -> dict[str, str]:
+        window = self.windows.get(rules.RULE_BY_PATH.get(path, ""))
+        if window is None:
             return {}
-        limit = self._rule_limits[rule]
-        horizon = time.monotonic() - 1.0
-        seen = sum(1 for at, _, p in self.stats.requests if p == path and at > horizon)
         now = self.now_ms()
-        return {rules.LIMIT_HEADER: str(limit),
-                rules.STATUS_HEADER: "0" if exhausted else str(max(limit - seen, 0)),
-                rules.RESET_HEADER: str(now + 1000 if exhausted else now)}
+        return {rules.LIMIT_HEADER: str(window.rule.limit),
+                rules.STATUS_HEADER: str(window.remaining()), rules.RESET_HEADER: str(now)}
 
-    def envelope(self, code: int, message: str, result: Any, *,
+    def envelope(self, code: str | int | None, message: str, result: Any, *,
                  headers: dict[str, str] | None = None) -> web.Response:
         return json_response({"retCode": code, "retMsg": message, "result": result,
                               "retExtInfo": {}, "time": self.now_ms()}, headers=headers)
@@ -132,12 +115,12 @@ class BybitSimulator(Simulator):
     def ok(self, request: web.Request, result: Any) -> web.Response:
         return self.envelope(0, "OK", result, headers=self._limit_headers(request.path))
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
+    def reject_response(self, reject: SimReject) -> web.Response:
         headers: dict[str, str] = {}
-        if kind is ErrorKind.RATE_LIMIT:
+        if reject.kind is ErrorKind.RATE_LIMIT:
             now = self.now_ms()
             headers = {rules.STATUS_HEADER: "0", rules.RESET_HEADER: str(now + 1000)}
-        return self.envelope(CODES[kind], message, {}, headers=headers)
+        return self.envelope(reject.code, reject.message, {}, headers=headers)
 
     # ------------------------------------------------------------ authentication
 

@@ -33,12 +33,8 @@ from venuekit_okx.simulator import OkxSimulator
 
 @pytest.fixture
 async def sim() -> AsyncIterator[OkxSimulator]:
-    simulator = OkxSimulator()
-    await simulator.start()
-    try:
+    async with OkxSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 def connect(sim: OkxSimulator, credentials: Credentials | None = None,

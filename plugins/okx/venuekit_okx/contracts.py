@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from venuekit.decimals import plain_decimal
 from venuekit.errors import InvalidOrder
 from venuekit.models import Market
 
@@ -39,16 +40,4 @@ def to_contracts(quantity: Decimal, market: Market) -> Decimal:
 
 def to_base(contracts: Decimal, market: Market) -> Decimal:
     """Contracts reported by OKX (``sz``, ``accFillSz``) -> base quantity."""
-    return plain(contracts * contract_size(market))
-
-
-def plain(value: Decimal) -> Decimal:
-    """Trailing zeros dropped without switching to exponent form (``10``, not ``1E+1``)."""
-    normal = value.normalize()
-    exponent = normal.as_tuple().exponent
-    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
-
-
-def fmt(value: Decimal) -> str:
-    """A decimal as OKX wants it on the wire: plain notation, no exponent, no float."""
-    return format(value.normalize(), "f")
+    return plain_decimal(contracts * contract_size(market))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from venuekit.decimals import format_decimal
 from venuekit.errors import InvalidOrder
 from venuekit.models import (
     Balance,
@@ -23,7 +24,7 @@ from venuekit.models import (
 from venuekit.wire import BodyFormat, Call, Request, Response
 
 from . import limits, parsing
-from .contracts import fmt, to_contracts
+from .contracts import to_contracts
 
 TIME_PATH = "/api/v5/public/time"
 INSTRUMENTS_PATH = "/api/v5/public/instruments"
@@ -92,8 +93,8 @@ def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
         "posSide": POSITION_SIDE, "ordType": order_type(order),
     }
     if order.price is not None:
-        body["px"] = fmt(order.price)
-    body["sz"] = fmt(to_contracts(order.quantity, market))
+        body["px"] = format_decimal(order.price)
+    body["sz"] = format_decimal(to_contracts(order.quantity, market))
     body["clOrdId"] = order.client_order_id
     if order.reduce_only:
         body["reduceOnly"] = True
@@ -104,11 +105,11 @@ def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
     def parse(response: Response) -> OrderResult:
         row = parsing.ack(response)
         return OrderResult(
-            exchange=parsing.NAME, symbol=market.symbol, order_id=str(row["ordId"]),
-            client_order_id=str(row.get("clOrdId") or "") or order.client_order_id,
+            exchange=parsing.NAME, symbol=market.symbol, order_id=row.text("ordId"),
+            client_order_id=row.optional_text("clOrdId") or order.client_order_id,
             side=order.side, type=order.type, status=OrderStatus.OPEN,
             quantity=order.quantity, price=order.price, time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only, created_at=parsing.millis(row.get("ts")))
+            reduce_only=order.reduce_only, created_at=row.optional_timestamp("ts"))
     return Call(request, parse)
 
 
@@ -141,8 +142,8 @@ def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
     def parse(response: Response) -> OrderResult:
         row = parsing.ack(response)
         return OrderResult(
-            exchange=parsing.NAME, symbol=market.symbol, order_id=str(row["ordId"]),
-            client_order_id=str(row.get("clOrdId") or "") or ref.client_order_id,
+            exchange=parsing.NAME, symbol=market.symbol, order_id=row.text("ordId"),
+            client_order_id=row.optional_text("clOrdId") or ref.client_order_id,
             side=None, type=None, status=OrderStatus.CANCELED, quantity=None,
-            updated_at=parsing.millis(row.get("ts")))
+            updated_at=row.optional_timestamp("ts"))
     return Call(request, parse)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from venuekit import errors as e
+from venuekit.payload import json_object
 from venuekit.wire import Response
 
 #: code -> core error class. Keys are strings: OKX sends its codes as strings.
@@ -109,11 +110,8 @@ def parse_error(response: Response) -> e.VenueError | None:
     A body that is not JSON (a proxy's HTML page, an empty 502) says nothing OKX-specific:
     the core maps the HTTP status, or the call's parser reports a bad response.
     """
-    try:
-        payload = response.json()
-    except e.BadResponse:
-        return None
-    if not isinstance(payload, dict) or "code" not in payload:
+    payload = json_object(response)
+    if payload is None or "code" not in payload:
         return None
     code = str(payload.get("code"))
     message = str(payload.get("msg") or "")

@@ -22,15 +22,6 @@ WINDOW_MS = 30_000
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z")
 
 
-class Coded(SimReject):
-    """A rejection with OKX's exact code (e.g. 50105 passphrase) rather than the kind's."""
-
-    def __init__(self, kind: ErrorKind, code: str, message: str, status: int = 401) -> None:
-        super().__init__(kind, message)
-        self.code = code
-        self.status = status
-
-
 def parse_iso_ms(value: str) -> int:
     """``2020-12-08T09:08:57.715Z`` -> ms since the epoch; OKX's format only."""
     match = _ISO.fullmatch(value)
@@ -56,32 +47,33 @@ def verify(sim: Simulator, request: web.Request, body: bytes, *, demo: bool | No
     """
     headers = request.headers
     if demo is not None and (headers.get("x-simulated-trading") == "1") != demo:
-        raise Coded(ErrorKind.AUTH, "50101", "APIKey does not match current environment.")
+        raise SimReject(ErrorKind.AUTH, "APIKey does not match current environment.", code="50101")
     key = headers.get("OK-ACCESS-KEY")
     if not key:
-        raise Coded(ErrorKind.AUTH, "50103",
-                    'Request header "OK-ACCESS-KEY" cannot be empty.')
+        raise SimReject(ErrorKind.AUTH, 'Request header "OK-ACCESS-KEY" cannot be empty.',
+                        code="50103")
     sim.check_api_key(key)
     passphrase = headers.get("OK-ACCESS-PASSPHRASE")
     if not passphrase:
-        raise Coded(ErrorKind.AUTH, "50104",
-                    'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.')
+        raise SimReject(ErrorKind.AUTH, 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.',
+                        code="50104")
     if not hmac.compare_digest(passphrase, sim.credentials.passphrase or ""):
-        raise Coded(ErrorKind.AUTH, "50105",
-                    'Request header "OK-ACCESS-PASSPHRASE" incorrect.')
+        raise SimReject(ErrorKind.AUTH, 'Request header "OK-ACCESS-PASSPHRASE" incorrect.',
+                        code="50105")
     timestamp = headers.get("OK-ACCESS-TIMESTAMP", "")
     if not timestamp:
-        raise Coded(ErrorKind.TIMESTAMP, "50107",
-                    'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.')
+        raise SimReject(ErrorKind.TIMESTAMP,
+                        'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.',
+                        code="50107")
     try:
         sent_ms = parse_iso_ms(timestamp)
     except ValueError:
-        raise Coded(ErrorKind.TIMESTAMP, "50112", "Invalid OK-ACCESS-TIMESTAMP.") from None
+        raise SimReject(ErrorKind.TIMESTAMP, "Invalid OK-ACCESS-TIMESTAMP.", code="50112") from None
     sim.check_timestamp(sent_ms, window_ms=WINDOW_MS, ahead_ms=WINDOW_MS)
     sign = headers.get("OK-ACCESS-SIGN")
     if not sign:
-        raise Coded(ErrorKind.SIGNATURE, "50106",
-                    'Request header "OK-ACCESS-SIGN" cannot be empty.')
+        raise SimReject(ErrorKind.SIGNATURE, 'Request header "OK-ACCESS-SIGN" cannot be empty.',
+                        code="50106")
     query = request.rel_url.raw_query_string
     target = request.rel_url.raw_path + (f"?{query}" if query else "")
     expected = expected_signature(sim.credentials.api_secret, timestamp, request.method,

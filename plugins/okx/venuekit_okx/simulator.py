@@ -12,20 +12,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
-from venuekit.models import Credentials, RateLimit
+from venuekit.decimals import format_decimal
+from venuekit.models import Credentials
 from venuekit.testing import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
-from venuekit.testing.simulator import json_response
+from venuekit.testing.simulator import json_response, sim_market
 
 from . import limits, sim_auth
-from .sim_auth import Coded
 
 #: ErrorKind -> (HTTP status, OKX code), from OK-ERR.
-CODES: dict[ErrorKind, tuple[int, str]] = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (401, "50111"),
     ErrorKind.SIGNATURE: (401, "50113"),
     ErrorKind.TIMESTAMP: (401, "50102"),
@@ -59,44 +58,34 @@ def _envelope(data: list[Any], **extra: Any) -> web.Response:
     return json_response({"code": "0", "msg": "", "data": data, **extra})
 
 
-def _text(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 class OkxSimulator(Simulator):
     exchange = "okx"
-
-    def __init__(self, *, demo: bool | None = None,
-                 rules: tuple[RateLimit, ...] | None = None, **kwargs: Any) -> None:
+    codes = CODES
+    default_limits = limits.RULES
+    def __init__(self, *, demo: bool | None = None, **options: Any) -> None:
         """``demo``: True accepts only demo requests (``x-simulated-trading: 1``), False only
-        live ones, None either. ``rules`` (enforced at arrival) default to the plugin's declared
-        rate limits."""
-        kwargs.setdefault("limits", limits.RULES if rules is None else rules)
-        super().__init__(**kwargs)
+        live ones, None either."""
+        super().__init__(**options)
         self.demo = demo
         self._ord_types: dict[str, str] = {}
 
     # ------------------------------------------------------------ configuration
 
-    def default_credentials(self) -> Credentials:
-        # loopback-only test credentials, known to every test that talks to the simulator
-        return Credentials(api_key="sim-okx-key-0123456789abcdef",
-                           api_secret="SIMOKXSECRET0123456789ABCDEF0123",  # noqa: S106
-                           passphrase="sim-okx-passphrase")  # noqa: S106
+    # loopback-only test credentials, known to every test that talks to the simulator
+    default_credentials = Credentials(
+        api_key="sim-okx-key-0123456789abcdef",
+        api_secret="SIMOKXSECRET0123456789ABCDEF0123",  # noqa: S106
+        passphrase="sim-okx-passphrase")  # noqa: S106
 
-    def default_markets(self) -> list[SimMarket]:
-        # BTC-USDT-SWAP: ctVal 0.01 BTC, lotSz = minSz = 0.01 contracts, tickSz 0.1;
-        # ETH-USDT-SWAP: ctVal 0.1 ETH, lotSz = minSz = 0.01 contracts, tickSz 0.01.
-        # SimState keeps base units: step = lotSz * ctVal, minimum = minSz * ctVal.
-        return [
-            SimMarket(native="BTC-USDT-SWAP", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
-                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.0001"),
-                      price=Decimal("50000"), contract_size=Decimal("0.01")),
-            SimMarket(native="ETH-USDT-SWAP", base="ETH", quote="USDT",
-                      tick_size=Decimal("0.01"), step_size=Decimal("0.001"),
-                      min_quantity=Decimal("0.001"), price=Decimal("3000"),
-                      contract_size=Decimal("0.1")),
-        ]
+    # BTC-USDT-SWAP: ctVal 0.01 BTC, lotSz = minSz = 0.01 contracts, tickSz 0.1;
+    # ETH-USDT-SWAP: ctVal 0.1 ETH, lotSz = minSz = 0.01 contracts, tickSz 0.01.
+    # SimState keeps base units: step = lotSz * ctVal, minimum = minSz * ctVal.
+    default_markets = (
+        sim_market("BTC-USDT-SWAP", "BTC", "USDT", tick="0.1", step="0.0001", price="50000",
+                   contract_size="0.01"),
+        sim_market("ETH-USDT-SWAP", "ETH", "USDT", tick="0.01", step="0.001", price="3000",
+                   contract_size="0.1"),
+    )
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
         rules = {
@@ -121,20 +110,11 @@ class OkxSimulator(Simulator):
             web.post("/api/v5/trade/cancel-order", self.cancel),
         ]
 
-    def make_app(self) -> web.Application:
-        app = super().make_app()
-        app.middlewares.append(self._coded_middleware)
-        return app
-
     # ------------------------------------------------------------ envelopes
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code = CODES[kind]
-        return self.envelope_error(code, message, status)
-
-    @staticmethod
-    def envelope_error(code: str, message: str, status: int = 200) -> web.Response:
-        return json_response({"code": code, "msg": message, "data": []}, status=status)
+    def reject_response(self, reject: SimReject) -> web.Response:
+        return json_response({"code": str(reject.code), "msg": reject.message, "data": []},
+                             status=reject.status or 200)
 
     @staticmethod
     def item_error(code: str, message: str, client_order_id: str = "",
@@ -143,15 +123,6 @@ class OkxSimulator(Simulator):
         item = {"clOrdId": client_order_id, "ordId": order_id, "sCode": code, "sMsg": message,
                 "tag": "", "ts": str(int(time.time() * 1000))}
         return json_response({"code": "1", "msg": "", "data": [item]})
-
-    @web.middleware
-    async def _coded_middleware(self, request: web.Request,
-                                handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                                ) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Coded as reject:
-            return self.envelope_error(reject.code, reject.message, reject.status)
 
     # ------------------------------------------------------------ authentication
 
@@ -167,9 +138,9 @@ class OkxSimulator(Simulator):
         if raw is None:
             return
         if not raw.isdigit():
-            raise Coded(ErrorKind.INVALID, "51000", "Parameter expTime error", status=400)
+            raise SimReject(ErrorKind.INVALID, "Parameter expTime error", code="51000", status=400)
         if self.now_ms() > int(raw):
-            raise Coded(ErrorKind.TIMESTAMP, "50037", "Order expired.", status=200)
+            raise SimReject(ErrorKind.TIMESTAMP, "Order expired.", code="50037", status=200)
 
     # ------------------------------------------------------------ public
 
@@ -178,17 +149,17 @@ class OkxSimulator(Simulator):
 
     async def instruments(self, request: web.Request) -> web.Response:
         if request.query.get("instType") != "SWAP":
-            raise Coded(ErrorKind.INVALID, "51000", "Parameter instType error", status=400)
+            raise SimReject(ErrorKind.INVALID, "Parameter instType error", code="51000", status=400)
         rows = []
         for m in self.state.markets.values():
             size = m.contract_size or Decimal(1)
             rows.append({
                 "instType": "SWAP", "instId": m.native, "uly": f"{m.base}-{m.quote}",
                 "instFamily": f"{m.base}-{m.quote}", "baseCcy": "", "quoteCcy": "",
-                "settleCcy": m.quote, "ctVal": _text(size), "ctMult": "1",
+                "settleCcy": m.quote, "ctVal": format_decimal(size), "ctMult": "1",
                 "ctValCcy": m.base, "ctType": "linear", "lever": "100",
-                "tickSz": _text(m.tick_size), "lotSz": _text(m.step_size / size),
-                "minSz": _text(m.min_quantity / size), "state": "live",
+                "tickSz": format_decimal(m.tick_size), "lotSz": format_decimal(m.step_size / size),
+                "minSz": format_decimal(m.min_quantity / size), "state": "live",
                 "listTime": "1611916828000", "expTime": "", "maxLmtSz": "100000000",
                 "maxMktSz": "10000"})
         return _envelope(rows)
@@ -201,13 +172,14 @@ class OkxSimulator(Simulator):
         details = []
         for asset in sorted(self.state.free):
             free, used = self.state.balance(asset)
-            equity = _text(free + used)
-            details.append({"ccy": asset, "eq": equity, "cashBal": equity, "availBal": _text(free),
-                            "availEq": _text(free), "frozenBal": _text(used),
-                            "ordFrozen": _text(used), "upl": "0", "uTime": now})
+            equity = format_decimal(free + used)
+            details.append({"ccy": asset, "eq": equity, "cashBal": equity,
+                            "availBal": format_decimal(free),
+                            "availEq": format_decimal(free), "frozenBal": format_decimal(used),
+                            "ordFrozen": format_decimal(used), "upl": "0", "uTime": now})
         total = sum((self.state.balance(a)[0] + self.state.balance(a)[1]
                      for a in self.state.free), Decimal(0))
-        return _envelope([{"totalEq": _text(total), "uTime": now, "details": details}])
+        return _envelope([{"totalEq": format_decimal(total), "uTime": now, "details": details}])
 
     async def config(self, request: web.Request) -> web.Response:
         await self.verify(request)
@@ -226,12 +198,12 @@ class OkxSimulator(Simulator):
         return {
             "instType": "SWAP", "instId": order.symbol, "ordId": order.order_id,
             "clOrdId": order.client_order_id or "", "tag": "",
-            "px": "" if order.price is None else _text(order.price),
-            "sz": _text(order.quantity / size),
+            "px": "" if order.price is None else format_decimal(order.price),
+            "sz": format_decimal(order.quantity / size),
             "ordType": self._ord_types.get(order.order_id, order.type), "side": order.side,
-            "posSide": "net", "tdMode": "cross", "accFillSz": _text(order.filled / size),
-            "fillPx": "" if order.average_price is None else _text(order.average_price),
-            "avgPx": "" if order.average_price is None else _text(order.average_price),
+            "posSide": "net", "tdMode": "cross", "accFillSz": format_decimal(order.filled / size),
+            "fillPx": "" if order.average_price is None else format_decimal(order.average_price),
+            "avgPx": "" if order.average_price is None else format_decimal(order.average_price),
             "state": _STATES[order.status], "lever": "", "feeCcy": "USDT", "fee": "0",
             "category": "normal", "reduceOnly": "true" if order.reduce_only else "false",
             "cancelSource": "", "cTime": str(order.created_ms), "uTime": str(order.updated_ms),
@@ -243,12 +215,13 @@ class OkxSimulator(Simulator):
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            raise Coded(ErrorKind.INVALID, "50002", "JSON syntax error", status=400) from None
+            raise SimReject(ErrorKind.INVALID, "JSON syntax error", code="50002",
+                            status=400) from None
         client_id = str(body.get("clOrdId") or "")
         try:
             order = self._book(body, client_id)
         except SimReject as reject:
-            code = ITEM_CODES.get(reject.kind, CODES[reject.kind][1])
+            code = ITEM_CODES.get(reject.kind) or str(self.coded(reject).code)
             return self.item_error(code, reject.message, client_id)
         return _envelope([{"clOrdId": client_id, "ordId": order.order_id, "tag": "",
                            "ts": str(order.created_ms), "sCode": "0", "sMsg": "Order placed"}],
@@ -301,12 +274,13 @@ class OkxSimulator(Simulator):
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            raise Coded(ErrorKind.INVALID, "50002", "JSON syntax error", status=400) from None
+            raise SimReject(ErrorKind.INVALID, "JSON syntax error", code="50002",
+                            status=400) from None
         try:
             order = self._lookup(body)
             self.state.cancel(order_id=order.order_id)
         except SimReject as reject:
-            code = ITEM_CODES.get(reject.kind, CODES[reject.kind][1])
+            code = ITEM_CODES.get(reject.kind) or str(self.coded(reject).code)
             return self.item_error(code, _CANCEL_FAILED, str(body.get("clOrdId") or ""),
                                    str(body.get("ordId") or ""))
         return _envelope([{"clOrdId": order.client_order_id or "", "ordId": order.order_id,

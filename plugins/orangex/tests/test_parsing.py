@@ -17,11 +17,13 @@ from venuekit.models import (
     MarketKind,
     OrderParams,
     OrderRef,
+    OrderResult,
     OrderStatus,
     OrderType,
     Side,
     TimeInForce,
 )
+from venuekit.payload import Reader
 from venuekit.wire import Response
 from venuekit_orangex import endpoints, orders, rpc
 
@@ -54,6 +56,14 @@ INSTRUMENT = {"instrument_name": "BTC-USDT-PERPETUAL", "kind": "perpetual", "is_
 
 
 # ---------------------------------------------------------------- envelope and session
+
+
+def parse_order(row: dict[str, Any], market: Market) -> OrderResult:
+    return orders.parse_order(Reader(row, exchange="orangex"), market)
+
+
+def parse_market(row: dict[str, Any], now_ms: int | None = None) -> Market | None:
+    return endpoints.parse_market(Reader(row, exchange="orangex"), now_ms)
 
 
 def test_fractional_lifetime_is_accepted(reply: Any) -> None:
@@ -137,7 +147,7 @@ def test_reply_to_another_request_is_refused(reply: Any) -> None:
 
 
 def test_instrument_row_with_swapped_currencies() -> None:
-    market = endpoints.parse_market(INSTRUMENT, now_ms=1790135119408)
+    market = parse_market(INSTRUMENT, now_ms=1790135119408)
     assert market == Market(
         symbol="BTC/USDT:USDT", native="BTC-USDT-PERPETUAL", base="BTC", quote="USDT",
         settle="USDT", kind=MarketKind.SWAP, tick_size=Decimal("0.1"),
@@ -146,13 +156,13 @@ def test_instrument_row_with_swapped_currencies() -> None:
 
 
 def test_instrument_not_yet_listed_is_inactive() -> None:
-    market = endpoints.parse_market({**INSTRUMENT, "creation_timestamp": 1790135400000},
+    market = parse_market({**INSTRUMENT, "creation_timestamp": 1790135400000},
                                     now_ms=1790135119408)
     assert market is not None and not market.active
 
 
 def test_step_and_minimum_may_differ() -> None:
-    market = endpoints.parse_market({**INSTRUMENT, "min_qty": "0.005"})
+    market = parse_market({**INSTRUMENT, "min_qty": "0.005"})
     assert market is not None
     assert (market.step_size, market.min_quantity) == (Decimal("0.001"), Decimal("0.005"))
 
@@ -163,7 +173,7 @@ def test_step_and_minimum_may_differ() -> None:
     {**INSTRUMENT, "kind": "future"},
 ])
 def test_rows_that_are_not_linear_perpetuals_are_skipped(row: dict[str, Any]) -> None:
-    assert endpoints.parse_market(row) is None
+    assert parse_market(row) is None
 
 
 def test_names_with_digits_and_non_latin_coins_parse() -> None:
@@ -173,7 +183,7 @@ def test_names_with_digits_and_non_latin_coins_parse() -> None:
 
 def test_instrument_without_tick_is_a_bad_response() -> None:
     with pytest.raises(BadResponse, match="tick_size"):
-        endpoints.parse_market({k: v for k, v in INSTRUMENT.items() if k != "tick_size"})
+        parse_market({k: v for k, v in INSTRUMENT.items() if k != "tick_size"})
 
 
 def test_instruments_reply(reply: Any) -> None:
@@ -303,24 +313,24 @@ def test_order_state_example(reply: Any) -> None:
     ({"order_state": "rejected"}, OrderStatus.REJECTED),
 ])
 def test_order_states(changes: dict[str, Any], status: OrderStatus) -> None:
-    assert orders.parse_order({**ORDER_STATE, **changes}, ETH).status is status
+    assert parse_order({**ORDER_STATE, **changes}, ETH).status is status
 
 
 def test_post_only_and_long_time_in_force_spellings() -> None:
     record = {**ORDER_STATE, "time_in_force": "good_til_cancelled", "post_only": True,
               "custom_order_id": ""}
-    result = orders.parse_order(record, ETH)
+    result = parse_order(record, ETH)
     assert result.time_in_force is TimeInForce.POST_ONLY and result.client_order_id is None
 
 
 def test_unknown_order_state_is_never_guessed() -> None:
     with pytest.raises(BadResponse, match="untriggered"):
-        orders.parse_order({**ORDER_STATE, "order_state": "untriggered"}, ETH)
+        parse_order({**ORDER_STATE, "order_state": "untriggered"}, ETH)
 
 
 def test_order_on_another_instrument_is_refused() -> None:
     with pytest.raises(InvalidOrder, match="ETH-USDT-PERPETUAL"):
-        orders.parse_order(ORDER_STATE, BTC)
+        parse_order(ORDER_STATE, BTC)
 
 
 def test_empty_order_state_is_not_found(reply: Any) -> None:
@@ -339,3 +349,22 @@ def test_lookup_by_client_order_id_alone_is_refused(build: Any) -> None:
 def test_ids_count_up() -> None:
     first = rpc.call("/public/ping", {}, signed=False).body["id"]
     assert rpc.call("/public/ping", {}, signed=False).body["id"] == first + 1
+
+
+# ---------------------------------------------------------------- shared readers
+
+
+def test_an_instrument_marked_inactive_as_a_string_is_inactive() -> None:
+    # bool("false") made it active before the shared readers
+    market = parse_market({**INSTRUMENT, "is_active": "false"})
+    assert market is not None and not market.active
+
+
+def test_a_zero_creation_time_counts_as_listed() -> None:
+    market = parse_market({**INSTRUMENT, "creation_timestamp": "0"}, now_ms=1)
+    assert market is not None and market.active
+
+
+def test_a_malformed_order_names_the_field_and_its_path() -> None:
+    with pytest.raises(BadResponse, match=r"amount: invalid decimal 'x' @ \$\.amount"):
+        parse_order({**ORDER_STATE, "amount": "x"}, ETH)

@@ -7,9 +7,8 @@ parser turns the venue's ``result`` into core models.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from venuekit.errors import BadResponse
@@ -22,6 +21,7 @@ from venuekit.models import (
     Market,
     MarketKind,
 )
+from venuekit.payload import Reader
 from venuekit.wire import Call, Response
 
 from . import rpc
@@ -39,32 +39,6 @@ MARGIN_ASSET = "USDT"
 
 def _bad(why: str) -> BadResponse:
     return BadResponse(f"unexpected OrangeX reply ({why})", exchange=NAME)
-
-
-def _required(row: Mapping[str, Any], key: str) -> Decimal:
-    number = _optional(row, key)
-    if number is None:
-        raise _bad(f"{key} is missing")
-    return number
-
-
-def _optional(row: Mapping[str, Any], key: str) -> Decimal | None:
-    value = row.get(key)
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _bad(f"{key} is not a number: {value!r}") from None
-    if not number.is_finite():
-        raise _bad(f"{key} is not a finite number: {value!r}")
-    return number
-
-
-def _object(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _bad(f"{what} is {type(value).__name__}, not an object")
-    return value
 
 
 # ---------------------------------------------------------------- session
@@ -86,11 +60,13 @@ def login(credentials: Credentials, *, grant: Grant | None = None,
 
 def parse_token(response: Response) -> AuthToken:
     """``expires_in`` seconds from now, counted from when the request was sent."""
-    data = _object(rpc.result(response), "the auth result")
+    data = rpc.result_of(response)
+    if not data.is_object():
+        raise data.error("not an object")
     token = data.get("access_token")
     if not isinstance(token, str) or not token:
         raise _bad("no access_token")
-    token_type = str(data.get("token_type", "bearer"))
+    token_type = str(data.get("token_type") or "bearer")
     if token_type.lower() != "bearer":
         raise _bad(f"token_type {token_type!r}, expected bearer")
     lifetime = data.get("expires_in")
@@ -163,16 +139,9 @@ def fetch_markets() -> Call[list[Market]]:
 
 def parse_markets(response: Response) -> list[Market]:
     payload = rpc.envelope(response)
-    rows = rpc.result(response, payload)
-    if not isinstance(rows, list):
-        raise _bad(f"instruments are {type(rows).__name__}, not a list")
     now_ms = rpc.venue_time_ms(payload)
-    markets = []
-    for row in rows:
-        market = parse_market(_object(row, "an instrument"), now_ms)
-        if market is not None:
-            markets.append(market)
-    return markets
+    rows = (parse_market(row, now_ms) for row in rpc.result_of(response, payload).rows())
+    return [market for market in rows if market is not None]
 
 
 def split_instrument(name: str) -> tuple[str, str] | None:
@@ -183,7 +152,7 @@ def split_instrument(name: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def parse_market(row: Mapping[str, Any], now_ms: int | None = None) -> Market | None:
+def parse_market(row: Reader, now_ms: int | None = None) -> Market | None:
     """One instrument row; None for rows that are not a linear perpetual.
 
     The payload's ``base_currency`` / ``quote_currency`` are swapped (``USDT`` / ``BTC`` for
@@ -194,22 +163,22 @@ def parse_market(row: Mapping[str, Any], now_ms: int | None = None) -> Market | 
     clock, OX-AO) is inactive.
     """
     name = row.get("instrument_name")
-    kind = str(row.get("kind", "perpetual")).lower()
+    kind = str(row.get("kind") or "perpetual").lower()
     pair = split_instrument(name) if isinstance(name, str) else None
     if pair is None or kind != "perpetual":
         return None
     base, quote = pair
-    minimum = _optional(row, "min_qty")
-    step = _optional(row, "min_trade_amount")
+    minimum = row.optional_decimal("min_qty")
+    step = row.optional_decimal("min_trade_amount")
     if step is None:
-        step = _required(row, "min_qty")
-    created = row.get("creation_timestamp")
-    listed = now_ms is None or created in (None, "") or int(str(created)) <= now_ms
+        step = row.decimal("min_qty")
+    created = row.optional_ms("creation_timestamp")
+    listed = now_ms is None or created is None or created <= now_ms
     return Market(symbol=f"{base}/{quote}:{quote}", native=str(name), base=base, quote=quote,
-                  settle=quote, kind=MarketKind.SWAP, tick_size=_required(row, "tick_size"),
+                  settle=quote, kind=MarketKind.SWAP, tick_size=row.decimal("tick_size"),
                   step_size=step, min_quantity=step if minimum is None else minimum,
-                  min_notional=_optional(row, "min_notional"),
-                  active=bool(row.get("is_active", True)) and listed)
+                  min_notional=row.optional_decimal("min_notional"),
+                  active=row.boolean("is_active", default=True) and listed)
 
 
 # ---------------------------------------------------------------- balance
@@ -224,11 +193,13 @@ def fetch_balance() -> Call[Balance]:
 def parse_balance(response: Response) -> Balance:
     """``available_funds`` is free; the total is the margin balance (wallet plus unrealised
     PnL), falling back to ``wallet_balance``; whatever is not free is in use."""
-    data = _object(rpc.result(response), "the assets result")
-    area = _object(data.get(PERPETUAL, data), "the PERPETUAL account")
-    free = _required(area, "available_funds")
-    total = _optional(area, "total_margin_balance")
+    data = rpc.result_of(response)
+    area = data.at(PERPETUAL) if data.get(PERPETUAL) is not None else data
+    if not area.is_object():
+        raise area.error("not an object")
+    free = area.decimal("available_funds")
+    total = area.optional_decimal("total_margin_balance")
     if total is None:
-        total = _required(area, "wallet_balance")
+        total = area.decimal("wallet_balance")
     used = max(total - free, Decimal(0))
     return Balance(NAME, [AssetBalance(MARGIN_ASSET, free, used, max(total, free))])

@@ -16,12 +16,11 @@ Three facts shape this module:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from venuekit.errors import BadResponse, InvalidOrder, OrderNotFound
+from venuekit.decimals import format_decimal
+from venuekit.errors import InvalidOrder, OrderNotFound
 from venuekit.models import (
     Market,
     OrderParams,
@@ -32,6 +31,7 @@ from venuekit.models import (
     Side,
     TimeInForce,
 )
+from venuekit.payload import Reader
 from venuekit.wire import Call, Response
 
 from . import rpc
@@ -59,14 +59,6 @@ LOOKUP_BY_ORDER_ID_ONLY = (
     "the instrument's open orders or order history.")
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
-def _bad(why: str) -> BadResponse:
-    return BadResponse(f"unexpected OrangeX reply ({why})", exchange=NAME)
-
-
 def _order_id(ref: OrderRef) -> str:
     if not ref.order_id:
         raise InvalidOrder(LOOKUP_BY_ORDER_ID_ONLY.format(cid=ref.client_order_id),
@@ -82,10 +74,10 @@ def order_params(order: OrderParams, market: Market) -> dict[str, Any]:
     if order.quantity is None:
         raise InvalidOrder("OrangeX sizes orders in base quantity; give quantity",
                            exchange=NAME)
-    params: dict[str, Any] = {"instrument_name": market.native, "amount": _fmt(order.quantity),
-                              "type": order.type.value}
+    params: dict[str, Any] = {"instrument_name": market.native,
+                              "amount": format_decimal(order.quantity), "type": order.type.value}
     if order.price is not None:
-        params["price"] = _fmt(order.price)
+        params["price"] = format_decimal(order.price)
     if order.time_in_force is not None:
         params["time_in_force"] = TIME_IN_FORCE[order.time_in_force]
     if order.time_in_force is TimeInForce.POST_ONLY:
@@ -108,15 +100,10 @@ def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
 
 
 def parse_placed(response: Response, order: OrderParams, market: Market) -> OrderResult:
-    data = rpc.result(response)
-    if not isinstance(data, Mapping):
-        raise _bad("the order result is not an object")
-    inner = data.get("order", data)
-    order_id = inner.get("order_id") if isinstance(inner, Mapping) else None
-    if order_id in (None, ""):
-        raise _bad("no order_id in the order reply")
+    data = rpc.result_of(response)
+    inner = data.at("order") if data.get("order") is not None else data
     return OrderResult(
-        exchange=NAME, symbol=market.symbol, order_id=str(order_id),
+        exchange=NAME, symbol=market.symbol, order_id=inner.text("order_id"),
         client_order_id=order.client_order_id, side=order.side, type=order.type,
         status=OrderStatus.OPEN, quantity=order.quantity, price=order.price,
         time_in_force=order.time_in_force, reduce_only=order.reduce_only)
@@ -135,13 +122,10 @@ def cancel_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
 
 
 def parse_cancelled(response: Response, ref: OrderRef, market: Market) -> OrderResult:
-    data = rpc.result(response)
-    if isinstance(data, Mapping) and "order_state" in data:
+    data = rpc.result_of(response)
+    if data.get("order_state") is not None:
         return parse_order(data, market)  # a fuller reply than the docs show: use it all
-    order_id = data.get("order_id") if isinstance(data, Mapping) else None
-    if order_id in (None, ""):
-        raise _bad("no order_id in the cancel reply")
-    return OrderResult(exchange=NAME, symbol=market.symbol, order_id=str(order_id),
+    return OrderResult(exchange=NAME, symbol=market.symbol, order_id=data.text("order_id"),
                        client_order_id=ref.client_order_id, side=None, type=None,
                        status=OrderStatus.CANCELED, quantity=None)
 
@@ -152,46 +136,25 @@ def fetch_order(ref: OrderRef, market: Market) -> Call[OrderResult]:
     request = rpc.call(ORDER_STATE_METHOD, {"order_id": order_id}, signed=True)
 
     def parse(response: Response) -> OrderResult:
-        data = rpc.result(response)
-        if not data:
+        data = rpc.result_of(response)
+        if not data.value:
             raise OrderNotFound(f"OrangeX has no order {order_id} (a new order can take a "
                                 "few seconds to appear)", exchange=NAME)
-        if not isinstance(data, Mapping):
-            raise _bad("the order state is not an object")
+        if not data.is_object():
+            raise data.error("not an object")
         return parse_order(data, market)
     return Call(request, parse)
 
 
-def _number(data: Mapping[str, Any], key: str) -> Decimal | None:
+def _enum(data: Reader, key: str, cls: type[Side] | type[OrderType]) -> Side | OrderType:
     value = data.get(key)
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _bad(f"{key} is not a number: {value!r}") from None
-    if not number.is_finite():
-        raise _bad(f"{key} is not a finite number: {value!r}")
-    return number
-
-
-def _ms(value: Any) -> datetime | None:
-    if value in (None, "", 0, "0"):
-        return None
-    try:
-        return datetime.fromtimestamp(int(str(value)) / 1000, UTC)
-    except (ValueError, OverflowError, OSError):
-        raise _bad(f"not a millisecond timestamp: {value!r}") from None
-
-
-def _enum(cls: type[Side] | type[OrderType], value: Any, key: str) -> Any:
     try:
         return cls(value)
     except ValueError:
-        raise _bad(f"{key} {value!r} is not one venuekit knows") from None
+        raise data.error(f"{value!r} is not one venuekit knows", key) from None
 
 
-def parse_order(data: Mapping[str, Any], market: Market) -> OrderResult:
+def parse_order(data: Reader, market: Market) -> OrderResult:
     """An order record (``get_order_state``, open orders, history) in unified terms.
 
     OrangeX has no partially-filled state: an ``open`` order with some fill is reported as
@@ -202,29 +165,23 @@ def parse_order(data: Mapping[str, Any], market: Market) -> OrderResult:
     if instrument not in (None, "", market.native):
         raise InvalidOrder(f"order {data.get('order_id')} is on {instrument}, not "
                            f"{market.native}", exchange=NAME)
-    state = str(data.get("order_state", "")).lower()
+    state = str(data.get("order_state") or "").lower()
     status = _STATES.get(state)
     if status is None:
-        raise _bad(f"order_state {state!r} is not one the plugin knows")
-    amount = _number(data, "amount")
-    filled = _number(data, "filled_amount") or Decimal(0)
+        raise data.error(f"order_state {state!r} is not one the plugin knows", "order_state")
+    amount = data.optional_decimal("amount")
+    filled = data.decimal("filled_amount", default=Decimal(0))
     if status is OrderStatus.OPEN and filled > 0 and (amount is None or filled < amount):
         status = OrderStatus.PARTIALLY_FILLED
-    tif = _TIF_BACK.get(str(data.get("time_in_force", "")).lower())
+    tif = _TIF_BACK.get(str(data.get("time_in_force")).lower())
     if data.get("post_only") is True:
         tif = TimeInForce.POST_ONLY
-    order_id = data.get("order_id")
-    if order_id in (None, ""):
-        raise _bad("no order_id in the order record")
-    price = _number(data, "price")
-    average = _number(data, "average_price")
     return OrderResult(
-        exchange=NAME, symbol=market.symbol, order_id=str(order_id),
-        client_order_id=str(data.get("custom_order_id") or "") or None,
-        side=_enum(Side, data.get("direction"), "direction"),
-        type=_enum(OrderType, data.get("order_type"), "order_type"),
-        status=status, quantity=amount, price=price if price else None,
-        filled_quantity=filled, average_price=average if average else None,
+        exchange=NAME, symbol=market.symbol, order_id=data.text("order_id"),
+        client_order_id=data.optional_text("custom_order_id"),
+        side=_enum(data, "direction", Side), type=_enum(data, "order_type", OrderType),
+        status=status, quantity=amount, price=data.nonzero_decimal("price"),
+        filled_quantity=filled, average_price=data.nonzero_decimal("average_price"),
         time_in_force=tif, reduce_only=data.get("reduce_only") is True,
-        created_at=_ms(data.get("creation_timestamp")),
-        updated_at=_ms(data.get("last_update_timestamp")))
+        created_at=data.optional_timestamp("creation_timestamp"),
+        updated_at=data.optional_timestamp("last_update_timestamp"))

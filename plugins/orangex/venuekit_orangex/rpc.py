@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from venuekit.errors import BadResponse
+from venuekit.payload import Reader
 from venuekit.wire import BodyFormat, Request, Response
 
 NAME = "orangex"
@@ -71,6 +72,12 @@ def result(response: Response, payload: Mapping[str, Any] | None = None) -> Any:
     if "result" not in payload:
         raise _bad(response, "the reply carries neither result nor error")
     return payload["result"]
+
+
+def result_of(response: Response, payload: Mapping[str, Any] | None = None) -> Reader:
+    """:func:`result` wrapped in a :class:`~venuekit.payload.Reader` at ``$.result``."""
+    return Reader(result(response, payload), exchange=NAME, path="$.result",
+                  status=response.status)
 
 
 def venue_time_ms(payload: Mapping[str, Any]) -> int | None:

@@ -16,9 +16,9 @@ Where OrangeX documents nothing the simulator takes the cautious reading, and sa
 * ``custom_order_id`` is not deduplicated (no rule is documented), so a resent order would
   be a second order; the plugin never resends.
 * Insufficient margin, an unknown or closed order, a duplicate id and a minimum breach have
-  no known code: they answer with codes from :data:`PLACEHOLDER_CODES`, which the plugin
-  reports as a plain ``ExchangeError`` keeping code and message, as it would a real
-  unknown code.
+  no known code: they answer with the placeholder codes at the end of :data:`CODES`, which
+  the plugin reports as a plain ``ExchangeError`` keeping code and message, as it would a
+  real unknown code.
 * A rate limit has no known body: HTTP 429 from the front end, the usual answer.
 """
 
@@ -27,48 +27,67 @@ from __future__ import annotations
 import contextvars
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
-from venuekit.models import Credentials, RateLimit
-from venuekit.testing.simulator import ErrorKind, SimMarket, SimOrder, json_response
+from venuekit.decimals import format_decimal
+from venuekit.models import RateLimit
+from venuekit.testing.simulator import (
+    ErrorKind,
+    SimOrder,
+    SimReject,
+    json_response,
+    sim_market,
+)
 
 from .simulator_auth import (
     AUTH_FAILURE,
-    DEFAULT_SCOPE,
     PARAMS_NOT_VALID,
-    TOKEN_LIFETIME_S,
-    Refusal,
     TokenAuthority,
 )
 
 API_PREFIX = "/api/v1"
+#: OrangeX support's one limit: 10 requests per second
+RULE = "requests"
 CUSTOM_ORDER_ID = re.compile(r"[\.A-Z\:/a-z0-9_-]{1,36}")
 
-BAD_REQUESTED = (1001, "Bad requested")
-NO_SERVICE = (1000, "No service found")
-JSON_PARSE = (9902, "json parse error")
+BAD_REQUESTED = 1001
+NO_SERVICE = 1000
+JSON_PARSE = 9902
 
-#: Codes OrangeX is known to send, by the simulator's reasons for refusing.
-CODES: dict[ErrorKind, tuple[int, str]] = {
-    ErrorKind.AUTH: AUTH_FAILURE,
-    ErrorKind.SIGNATURE: AUTH_FAILURE,
-    ErrorKind.TIMESTAMP: AUTH_FAILURE,  # a stale client_signature login: no own code known
-    ErrorKind.TOKEN_EXPIRED: AUTH_FAILURE,
-    ErrorKind.PERMISSION: (2033, "Access denied"),
-    ErrorKind.INVALID: PARAMS_NOT_VALID,
-    ErrorKind.UNKNOWN_SYMBOL: (5001, "Instrument does not exist."),
-    ErrorKind.UNAVAILABLE: (9999, "System error, please try again later"),
+#: ErrorKind -> (HTTP status, OrangeX code). Every JSON-RPC reply is HTTP 200. The last four
+#: reasons have no known OrangeX code; those numbers are the simulator's own placeholders.
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
+    ErrorKind.AUTH: (200, AUTH_FAILURE),
+    ErrorKind.SIGNATURE: (200, AUTH_FAILURE),
+    ErrorKind.TIMESTAMP: (200, AUTH_FAILURE),  # a stale client_signature login: no own code
+    ErrorKind.TOKEN_EXPIRED: (200, AUTH_FAILURE),
+    ErrorKind.PERMISSION: (200, 2033),
+    ErrorKind.INVALID: (200, PARAMS_NOT_VALID),
+    ErrorKind.UNKNOWN_SYMBOL: (200, 5001),
+    ErrorKind.UNAVAILABLE: (200, 9999),
+    ErrorKind.INSUFFICIENT_FUNDS: (200, 99001),
+    ErrorKind.NOT_FOUND: (200, 99002),
+    ErrorKind.DUPLICATE: (200, 99003),
+    ErrorKind.BELOW_MINIMUM: (200, 99004),
 }
-#: Reasons OrangeX has no known code for; these numbers are the simulator's own.
-PLACEHOLDER_CODES: dict[ErrorKind, tuple[int, str]] = {
-    ErrorKind.INSUFFICIENT_FUNDS: (99001, "simulator: insufficient margin"),
-    ErrorKind.NOT_FOUND: (99002, "simulator: order does not exist or is not open"),
-    ErrorKind.DUPLICATE: (99003, "simulator: duplicate custom_order_id"),
-    ErrorKind.BELOW_MINIMUM: (99004, "simulator: under the instrument's minimum"),
+#: The venue's ``error.message`` for each code (placeholders say they are the simulator's).
+MESSAGES: dict[str | int, str] = {
+    AUTH_FAILURE: "Authentication Failure",
+    PARAMS_NOT_VALID: "Request params not valid!",
+    2033: "Access denied",
+    5001: "Instrument does not exist.",
+    9999: "System error, please try again later",
+    BAD_REQUESTED: "Bad requested",
+    NO_SERVICE: "No service found",
+    JSON_PARSE: "json parse error",
+    99001: "simulator: insufficient margin",
+    99002: "simulator: order does not exist or is not open",
+    99003: "simulator: duplicate custom_order_id",
+    99004: "simulator: under the instrument's minimum",
 }
 
 _TIF = {"good_til_cancelled": "gtc", "immediate_or_cancel": "ioc", "fill_or_kill": "fok"}
@@ -91,7 +110,7 @@ _current: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
 
 
 def _fmt(value: Decimal | None) -> str:
-    return "0" if value is None else format(value.normalize(), "f")
+    return "0" if value is None else format_decimal(value)
 
 
 def _decimal(params: Mapping[str, Any], key: str) -> Decimal | None:
@@ -101,9 +120,9 @@ def _decimal(params: Mapping[str, Any], key: str) -> Decimal | None:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise Refusal(PARAMS_NOT_VALID, f"{key} is not a number") from None
+        raise SimReject(ErrorKind.INVALID, f"{key} is not a number") from None
     if not number.is_finite():
-        raise Refusal(PARAMS_NOT_VALID, f"{key} is not a finite number")
+        raise SimReject(ErrorKind.INVALID, f"{key} is not a finite number")
     return number
 
 
@@ -111,14 +130,11 @@ class OrangeXSimulator(TokenAuthority):
     exchange = "orangex"
     api_prefix = API_PREFIX  # connect to ``api_url``, which ends in /api/v1 like the live host
 
-    def __init__(self, *, credentials: Credentials | None = None,
-                 markets: Iterable[SimMarket] | None = None,
-                 balances: dict[str, Decimal | str | int] | None = None,
-                 limits: Sequence[RateLimit] = (RateLimit("requests", 10, 1.0),),
-                 token_lifetime_s: float = TOKEN_LIFETIME_S,
-                 scope: str = DEFAULT_SCOPE) -> None:
-        super().__init__(credentials=credentials, markets=markets, balances=balances,
-                         limits=limits, token_lifetime_s=token_lifetime_s, scope=scope)
+    default_limits = (RateLimit(RULE, 10, 1.0),)
+    codes = CODES
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         self._custom: dict[str, tuple[str, bool]] = {}  # order id -> (custom id, post only)
         self._methods: dict[str, tuple[bool, Method]] = {
             "/public/auth": (False, self.auth),
@@ -133,18 +149,13 @@ class OrangeXSimulator(TokenAuthority):
 
     # ------------------------------------------------------------ framework
 
-    def default_markets(self) -> list[SimMarket]:
-        # BTC and ETH rules as the live catalogue gives them (OX-DY phase-2 report)
-        return [
-            SimMarket(native="BTC-USDT-PERPETUAL", base="BTC", quote="USDT",
-                      tick_size=Decimal("0.1"), step_size=Decimal("0.001"),
-                      min_quantity=Decimal("0.001"), min_notional=Decimal("10"),
-                      price=Decimal("50000")),
-            SimMarket(native="ETH-USDT-PERPETUAL", base="ETH", quote="USDT",
-                      tick_size=Decimal("0.01"), step_size=Decimal("0.01"),
-                      min_quantity=Decimal("0.01"), min_notional=Decimal("10"),
-                      price=Decimal("3000")),
-        ]
+    # BTC and ETH rules as the live catalogue gives them (OX-DY phase-2 report)
+    default_markets = (
+        sim_market("BTC-USDT-PERPETUAL", "BTC", "USDT", tick="0.1", step="0.001",
+                   notional="10", price="50000"),
+        sim_market("ETH-USDT-PERPETUAL", "ETH", "USDT", tick="0.01", step="0.01",
+                   notional="10", price="3000"),
+    )
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(API_PREFIX + "/{scope:public|private}/{name}", self.dispatch)]
@@ -154,13 +165,12 @@ class OrangeXSimulator(TokenAuthority):
         app.add_routes(self.routes())
         return app
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        if kind is ErrorKind.RATE_LIMIT:
+    def reject_response(self, reject: SimReject) -> web.Response:
+        if reject.kind is ErrorKind.RATE_LIMIT:  # the front end's answer, not JSON-RPC
             return web.Response(status=429, text="Too Many Requests")
-        if kind is ErrorKind.TOKEN_EXPIRED:
+        if reject.kind is ErrorKind.TOKEN_EXPIRED:
             self.token_refusals += 1  # counted here so injected refusals count too
-        code = CODES.get(kind) or PLACEHOLDER_CODES[kind]
-        return self.error_reply(code, message)
+        return self.error_reply(reject.code or PARAMS_NOT_VALID, reject.message)
 
     # ------------------------------------------------------------ envelopes
 
@@ -190,9 +200,8 @@ class OrangeXSimulator(TokenAuthority):
                               "jsonrpc": "2.0", "usIn": us_in, "usOut": us_out,
                               "usDiff": us_out - us_in, **members})
 
-    def error_reply(self, code: tuple[int, str], reason: str) -> web.Response:
-        number, message = code
-        return self.reply({"error": {"code": number, "message": message,
+    def error_reply(self, code: str | int, reason: str) -> web.Response:
+        return self.reply({"error": {"code": code, "message": MESSAGES.get(code, ""),
                                      "data": {"reason": reason}}})
 
     async def dispatch(self, request: web.Request) -> web.Response:
@@ -200,20 +209,17 @@ class OrangeXSimulator(TokenAuthority):
         call = _current.get()
         body = call.body if call is not None else None
         if not isinstance(body, dict):
-            return self.error_reply(JSON_PARSE, "the body is not a JSON object")
+            raise SimReject(ErrorKind.INVALID, "the body is not a JSON object", code=JSON_PARSE)
         params = body.get("params", {})
         if not isinstance(params, dict) or body.get("method", method) != method:
-            return self.error_reply(PARAMS_NOT_VALID, "params missing or method mismatch")
+            raise SimReject(ErrorKind.INVALID, "params missing or method mismatch")
         entry = self._methods.get(method)
         if entry is None:
-            return self.error_reply(NO_SERVICE, f"no method {method}")
+            raise SimReject(ErrorKind.INVALID, f"no method {method}", code=NO_SERVICE)
         private, handler = entry
-        try:
-            if private:
-                self.check_bearer(request)
-            return self.reply({"result": await handler(request, params)})
-        except Refusal as refusal:
-            return self.error_reply(refusal.code, refusal.reason)
+        if private:
+            self.check_bearer(request)
+        return self.reply({"result": await handler(request, params)})
 
     # ------------------------------------------------------------ public
 
@@ -239,7 +245,7 @@ class OrangeXSimulator(TokenAuthority):
     async def assets(self, request: web.Request, params: Mapping[str, Any]) -> Any:
         kinds = params.get("asset_type")
         if not isinstance(kinds, list):  # a plain string is refused (OX-DY)
-            raise Refusal(BAD_REQUESTED, "asset_type must be an array")
+            raise SimReject(ErrorKind.INVALID, "asset_type must be an array", code=BAD_REQUESTED)
         if "PERPETUAL" not in kinds:
             return {}
         free, used = self.state.balance("USDT")
@@ -262,14 +268,14 @@ class OrangeXSimulator(TokenAuthority):
         amount = _decimal(params, "amount")
         order_type = params.get("type", "limit")
         if amount is None or order_type not in ("limit", "market"):
-            raise Refusal(PARAMS_NOT_VALID, "amount or type missing or invalid")
+            raise SimReject(ErrorKind.INVALID, "amount or type missing or invalid")
         tif = _TIF.get(str(params.get("time_in_force", "good_til_cancelled")))
         if tif is None:
-            raise Refusal(PARAMS_NOT_VALID, "time_in_force")
+            raise SimReject(ErrorKind.INVALID, "time_in_force")
         post_only = params.get("post_only") is True
         custom = str(params.get("custom_order_id") or "")
         if custom and not CUSTOM_ORDER_ID.fullmatch(custom):
-            raise Refusal(PARAMS_NOT_VALID, "custom_order_id does not match the rule")
+            raise SimReject(ErrorKind.INVALID, "custom_order_id does not match the rule")
         # no dedupe by custom_order_id: none is documented (see the module docstring)
         order = self.state.place(
             symbol=str(params.get("instrument_name", "")), side=side, type=str(order_type),

@@ -12,21 +12,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
-from venuekit.models import Credentials, RateLimit
-from venuekit.testing.simulator import ErrorKind, SimMarket, SimReject, Simulator
+from venuekit.testing.simulator import ErrorKind, SimReject, Simulator
 
 DEFAULT_SCOPE = "account:read_write block_trade:read trade:read_write wallet:read"
 TOKEN_LIFETIME_S = 43199.0  # the docs' example
 SIGNATURE_WINDOW_MS = 30_000  # undocumented; the simulator accepts +-30 s
 
-AUTH_FAILURE = (10000, "Authentication Failure")
-PARAMS_NOT_VALID = (8000, "Request params not valid!")
+AUTH_FAILURE = 10000
+PARAMS_NOT_VALID = 8000
 
 
 @dataclass
@@ -37,28 +35,20 @@ class Session:
     scope: str
 
 
-class Refusal(Exception):
-    """A refusal with a specific OrangeX code (where one reason has several codes)."""
-
-    def __init__(self, code: tuple[int, str], reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
 class TokenAuthority(Simulator):
     """A simulator base that logs clients in and checks their bearer tokens."""
 
-    def __init__(self, *, credentials: Credentials | None = None,
-                 markets: Iterable[SimMarket] | None = None,
-                 balances: dict[str, Decimal | str | int] | None = None,
-                 limits: Sequence[RateLimit] = (),
-                 token_lifetime_s: float = TOKEN_LIFETIME_S,
-                 scope: str = DEFAULT_SCOPE) -> None:
-        super().__init__(credentials=credentials, markets=markets, balances=balances,
-                         limits=limits)
-        self.token_lifetime_s = token_lifetime_s
-        self.scope = scope
+    #: seconds a token lives, and the scope a login is granted, unless a test passes its own
+    token_lifetime_s: float = TOKEN_LIFETIME_S
+    scope: str = DEFAULT_SCOPE
+
+    def __init__(self, *, token_lifetime_s: float | None = None, scope: str | None = None,
+                 **options: Any) -> None:
+        super().__init__(**options)
+        if token_lifetime_s is not None:
+            self.token_lifetime_s = token_lifetime_s
+        if scope is not None:
+            self.scope = scope
         self.sessions: dict[str, Session] = {}
         self.logins = 0
         self.token_refusals = 0  # private calls refused for an expired or unknown token
@@ -125,7 +115,7 @@ class TokenAuthority(Simulator):
             if old is None:
                 raise SimReject(ErrorKind.AUTH, "unknown refresh_token")
         else:
-            raise Refusal(PARAMS_NOT_VALID, f"grant_type {grant!r}")
+            raise SimReject(ErrorKind.INVALID, f"grant_type {grant!r}")
         self.logins += 1
         session = Session(access_token=secrets.token_urlsafe(32),
                            refresh_token=secrets.token_urlsafe(32),

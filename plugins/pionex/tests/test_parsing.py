@@ -81,7 +81,8 @@ def test_symbols_without_a_list_is_a_bad_response() -> None:
     with pytest.raises(BadResponse):
         parsing.parse_markets(response({"result": True, "data": {}, "timestamp": 1}))
     broken = {"result": True, "data": {"symbols": [{"symbol": "X_Y", "type": "SPOT"}]}}
-    with pytest.raises(BadResponse, match="cannot read the symbols"):
+    with pytest.raises(BadResponse,
+                       match=r"baseCurrency: missing @ \$\.data\.symbols\[0\]\.baseCurrency"):
         parsing.parse_markets(response(broken))
 
 
@@ -279,3 +280,18 @@ def test_cancel_by_client_id_only_or_bad_id_is_refused_locally() -> None:
         endpoints.cancel_order(OrderRef("BTC/USDT", client_order_id="c-1"), BTC_USDT)
     with pytest.raises(InvalidOrder, match="numbers"):
         endpoints.cancel_order(OrderRef("BTC/USDT", order_id="abc"), BTC_USDT)
+
+
+# ---------------------------------------------------------------- shared readers
+
+
+def test_a_zero_time_string_is_not_set() -> None:
+    # read as 1970-01-01 before the shared readers
+    result = parsing.order_from(response(order_response(updateTime="0")), BTC_USDT)
+    assert result.updated_at is None
+
+
+def test_a_malformed_order_names_the_field_and_its_path() -> None:
+    with pytest.raises(BadResponse,
+                       match=r"filledSize: invalid decimal 'x' @ \$\.data\.filledSize"):
+        parsing.order_from(response(order_response(filledSize="x")), BTC_USDT)

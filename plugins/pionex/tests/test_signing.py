@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from support import DOC_CREDENTIALS, DOC_KEY, DOC_SECRET, DOC_TIMESTAMP
 from venuekit.models import Auth, Market, OrderParams, OrderRef
+from venuekit.payload import Reader
 from venuekit.wire import Request, SignedRequest
 from venuekit_pionex import endpoints, signing
 from venuekit_pionex.parsing import parse_market
@@ -18,9 +19,10 @@ AUTH = Auth(DOC_CREDENTIALS)
 
 
 def btc_usdt() -> Market:
-    market = parse_market({"symbol": "BTC_USDT", "type": "SPOT", "baseCurrency": "BTC",
-                           "quoteCurrency": "USDT", "basePrecision": 6, "quotePrecision": 2,
-                           "minTradeSize": "0.000001", "minAmount": "10", "enable": True})
+    market = parse_market(Reader(
+        {"symbol": "BTC_USDT", "type": "SPOT", "baseCurrency": "BTC", "quoteCurrency": "USDT",
+         "basePrecision": 6, "quotePrecision": 2, "minTradeSize": "0.000001",
+         "minAmount": "10", "enable": True}, exchange="pionex"))
     assert market is not None
     return market
 

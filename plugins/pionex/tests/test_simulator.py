@@ -52,12 +52,8 @@ def test_verifier_and_signer_agree_on_a_post() -> None:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[PionexSimulator]:
-    simulator = PionexSimulator()
-    await simulator.start()
-    try:
+    async with PionexSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 def connect(sim: PionexSimulator, **options: Any) -> venuekit.Connector:

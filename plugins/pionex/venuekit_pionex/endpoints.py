@@ -7,9 +7,9 @@ order placement is not.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from venuekit.decimals import format_decimal
 from venuekit.errors import InvalidOrder
 from venuekit.models import (
     Balance,
@@ -57,10 +57,6 @@ def _public(weight: int) -> dict[str, int]:
 
 def _private(weight: int) -> dict[str, int]:
     return {IP: weight, ACCOUNT: weight}
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 # ---------------------------------------------------------------- public
@@ -122,14 +118,14 @@ def order_body(order: OrderParams, market: Market) -> dict[str, Any]:
         if order.quantity is not None:
             raise _refuse("a Pionex market buy is sized by quote_quantity alone; "
                           "drop quantity")
-        body["amount"] = _fmt(order.quote_quantity)
+        body["amount"] = format_decimal(order.quote_quantity)
     else:
         if order.quantity is None:
             raise _refuse("this Pionex order is sized in base currency: give quantity")
-        body["size"] = _fmt(order.quantity)
+        body["size"] = format_decimal(order.quantity)
         if order.type is OrderType.LIMIT:
             assert order.price is not None  # OrderParams guarantees it for limit orders
-            body["price"] = _fmt(order.price)
+            body["price"] = format_decimal(order.price)
     if _ioc_flag(order):
         body["IOC"] = True
     return body

@@ -11,9 +11,10 @@ the core's limiter hold every request back until the ban is over.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from venuekit import errors as e
+from venuekit.payload import json_object
 from venuekit.wire import Response
 
 __all__ = [
@@ -61,20 +62,11 @@ HTTP_STATUS_ERRORS: dict[int, type[e.VenueError]] = {
 BAN_SECONDS = 60.0
 
 
-def _payload(response: Response) -> dict[str, Any] | None:
-    """The JSON object of the body, or None when there is none (HTML page, empty, text)."""
-    try:
-        payload = response.json()
-    except e.BadResponse:
-        return None
-    return payload if isinstance(payload, dict) else None
-
-
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _rate_limited(response: Response, payload: dict[str, Any] | None) -> e.VenueError:
+def _rate_limited(response: Response, payload: Mapping[str, object] | None) -> e.VenueError:
     code = _text(payload.get("code")) if payload else None
     venue_message = _text(payload.get("message")) if payload else None
     if response.header("Retry-After") is not None:
@@ -97,7 +89,7 @@ def parse_error(response: Response) -> e.VenueError | None:
     A body that is not a JSON object is left to the core: it maps the HTTP status of a
     failed response, and the call's parser reports a 2xx body it cannot read.
     """
-    payload = _payload(response)
+    payload = json_object(response)
     status_class = HTTP_STATUS_ERRORS.get(response.status)
     if status_class is e.IPBanned:
         return _rate_limited(response, payload)

@@ -7,12 +7,8 @@ handled ``result: false``) is a :class:`~venuekit.BadResponse` naming what was m
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from decimal import Decimal
 
-from venuekit.errors import BadResponse
 from venuekit.models import (
     AssetBalance,
     Balance,
@@ -24,9 +20,13 @@ from venuekit.models import (
     OrderType,
     TimeInForce,
 )
+from venuekit.payload import Reader
 from venuekit.wire import Response
 
 from .info import NAME
+
+#: Pionex order types, as PX-OAS spells them.
+ORDER_TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
 
 __all__ = [
     "accepted_order",
@@ -40,66 +40,26 @@ __all__ = [
     "response_timestamp",
 ]
 
-T = TypeVar("T")
 ZERO = Decimal(0)
 
 
 # ---------------------------------------------------------------- envelope
 
 
-def envelope(response: Response) -> dict[str, Any]:
+def envelope(response: Response) -> Reader:
     """The success envelope, or BadResponse."""
-    payload = response.json()
-    if not isinstance(payload, dict) or payload.get("result") is not True:
+    payload = Reader.of(response)
+    if payload.get("result") is not True:
         raise response.bad("not a Pionex success envelope (result is not true)")
     return payload
 
 
-def data(response: Response) -> dict[str, Any]:
+def data(response: Response) -> Reader:
     """The ``data`` object of a success envelope."""
-    value = envelope(response).get("data")
-    if not isinstance(value, dict):
-        raise response.bad("no data object in the Pionex envelope")
+    value = envelope(response).at("data")
+    if not value.is_object():
+        raise value.error("not an object")
     return value
-
-
-def reading(response: Response, what: str, read: Callable[[], T]) -> T:
-    """Run ``read``; a missing field or a bad number becomes one clear BadResponse."""
-    try:
-        return read()
-    except BadResponse:
-        raise
-    except (KeyError, IndexError, TypeError, ValueError, InvalidOperation) as exc:
-        raise response.bad(f"cannot read {what}: {type(exc).__name__}: {exc}") from None
-
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise TypeError(f"not a number: {value!r}")
-    if isinstance(value, float):  # never produced by Response.json, kept for safety
-        value = str(value)
-    number = Decimal(value) if not isinstance(value, Decimal) else value
-    if not number.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
-    return number
-
-
-def _opt_decimal(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else _decimal(value)
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"not an integer: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise ValueError(f"not an integer: {value!r}")
-
-
-def _ms(value: Any) -> datetime | None:
-    return None if value in (None, "", 0) else datetime.fromtimestamp(_int(value) / 1000, UTC)
 
 
 # ---------------------------------------------------------------- clock
@@ -107,46 +67,39 @@ def _ms(value: Any) -> datetime | None:
 
 def response_timestamp(response: Response) -> int:
     """The envelope's ``timestamp`` (ms): Pionex has no time endpoint, every answer has this."""
-    payload = envelope(response)
-    return reading(response, "the envelope timestamp", lambda: _int(payload["timestamp"]))
+    return envelope(response).ms("timestamp")
 
 
 # ---------------------------------------------------------------- markets
 
 
-def _power_of_ten(places: Any) -> Decimal:
+def _power_of_ten(row: Reader, key: str) -> Decimal:
     """``6`` -> ``Decimal("0.000001")``: Pionex gives precisions as decimal places."""
-    return Decimal(1).scaleb(-_int(places))
+    return Decimal(1).scaleb(-row.integer(key))
 
 
-def parse_market(row: dict[str, Any]) -> Market | None:
+def parse_market(row: Reader) -> Market | None:
     """One ``SymbolInfo`` row; None for a row that is not a spot market (PERP rows).
 
     tick = 10^-quotePrecision, step = 10^-basePrecision, min_quantity = ``minTradeSize``
     (limit orders; market sells are checked by the venue against ``minTradeDumping``),
     min_notional = ``minAmount`` (the spot minimum order value in quote currency).
     """
-    if str(row.get("type", "SPOT")).upper() != "SPOT":
+    if (row.optional_text("type") or "SPOT").upper() != "SPOT":
         return None
-    base, quote = str(row["baseCurrency"]), str(row["quoteCurrency"])
+    base, quote = row.text("baseCurrency"), row.text("quoteCurrency")
     return Market(
-        symbol=f"{base}/{quote}", native=str(row["symbol"]), base=base, quote=quote,
-        kind=MarketKind.SPOT, tick_size=_power_of_ten(row["quotePrecision"]),
-        step_size=_power_of_ten(row["basePrecision"]),
-        min_quantity=_opt_decimal(row.get("minTradeSize")) or ZERO,
-        min_notional=_opt_decimal(row.get("minAmount")),
-        active=row.get("enable", True) is True)
+        symbol=f"{base}/{quote}", native=row.text("symbol"), base=base, quote=quote,
+        kind=MarketKind.SPOT, tick_size=_power_of_ten(row, "quotePrecision"),
+        step_size=_power_of_ten(row, "basePrecision"),
+        min_quantity=row.decimal("minTradeSize", default=ZERO),
+        min_notional=row.optional_decimal("minAmount"),
+        active=row.get("enable") in (True, None))
 
 
 def parse_markets(response: Response) -> list[Market]:
-    rows = data(response).get("symbols")
-    if not isinstance(rows, list):
-        raise response.bad("no symbols list in the Pionex answer")
-
-    def read() -> list[Market]:
-        markets = (parse_market(row) for row in rows)
-        return [market for market in markets if market is not None]
-    return reading(response, "the symbols", read)
+    rows = (parse_market(row) for row in data(response).rows("symbols"))
+    return [market for market in rows if market is not None]
 
 
 # ---------------------------------------------------------------- balance
@@ -154,17 +107,11 @@ def parse_markets(response: Response) -> list[Market]:
 
 def parse_balance(response: Response) -> Balance:
     """``data.balances``: ``coin``, ``free`` and ``frozen`` (the trading account only)."""
-    rows = data(response).get("balances")
-    if not isinstance(rows, list):
-        raise response.bad("no balances list in the Pionex answer")
-
-    def read() -> Balance:
-        assets = []
-        for row in rows:
-            free, frozen = _decimal(row["free"]), _decimal(row["frozen"])
-            assets.append(AssetBalance(str(row["coin"]), free, frozen, free + frozen))
-        return Balance(NAME, assets)
-    return reading(response, "the balances", read)
+    assets = []
+    for row in data(response).rows("balances"):
+        free, frozen = row.decimal("free"), row.decimal("frozen")
+        assets.append(AssetBalance(row.text("coin"), free, frozen, free + frozen))
+    return Balance(NAME, assets)
 
 
 # ---------------------------------------------------------------- orders
@@ -191,7 +138,7 @@ def order_status(status: str, order_type: OrderType, ioc: bool, size: Decimal | 
     return OrderStatus.CANCELED
 
 
-def parse_order(order: dict[str, Any], market: Market) -> OrderResult:
+def parse_order(order: Reader, market: Market) -> OrderResult:
     """A PX-OAS ``Order`` object, in base-currency quantities.
 
     ``quantity`` is ``size``; a market buy has none (it is sized by ``amount`` in quote
@@ -199,34 +146,36 @@ def parse_order(order: dict[str, Any], market: Market) -> OrderResult:
     """
     native = order.get("symbol")
     if native is not None and native != market.native:
-        raise ValueError(f"order belongs to {native}, not {market.native}")
-    order_type = OrderType(str(order["type"]))
+        raise order.error(f"order belongs to {native}, not {market.native}", "symbol")
+    order_type = order.choice("type", ORDER_TYPES)
     ioc = order.get("IOC") is True
-    size = _opt_decimal(order.get("size")) or None  # "0" or "" on market buys
-    filled = _opt_decimal(order.get("filledSize")) or ZERO
-    filled_amount = _opt_decimal(order.get("filledAmount")) or ZERO
-    status = order_status(str(order["status"]), order_type, ioc, size, filled)
+    size = order.nonzero_decimal("size")  # "0" or "" on market buys
+    filled = order.decimal("filledSize", default=ZERO)
+    filled_amount = order.decimal("filledAmount", default=ZERO)
+    try:
+        status = order_status(order.text("status"), order_type, ioc, size, filled)
+    except ValueError as exc:
+        raise order.error(str(exc), "status") from None
     quantity = size if size is not None else (filled if status.is_final else None)
-    price = _opt_decimal(order.get("price")) if order_type is OrderType.LIMIT else None
+    price = order.optional_decimal("price") if order_type is OrderType.LIMIT else None
     if ioc:
         tif: TimeInForce | None = TimeInForce.IOC
     else:
         tif = TimeInForce.GTC if order_type is OrderType.LIMIT else None
     return OrderResult(
-        exchange=NAME, symbol=market.symbol, order_id=str(_int(order["orderId"])),
-        client_order_id=order.get("clientOrderId") or None, side=str(order["side"]),
+        exchange=NAME, symbol=market.symbol, order_id=str(order.integer("orderId")),
+        client_order_id=order.optional_text("clientOrderId"), side=order.text("side"),
         type=order_type, status=status, quantity=quantity, price=price,
         filled_quantity=filled,
         average_price=(filled_amount / filled).normalize() if filled > 0 and filled_amount
         else None,
-        time_in_force=tif, created_at=_ms(order.get("createTime")),
-        updated_at=_ms(order.get("updateTime")))
+        time_in_force=tif, created_at=order.optional_timestamp("createTime"),
+        updated_at=order.optional_timestamp("updateTime"))
 
 
 def order_from(response: Response, market: Market) -> OrderResult:
     """``GET /api/v1/trade/order`` and ``…/orderByClientOrderId``: ``data`` is the order."""
-    payload = data(response)
-    return reading(response, "the order", lambda: parse_order(payload, market))
+    return parse_order(data(response), market)
 
 
 def accepted_order(response: Response, order: OrderParams, market: Market) -> OrderResult:
@@ -236,15 +185,12 @@ def accepted_order(response: Response, order: OrderParams, market: Market) -> Or
     likely filled already, which :meth:`~venuekit.Connector.fetch_order` reports.
     """
     payload = data(response)
-
-    def read() -> OrderResult:
-        return OrderResult(
-            exchange=NAME, symbol=market.symbol, order_id=str(_int(payload["orderId"])),
-            client_order_id=payload.get("clientOrderId") or order.client_order_id,
-            side=order.side, type=order.type, status=OrderStatus.OPEN,
-            quantity=order.quantity if order.quote_quantity is None else None,
-            price=order.price, time_in_force=order.time_in_force)
-    return reading(response, "the new order", read)
+    return OrderResult(
+        exchange=NAME, symbol=market.symbol, order_id=str(payload.integer("orderId")),
+        client_order_id=payload.optional_text("clientOrderId") or order.client_order_id,
+        side=order.side, type=order.type, status=OrderStatus.OPEN,
+        quantity=order.quantity if order.quote_quantity is None else None,
+        price=order.price, time_in_force=order.time_in_force)
 
 
 def canceled_order(response: Response, order_id: str, client_order_id: str | None,

@@ -17,20 +17,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Awaitable, Callable
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from venuekit.decimals import decimal_places, format_decimal
 from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
-    SimMarket,
     SimOrder,
     SimReject,
     Simulator,
     json_response,
+    sim_market,
 )
 
 __all__ = ["LIMITS", "PionexSimulator", "expected_signature"]
@@ -39,11 +39,13 @@ __all__ = ["LIMITS", "PionexSimulator", "expected_signature"]
 #: (private endpoints). Over the limit: HTTP 429.
 LIMITS = (RateLimit("ip", 10, 1.0, LimitScope.IP),
           RateLimit("account", 10, 1.0, LimitScope.ACCOUNT))
+#: a spot account holds the quote and the base currency
+BALANCES = {"USDT": Decimal(100_000), "BTC": Decimal(2)}
 #: PX-OAS: "The timestamp is valid within a range of ±20 seconds."
 WINDOW_MS = 20_000
 
 # ErrorKind -> (HTTP status, Pionex code). PX-OAS declares 400 and 401 for error bodies.
-CODES: dict[ErrorKind, tuple[int, str]] = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (401, "INVALID_APIKEY"),
     ErrorKind.SIGNATURE: (401, "INVALID_SIGNATURE"),
     ErrorKind.TIMESTAMP: (401, "INVALID_TIMESTAMP"),
@@ -59,17 +61,6 @@ CODES: dict[ErrorKind, tuple[int, str]] = {
 PUBLIC_PATHS = ("/api/v1/common/", "/api/v1/market/")
 SYMBOLS_WEIGHT = 5
 UNAVAILABLE_PAGE = "<html><body>503 Service Temporarily Unavailable</body></html>"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _Coded(Exception):
-    """A rejection with a specific Pionex code (``APIKEY_LOST``, ``MARKET_INVALID_SYMBOL``…)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
 
 def expected_signature(secret: str, method: str, path: str, raw_query: str,
                        body: bytes) -> str:
@@ -88,36 +79,28 @@ def expected_signature(secret: str, method: str, path: str, raw_query: str,
     return hmac.new(secret.encode(), text.encode() + body, hashlib.sha256).hexdigest()
 
 
-def _places(step: Decimal) -> int:
-    exponent = step.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
-
-
 def _wire(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")
+    return "" if value is None else format_decimal(value)
 
 
 class PionexSimulator(Simulator):
     exchange = "pionex"
+    codes = CODES
+    default_limits = LIMITS
+    default_balances = BALANCES
 
     def __init__(self, **options: Any) -> None:
-        options.setdefault("balances", {"USDT": Decimal(100_000), "BTC": Decimal(2)})
-        options.setdefault("limits", LIMITS)
         super().__init__(**options)
         self._amounts: dict[str, Decimal] = {}  # market-buy quote amounts by order id
 
     # ------------------------------------------------------------ framework
 
-    def default_markets(self) -> list[SimMarket]:
-        return [
-            SimMarket(native="BTC_USDT", base="BTC", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.000001"), min_quantity=Decimal("0.00001"),
-                      min_notional=Decimal("10"), price=Decimal("50000")),
-            SimMarket(native="ETH_USDT", base="ETH", quote="USDT", tick_size=Decimal("0.01"),
-                      step_size=Decimal("0.0001"), min_quantity=Decimal("0.001"),
-                      min_notional=Decimal("10"), price=Decimal("3000")),
-        ]
+    default_markets = (
+        sim_market("BTC_USDT", "BTC", "USDT", tick="0.01", step="0.000001", minimum="0.00001",
+                   notional="10", price="50000"),
+        sim_market("ETH_USDT", "ETH", "USDT", tick="0.01", step="0.0001", minimum="0.001",
+                   notional="10", price="3000"),
+    )
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
         weight = SYMBOLS_WEIGHT if request.path == "/api/v1/common/symbols" else 1
@@ -126,24 +109,24 @@ class PionexSimulator(Simulator):
         return {"ip": weight, "account": weight}
 
     def routes(self) -> list[web.RouteDef]:
-        guard = self._guard
         return [
-            web.get("/api/v1/common/symbols", guard(self.symbols)),
-            web.get("/api/v1/market/depth", guard(self.depth)),
-            web.get("/api/v1/account/balances", guard(self.balances)),
-            web.post("/api/v1/trade/order", guard(self.place)),
-            web.get("/api/v1/trade/order", guard(self.query)),
-            web.delete("/api/v1/trade/order", guard(self.cancel)),
-            web.get("/api/v1/trade/orderByClientOrderId", guard(self.query_by_client_id)),
+            web.get("/api/v1/common/symbols", self.symbols),
+            web.get("/api/v1/market/depth", self.depth),
+            web.get("/api/v1/account/balances", self.balances),
+            web.post("/api/v1/trade/order", self.place),
+            web.get("/api/v1/trade/order", self.query),
+            web.delete("/api/v1/trade/order", self.cancel),
+            web.get("/api/v1/trade/orderByClientOrderId", self.query_by_client_id),
         ]
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        if kind is ErrorKind.RATE_LIMIT:
+    def reject_response(self, reject: SimReject) -> web.Response:
+        # Pionex's gateway answers these itself, without the JSON envelope
+        if reject.kind is ErrorKind.RATE_LIMIT:
             return web.Response(status=429, text="Too Many Requests")
-        if kind is ErrorKind.UNAVAILABLE:
+        if reject.kind is ErrorKind.UNAVAILABLE:
             return web.Response(status=503, content_type="text/html", text=UNAVAILABLE_PAGE)
-        status, code = CODES[kind]
-        return self.failure(status, code, message)
+        return json_response({"result": False, "code": reject.code, "message": reject.message,
+                              "timestamp": self.now_ms()}, status=reject.status or 400)
 
     # ------------------------------------------------------------ envelopes
 
@@ -154,29 +137,17 @@ class PionexSimulator(Simulator):
         payload["timestamp"] = self.now_ms()
         return json_response(payload)
 
-    def failure(self, status: int, code: str, message: str) -> web.Response:
-        return json_response({"result": False, "code": code, "message": message,
-                              "timestamp": self.now_ms()}, status=status)
-
-    def _guard(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except _Coded as exc:
-                return self.failure(exc.status, exc.code, exc.message)
-        return guarded
-
     # ------------------------------------------------------------ authentication
 
     async def verify(self, request: web.Request) -> bytes:
         """Key, timestamp window and signature, as PX-OAS "Authentication" describes."""
         key = request.headers.get("PIONEX-KEY")
         if not key:
-            raise _Coded(401, "APIKEY_LOST", "API key is missing")
+            raise SimReject(ErrorKind.AUTH, "API key is missing", code="APIKEY_LOST")
         self.check_api_key(key)
         given = request.headers.get("PIONEX-SIGNATURE")
         if not given:
-            raise _Coded(401, "SIGNATURE_LOST", "signature is missing")
+            raise SimReject(ErrorKind.SIGNATURE, "signature is missing", code="SIGNATURE_LOST")
         self.check_timestamp(request.query.get("timestamp"), window_ms=WINDOW_MS,
                              ahead_ms=WINDOW_MS)
         body = await request.read()
@@ -206,8 +177,8 @@ class PionexSimulator(Simulator):
         names = set(wanted.split(",")) if wanted else None
         rows = [{
             "symbol": m.native, "type": "SPOT", "baseCurrency": m.base,
-            "quoteCurrency": m.quote, "basePrecision": _places(m.step_size),
-            "quotePrecision": _places(m.tick_size), "amountPrecision": 2,
+            "quoteCurrency": m.quote, "basePrecision": decimal_places(m.step_size),
+            "quotePrecision": decimal_places(m.tick_size), "amountPrecision": 2,
             "minAmount": _wire(m.min_notional), "minTradeSize": _wire(m.min_quantity),
             "maxTradeSize": "1000", "minTradeDumping": _wire(m.min_quantity),
             "maxTradeDumping": "1000", "buyCeiling": "1.1", "sellFloor": "0.9",
@@ -219,7 +190,8 @@ class PionexSimulator(Simulator):
         symbol = request.query.get("symbol", "")
         market = self.state.markets.get(symbol)
         if market is None:
-            raise _Coded(400, "MARKET_INVALID_SYMBOL", f"invalid symbol {symbol!r}")
+            raise SimReject(ErrorKind.UNKNOWN_SYMBOL, f"invalid symbol {symbol!r}",
+                            code="MARKET_INVALID_SYMBOL")
         bid, ask = market.price - market.tick_size, market.price + market.tick_size
         return self.ok({"bids": [[_wire(bid), "1.5"]], "asks": [[_wire(ask), "2.0"]],
                         "updateTime": self.now_ms()})

@@ -13,18 +13,19 @@ A worked example of each shape a part-two hook can take:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from venuekit.account_models import Fill, OrderBook, Position, Ticker
+from venuekit.decimals import format_decimal
 from venuekit.errors import ExchangeError, VenueError
 from venuekit.flows import Flow, Page, Pages, Steps, Walk, step
 from venuekit.models import Market, OrderParams, OrderRef, OrderResult
+from venuekit.payload import Reader
 from venuekit.wire import BodyFormat, Call, Request, Response
 
 from . import endpoints, errors
-from .endpoints import _data, _fmt, _ms, parse_order
+from .endpoints import _data, parse_order
 
 #: The venue returns at most this many fills per page (small, so paging is exercised).
 MAX_FILLS_PAGE = 3
@@ -52,8 +53,8 @@ def fetch_open_orders(market: Market | None, all_markets: list[Market]
     known = _by_native(all_markets if market is None else [market])
 
     def parse(response: Response) -> list[OrderResult]:
-        return [parse_order(row, known.get(row["symbol"]) or _unknown(row["symbol"]))
-                for row in _data(response)]
+        return [parse_order(row, known.get(row.text("symbol")) or _unknown(row.text("symbol")))
+                for row in _data(response).rows()]
     return Call(Request(method="GET", path="/v1/openOrders", query=query, signed=True,
                         cost={"ip": 1 if market else 10}), parse)
 
@@ -66,22 +67,22 @@ def _unknown(native: str) -> Market:
 # ---------------------------------------------------------------- fills
 
 
-def _fill(row: dict[str, Any], market: Market) -> Fill:
-    return Fill(symbol=market.symbol, order_id=str(row["orderId"]),
-                client_order_id=row.get("clientOrderId"), trade_id=str(row["id"]),
-                side=row["side"], price=row["price"], quantity=row["qty"], fee=row["fee"],
-                fee_currency=row["feeAsset"], is_maker=row["maker"],
-                timestamp=datetime.fromtimestamp(int(row["time"]) / 1000, UTC))
+def _fill(row: Reader, market: Market) -> Fill:
+    return Fill(symbol=market.symbol, order_id=row.text("orderId"),
+                client_order_id=row.optional_text("clientOrderId"), trade_id=row.text("id"),
+                side=row.text("side"), price=row.decimal("price"), quantity=row.decimal("qty"),
+                fee=row.decimal("fee"), fee_currency=row.text("feeAsset"),
+                is_maker=row.boolean("maker"), timestamp=row.timestamp("time"))
 
 
 def _fills_call(market: Market, query: list[tuple[str, str]], page_size: int,
                 walk: Walk) -> Call[Page[Fill]]:
     def parse(response: Response) -> Page[Fill]:
-        rows = _data(response)
+        rows = _data(response).rows()
         fills = [_fill(row, market) for row in rows]
         if len(rows) < page_size:  # a short page is the last one
             return Page(fills)
-        ids = [int(row["id"]) for row in rows]
+        ids = [row.integer("id") for row in rows]
         if walk is Walk.FORWARD:
             cursor = [("symbol", market.native), ("fromId", str(max(ids) + 1))]
         else:
@@ -105,24 +106,25 @@ def fetch_my_trades(market: Market, since: datetime | None, limit: int | None) -
 # ---------------------------------------------------------------- positions
 
 
-def _positions_call(markets: list[Market] | None) -> Call[list[dict[str, Any]]]:
+def _positions_call(markets: list[Market] | None) -> Call[list[Reader]]:
     query = [("symbol", markets[0].native)] if markets and len(markets) == 1 else []
     return Call(Request(method="GET", path="/v1/positions", query=query, signed=True,
-                        cost={"ip": 5}), _data)
+                        cost={"ip": 5}), lambda r: _data(r).rows())
 
 
 def _leverage_call(market: Market) -> Call[int]:
     return Call(Request(method="GET", path="/v1/leverage", query=[("symbol", market.native)],
                         signed=True, cost={"ip": 1}),
-                lambda r: int(_data(r)["leverage"]))
+                lambda r: _data(r).integer("leverage"))
 
 
-def _position(row: dict[str, Any], market: Market, leverage: int) -> Position:
-    quantity = Decimal(str(row["positionAmt"]))
+def _position(row: Reader, market: Market, leverage: int) -> Position:
+    quantity = row.decimal("positionAmt")
     return Position(symbol=market.symbol, side="long" if quantity > 0 else "short",
-                    quantity=abs(quantity), entry_price=row["entryPrice"],
-                    mark_price=row["markPrice"], unrealized_pnl=row["unrealizedPnl"],
-                    leverage=leverage, liquidation_price=row.get("liquidationPrice"),
+                    quantity=abs(quantity), entry_price=row.decimal("entryPrice"),
+                    mark_price=row.optional_decimal("markPrice"),
+                    unrealized_pnl=row.optional_decimal("unrealizedPnl"),
+                    leverage=leverage, liquidation_price=row.optional_decimal("liquidationPrice"),
                     margin_mode="cross")
 
 
@@ -135,9 +137,9 @@ def fetch_positions(markets: list[Market] | None, all_markets: list[Market]) -> 
         rows = yield from step(_positions_call(markets))
         out = []
         for row in rows:
-            if Decimal(str(row["positionAmt"])) == 0 or row["symbol"] not in known:
+            if row.decimal("positionAmt") == 0 or row.text("symbol") not in known:
                 continue
-            market = known[row["symbol"]]
+            market = known[row.text("symbol")]
             leverage = yield from step(_leverage_call(market))
             out.append(_position(row, market, leverage))
         return out
@@ -156,7 +158,7 @@ def cancel_all_orders(market: Market) -> Flow[list[OrderResult]]:
         yield from step(Call(Request(method="DELETE", path="/v1/openOrders",
                                      query=[("symbol", market.native)], signed=True,
                                      idempotent=False, cost={"ip": 1}),
-                             lambda r: int(_data(r)["cancelled"])))
+                             lambda r: _data(r).integer("cancelled")))
         return [_as_cancelled(order) for order in listed]
     return Flow(steps)
 
@@ -166,11 +168,13 @@ def _as_cancelled(order: OrderResult) -> OrderResult:
     return evolve(order, status="canceled")
 
 
-def _item(row: dict[str, Any], market: Market) -> OrderResult | VenueError:
-    if row.get("ok", True):
-        return parse_order(row["data"], market)
-    cls = errors.ERRORS.get(int(row["code"]), ExchangeError)
-    return cls(row.get("message", ""), code=row["code"], venue_message=row.get("message"))
+def _item(row: Reader, market: Market) -> OrderResult | VenueError:
+    if row.boolean("ok", default=True):
+        return parse_order(row.at("data"), market)
+    code = row.integer("code")
+    message = row.optional_text("message") or ""
+    cls = errors.ERRORS.get(code, ExchangeError)
+    return cls(message, code=code, venue_message=message)
 
 
 def cancel_orders(refs: list[OrderRef], market: Market) -> Call[list[OrderResult | VenueError]]:
@@ -182,7 +186,7 @@ def cancel_orders(refs: list[OrderRef], market: Market) -> Call[list[OrderResult
         query.append(("clientOrderIds", ",".join(ref.client_order_id or "" for ref in refs)))
     return Call(Request(method="DELETE", path="/v1/batchOrders", query=query, signed=True,
                         idempotent=False, cost={"ip": 1}),
-                lambda r: [_item(row, market) for row in _data(r)])
+                lambda r: [_item(row, market) for row in _data(r).rows()])
 
 
 # ---------------------------------------------------------------- amend, leverage
@@ -195,8 +199,9 @@ def amend_order(ref: OrderRef, market: Market, quantity: Decimal | None,
         current = yield from step(endpoints.fetch_order(ref, market))
         body = {"symbol": market.native, "orderId": current.order_id,
                 "side": (current.side.value if current.side else "buy").upper(),
-                "quantity": _fmt(quantity if quantity is not None else _known(current.quantity)),
-                "price": _fmt(price if price is not None else _known(current.price))}
+                "quantity": format_decimal(
+                    quantity if quantity is not None else _known(current.quantity)),
+                "price": format_decimal(price if price is not None else _known(current.price))}
         request = Request(method="PUT", path="/v1/order", body=body,
                           body_format=BodyFormat.JSON, signed=True, cost={"ip": 1})
         return (yield from step(Call(request, lambda r: parse_order(_data(r), market))))
@@ -216,7 +221,7 @@ def set_leverage(market: Market, leverage: int) -> Flow[int]:
                           body={"symbol": market.native, "leverage": leverage},
                           body_format=BodyFormat.JSON, signed=True, cost={"ip": 1})
         try:
-            return (yield from step(Call(request, lambda r: int(_data(r)["leverage"]))))
+            return (yield from step(Call(request, lambda r: _data(r).integer("leverage"))))
         except ExchangeError as exc:
             if exc.code == LEVERAGE_NOT_MODIFIED:  # already in force: success
                 return leverage
@@ -236,7 +241,7 @@ def place_orders(orders: list[OrderParams],
                       cost={"ip": 5, "orders": len(orders)})
 
     def parse(response: Response) -> list[OrderResult | VenueError]:
-        return [_item(row, market) for row, market in zip(_data(response), markets,
+        return [_item(row, market) for row, market in zip(_data(response).rows(), markets,
                                                           strict=True)]
     return Call(request, parse)
 
@@ -247,8 +252,9 @@ def place_orders(orders: list[OrderParams],
 def fetch_ticker(market: Market) -> Call[Ticker]:
     def parse(response: Response) -> Ticker:
         data = _data(response)
-        return Ticker(symbol=market.symbol, bid=data["bid"], ask=data["ask"], last=data["last"],
-                      timestamp=datetime.fromtimestamp(int(data["time"]) / 1000, UTC))
+        return Ticker(symbol=market.symbol, bid=data.optional_decimal("bid"),
+                      ask=data.optional_decimal("ask"), last=data.optional_decimal("last"),
+                      timestamp=data.timestamp("time"))
     return Call(Request(method="GET", path="/v1/ticker", query=[("symbol", market.native)],
                         cost={"ip": 1}), parse)
 
@@ -258,8 +264,13 @@ def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
 
     def parse(response: Response) -> OrderBook:
         data = _data(response)
-        return OrderBook(symbol=market.symbol, bids=data["bids"], asks=data["asks"],
-                         timestamp=_ms(data["time"]), sequence=int(data["lastUpdateId"]))
+        return OrderBook(symbol=market.symbol, bids=_levels(data.at("bids")),
+                         asks=_levels(data.at("asks")), timestamp=data.timestamp("time"),
+                         sequence=data.integer("lastUpdateId"))
     return Call(Request(method="GET", path="/v1/depth",
                         query=[("symbol", market.native), ("limit", str(venue_depth))],
                         cost={"ip": 2 if venue_depth <= 20 else 10}), parse)
+
+
+def _levels(rows: Reader) -> list[tuple[Decimal, Decimal]]:
+    return [(level.decimal(0), level.decimal(1)) for level in rows.items()]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from venuekit.errors import BadResponse
+from venuekit.decimals import format_decimal
 from venuekit.models import (
     AssetBalance,
     Balance,
@@ -18,20 +17,15 @@ from venuekit.models import (
     OrderResult,
     OrderStatus,
 )
+from venuekit.payload import Reader
 from venuekit.wire import BodyFormat, Call, Request, Response
 
 NAME = "example"
 
 
-def _data(response: Response) -> Any:
-    payload = response.json()
-    if not isinstance(payload, dict) or "data" not in payload:
-        raise BadResponse("no data in the envelope", exchange=NAME, status=response.status)
-    return payload["data"]
-
-
-def _ms(value: Any) -> datetime | None:
-    return None if value in (None, "") else datetime.fromtimestamp(int(value) / 1000, UTC)
+def _data(response: Response) -> Reader:
+    """The payload inside the venue's ``{"ok": true, "data": ...}`` envelope."""
+    return Reader.of(response).at("data")
 
 
 # ---------------------------------------------------------------- public
@@ -39,21 +33,23 @@ def _ms(value: Any) -> datetime | None:
 
 def server_time() -> Call[int]:
     return Call(Request(method="GET", path="/v1/time", cost={"ip": 1}),
-                lambda r: int(_data(r)["serverTime"]))
+                lambda r: _data(r).ms("serverTime"))
 
 
-def _market(row: dict[str, Any]) -> Market:
-    base, quote = row["base"], row["quote"]
-    return Market(symbol=f"{base}/{quote}:{quote}", native=row["symbol"], base=base, quote=quote,
-                  settle=quote, kind=MarketKind.SWAP, tick_size=row["tickSize"],
-                  step_size=row["stepSize"], min_quantity=row["minQty"],
-                  min_notional=row.get("minNotional"), active=row.get("status") == "TRADING",
-                  max_leverage=row.get("maxLeverage"))
+def _market(row: Reader) -> Market:
+    base, quote = row.text("base"), row.text("quote")
+    return Market(symbol=f"{base}/{quote}:{quote}", native=row.text("symbol"), base=base,
+                  quote=quote, settle=quote, kind=MarketKind.SWAP,
+                  tick_size=row.decimal("tickSize"), step_size=row.decimal("stepSize"),
+                  min_quantity=row.decimal("minQty"),
+                  min_notional=row.optional_decimal("minNotional"),
+                  active=row.get("status") == "TRADING",
+                  max_leverage=row.optional_integer("maxLeverage"))
 
 
 def fetch_markets() -> Call[list[Market]]:
     return Call(Request(method="GET", path="/v1/markets", cost={"ip": 5}),
-                lambda r: [_market(row) for row in _data(r)])
+                lambda r: [_market(row) for row in _data(r).rows()])
 
 
 # ---------------------------------------------------------------- private
@@ -61,19 +57,20 @@ def fetch_markets() -> Call[list[Market]]:
 
 def fetch_balance() -> Call[Balance]:
     def parse(response: Response) -> Balance:
-        rows = _data(response)
-        return Balance(NAME, [AssetBalance(row["asset"], row["free"], row["locked"],
-                                           Decimal(str(row["free"])) + Decimal(str(row["locked"])))
-                              for row in rows])
+        assets = []
+        for row in _data(response).rows():
+            free, locked = row.decimal("free"), row.decimal("locked")
+            assets.append(AssetBalance(row.text("asset"), free, locked, free + locked))
+        return Balance(NAME, assets)
     return Call(Request(method="GET", path="/v1/balance", signed=True, cost={"ip": 5}), parse)
 
 
 def key_permissions() -> Call[KeyPermissions]:
     def parse(response: Response) -> KeyPermissions:
         data = _data(response)
-        return KeyPermissions(can_read=True, can_trade=bool(data["trade"]),
-                              can_withdraw=bool(data["withdraw"]),
-                              ip_restricted=bool(data["ipWhitelist"]))
+        return KeyPermissions(can_read=True, can_trade=data.boolean("trade"),
+                              can_withdraw=data.boolean("withdraw"),
+                              ip_restricted=data.boolean("ipWhitelist"))
     return Call(Request(method="GET", path="/v1/key", signed=True, cost={"ip": 1}), parse)
 
 
@@ -82,29 +79,28 @@ _STATUS = {"NEW": OrderStatus.OPEN, "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FI
            "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.REJECTED}
 
 
-def parse_order(data: dict[str, Any], market: Market) -> OrderResult:
+def parse_order(data: Reader, market: Market) -> OrderResult:
     return OrderResult(
-        exchange=NAME, symbol=market.symbol, order_id=str(data["orderId"]),
-        client_order_id=data.get("clientOrderId"), side=data["side"], type=data["type"],
-        status=_STATUS[data["status"]], quantity=data["quantity"], price=data.get("price"),
-        filled_quantity=data.get("filled", "0"), average_price=data.get("avgPrice"),
-        reduce_only=bool(data.get("reduceOnly", False)), created_at=_ms(data.get("createdAt")),
-        updated_at=_ms(data.get("updatedAt")))
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+        exchange=NAME, symbol=market.symbol, order_id=data.text("orderId"),
+        client_order_id=data.optional_text("clientOrderId"), side=data.text("side"),
+        type=data.text("type"), status=data.choice("status", _STATUS),
+        quantity=data.decimal("quantity"), price=data.optional_decimal("price"),
+        filled_quantity=data.decimal("filled", default=Decimal(0)),
+        average_price=data.optional_decimal("avgPrice"),
+        reduce_only=data.boolean("reduceOnly", default=False),
+        created_at=data.optional_timestamp("createdAt"),
+        updated_at=data.optional_timestamp("updatedAt"))
 
 
 def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
     assert order.quantity is not None
     body: dict[str, Any] = {
         "symbol": market.native, "side": order.side.value.upper(),
-        "type": order.type.value.upper(), "quantity": _fmt(order.quantity),
+        "type": order.type.value.upper(), "quantity": format_decimal(order.quantity),
         "clientOrderId": order.client_order_id,
     }
     if order.price is not None:
-        body["price"] = _fmt(order.price)
+        body["price"] = format_decimal(order.price)
     if order.time_in_force is not None:
         body["timeInForce"] = order.time_in_force.value.upper()
     if order.reduce_only:

@@ -9,16 +9,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator, json_response
 from venuekit.testing.state import SimFill
 
-CODES = {
+CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (401, 1001), ErrorKind.SIGNATURE: (401, 1002),
     ErrorKind.TIMESTAMP: (400, 1003), ErrorKind.PERMISSION: (403, 1004),
     ErrorKind.TOKEN_EXPIRED: (401, 1005), ErrorKind.RATE_LIMIT: (429, 2001),
@@ -30,6 +30,7 @@ CODES = {
 #: The venue's answer when leverage is already at the value asked for.
 LEVERAGE_NOT_MODIFIED = 3007
 RECV_WINDOW_MS = 3000
+USED_WEIGHT_RULE = "ip"
 #: The venue's page and batch sizes (kept small so clients must page and split).
 MAX_FILLS_PAGE = 3
 MAX_BATCH_ORDERS = 3
@@ -53,6 +54,9 @@ def _order(order: SimOrder) -> dict[str, Any]:
 
 class ExampleSimulator(Simulator):
     exchange = "example"
+    codes = CODES
+    #: the venue reports request weight per IP per minute; counted, not enforced
+    counted_limits = (RateLimit(USED_WEIGHT_RULE, 1200, 60.0, LimitScope.IP),)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -66,16 +70,14 @@ class ExampleSimulator(Simulator):
             *self.account_routes(),
         ]
 
-    def error_response(self, kind: ErrorKind, message: str) -> web.Response:
-        status, code = CODES[kind]
-        return json_response({"ok": False, "code": code, "message": message}, status=status)
+    def reject_response(self, reject: SimReject) -> web.Response:
+        return json_response({"ok": False, "code": reject.code, "message": reject.message},
+                             status=reject.status or 400)
 
     def ok(self, data: Any) -> web.Response:
         # what the venue counted for this IP in the last minute, as real venues report it
-        horizon = time.monotonic() - 60.0
-        used = sum(1 for arrival, _, _ in self.stats.requests if arrival > horizon)
         return json_response({"ok": True, "data": data},
-                             headers={"X-EX-USED-WEIGHT-1M": str(used)})
+                             headers={"X-EX-USED-WEIGHT-1M": str(self.used(USED_WEIGHT_RULE))})
 
     async def verify(self, request: web.Request) -> bytes:
         """Check key, timestamp and signature exactly as the venue describes them."""
@@ -247,7 +249,7 @@ class ExampleSimulator(Simulator):
         orders = body.get("orders") or []
         if not 1 <= len(orders) <= MAX_BATCH_ORDERS:
             raise SimReject(ErrorKind.INVALID, f"1 to {MAX_BATCH_ORDERS} orders per batch")
-        items = []
+        items: list[dict[str, object]] = []
         for item in orders:
             try:
                 order = self.state.place(
@@ -271,7 +273,7 @@ class ExampleSimulator(Simulator):
         ids = (by_id or request.query.get("clientOrderIds", "")).split(",")
         if not 1 <= len(ids) <= MAX_BATCH_CANCELS:
             raise SimReject(ErrorKind.INVALID, f"1 to {MAX_BATCH_CANCELS} orders per batch")
-        items = []
+        items: list[dict[str, object]] = []
         for one in ids:
             ref = {"order_id": one} if by_id else {"client_order_id": one}
             try:

@@ -1,0 +1,38 @@
+"""Rate-limit usage read from the headers venues send with every answer.
+
+Several venues (Bybit ``X-Bapi-Limit`` / ``X-Bapi-Limit-Status``, BingX
+``X-RateLimit-Requests-Remain``) report what is *left* of a limit rather than what was
+used; the limiter wants ``used``. These helpers do that arithmetic once, and refuse to
+guess when a header is missing or says something that cannot be about the rule.
+"""
+
+from __future__ import annotations
+
+from .models import Usage
+from .wire import Response
+
+__all__ = ["header_int", "usage_from_remaining"]
+
+
+def header_int(response: Response, name: str) -> int | None:
+    """The header ``name`` as an integer, or None when absent or not a whole number."""
+    value = response.header(name)
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def usage_from_remaining(rule: str, *, limit: int | None,
+                         remaining: int | None) -> list[Usage]:
+    """``[Usage(rule, limit - remaining)]``, or ``[]`` when that says nothing true.
+
+    Nothing is reported when either number is unknown, the limit is not positive, or
+    ``remaining`` is negative or above ``limit`` (then the header counts some other,
+    larger budget than this rule, and the local log stays the better count).
+    """
+    if limit is None or remaining is None or limit <= 0 or not 0 <= remaining <= limit:
+        return []
+    return [Usage(rule, limit - remaining)]
