@@ -300,6 +300,39 @@ class ExchangeConformance(AccountConformance):
                 assert secret not in text
 
 
+    async def test_a_venue_echoing_credentials_never_leaks_them(
+            self, sim: Simulator, caplog: pytest.LogCaptureFixture) -> None:
+        from .state import ErrorKind
+        caplog.set_level(logging.DEBUG)
+        creds = sim.credentials
+        echoed = " ".join(v for v in (creds.api_key, creds.api_secret, creds.passphrase,
+                                      creds.private_key) if v)
+        seen: list[str] = []
+        wire: list[bytes] = []
+        async with self.connect_to(sim) as conn:
+            conn.transport.on_response = lambda response: wire.append(response.body)
+            await conn.fetch_markets()
+            for kind, path, operation in (
+                    (ErrorKind.INSUFFICIENT_FUNDS, self.order_path,
+                     lambda: conn.place_order(self.order())),
+                    (ErrorKind.INVALID, self.balance_path, conn.fetch_balance)):
+                sim.faults.error_next(kind, count=3, path=path, message=f"you sent {echoed}")
+                with pytest.raises(VenueError) as info:
+                    await operation()
+                error = info.value
+                seen += [str(error), repr(error), repr(error.args), str(error.request),
+                         str(error.venue_message), error.message]
+                sim.faults.clear()
+        seen += [record.getMessage() for record in caplog.records]
+        text = "\n".join(seen)
+        assert any(creds.api_key.encode() in body for body in wire), "the venue echoed nothing"
+        if "you sent" in text:  # the plugin kept the venue's text: it must be masked there
+            assert "you sent ***" in text
+        for secret in (creds.api_key, creds.api_secret, creds.passphrase, creds.private_key):
+            if secret:
+                assert secret not in text
+
+
 def _auth_kind() -> Any:
     from .state import ErrorKind
     return ErrorKind.SIGNATURE

@@ -59,6 +59,7 @@ class _Fault:
     status: int = 503
     retry_after: float | None = None
     error: ErrorKind | None = None
+    message: str | None = None
 
     def matches(self, path: str) -> bool:
         return self.path is None or path.startswith(self.path)
@@ -91,9 +92,15 @@ class Faults:
         """Cut the connection before the request is processed (the order does not exist)."""
         self._queue.append(_Fault(FaultKind.DROP_BEFORE, path, count))
 
-    def error_next(self, kind: ErrorKind, count: int = 1, *, path: str | None = None) -> None:
-        """Answer with the venue's own error envelope for ``kind`` (e.g. TIMESTAMP)."""
-        self._queue.append(_Fault(FaultKind.VENUE_ERROR, path, count, error=kind))
+    def error_next(self, kind: ErrorKind, count: int = 1, *, path: str | None = None,
+                   message: str | None = None) -> None:
+        """Answer with the venue's own error envelope for ``kind`` (e.g. TIMESTAMP).
+
+        ``message`` replaces the envelope's text: a test can make the venue echo what it
+        was sent (a key, a secret) to prove no output repeats it.
+        """
+        self._queue.append(_Fault(FaultKind.VENUE_ERROR, path, count, error=kind,
+                                  message=message))
 
     def take(self, path: str) -> _Fault | None:
         for fault in self._queue:
@@ -341,7 +348,8 @@ class Simulator(abc.ABC):
                 return resp
             if fault.kind is FaultKind.VENUE_ERROR:
                 assert fault.error is not None
-                return self.error_response(fault.error, f"injected {fault.error.value}")
+                return self.error_response(fault.error,
+                                           fault.message or f"injected {fault.error.value}")
         try:
             response = await handler(request)
         except SimReject as reject:
