@@ -400,6 +400,9 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int, requests: in
             ratios = [k / b for k, b in zip(per[name], raw, strict=True)]
             line.append(f"{name} {statistics.median(per[name]) * 1e6:6.0f} us "
                         f"{name}/raw {spread(ratios)}")
+        if "baseline" in per:
+            ratios = [k / b for k, b in zip(per["venuekit"], per["baseline"], strict=True)]
+            line.append(f"venuekit/baseline {spread(ratios)}")
         line.append(f"(venuekit target <= {targets[path]})")
         print(" | ".join(line))
 
