@@ -29,6 +29,21 @@ def test_encode_query_percent_encodes_values() -> None:
     assert encode_query([("s", "a b/c"), ("t", "é")]) == "s=a%20b%2Fc&t=%C3%A9"
 
 
+@pytest.mark.parametrize(("pairs", "safe", "expected"), [
+    ([("symbol", "BTCUSDT"), ("qty", "0.003"), ("id", "vk_a-b.c~d")], "",
+     "symbol=BTCUSDT&qty=0.003&id=vk_a-b.c~d"),
+    ([("a", "x=y"), ("b&c", "1")], "", "a=x%3Dy&b%26c=1"),  # separators inside are escaped
+    ([("list", "a,b"), ("path", "/x")], ",", "list=a,b&path=%2Fx"),
+    ([("list", "a,b")], "", "list=a%2Cb"),
+    ([("k", "")], "", "k="),
+    ([], "", ""),
+])
+def test_encode_query_plain_and_escaped_values(pairs: list[tuple[str, str]], safe: str,
+                                               expected: str) -> None:
+    assert encode_query(pairs, safe=safe) == expected
+    assert encode_query(iter(pairs), safe=safe) == expected  # any iterable, read once
+
+
 def test_encode_body_json_and_form() -> None:
     json_req = Request(method="POST", path="/x", body={"q": Decimal("0.10"), "n": 1})
     assert json_req.body_format is BodyFormat.JSON
