@@ -22,8 +22,8 @@ How it measures, and why:
   concurrency 16; the client
   process's own user+sys CPU (``resource.getrusage(RUSAGE_SELF)``) over the measure,
   divided by the request count. Only one client runs at a time.
-* Several rounds; within a round each client's requests run in four pieces, the clients
-  taking turns per piece in alternating order (ABC CBA ABC CBA), so slow drifts of the
+* Several rounds; within a round each client's requests run in ten pieces, the clients
+  taking turns per piece in alternating order (ABC CBA ABC ...), so slow drifts of the
   shared machine hit all three alike. Each round gives its own venuekit/raw and ccxt/raw
   ratio; the report gives the median ratio with its min-max spread.
 
@@ -56,7 +56,7 @@ from typing import Any
 
 CONCURRENCY = 16
 #: each round's measure per client, in interleaved pieces (clients alternate per piece)
-CHUNKS = 4
+CHUNKS = 10
 PATHS = ("balance", "order")
 CLIENTS = ("raw", "venuekit", "ccxt")
 #: the limit order every client sends: rests below the simulator's 50000 (nothing fills)
