@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from venuekit.errors import BadResponse
 from venuekit.wire import BodyFormat, Request, Response, SignedRequest, encode_body, encode_query
 
@@ -83,3 +84,10 @@ def test_json_numbers_are_decimals() -> None:
 def test_header_lookup_is_case_insensitive() -> None:
     response = Response(exchange="x", status=200, headers={"X-Used": "5"}, body=b"")
     assert response.header("x-used") == "5" and response.header("nope") is None
+
+
+def test_header_lookup_in_aiohttp_headers_ignores_case_and_misses() -> None:
+    headers = CIMultiDictProxy(CIMultiDict({"X-MBX-USED-WEIGHT-1M": "7"}))
+    response = Response(exchange="x", status=200, headers=headers, body=b"")
+    assert response.header("x-mbx-used-weight-1m") == "7"
+    assert response.header("X-MBX-ORDER-COUNT-10S") is None

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from attrs import field, frozen
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .errors import BadResponse
 
@@ -126,6 +127,7 @@ class SignedRequest:
 
 
 _UNSET: Any = object()
+_CASE_INSENSITIVE = (CIMultiDictProxy, CIMultiDict)
 
 
 @frozen(kw_only=True)
@@ -143,8 +145,8 @@ class Response:
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup (works for plain dicts in tests too)."""
         value = self.headers.get(name)
-        if value is not None:
-            return value
+        if value is not None or type(self.headers) in _CASE_INSENSITIVE:
+            return value  # aiohttp's headers already ignore case: a miss is a miss
         lower = name.lower()
         for key, val in self.headers.items():
             if key.lower() == lower:
