@@ -21,7 +21,9 @@ How it measures, and why:
 * Each measure: ``--requests`` requests per client and round (2,000 by default) at
   concurrency 16; the client
   process's own user+sys CPU (``resource.getrusage(RUSAGE_SELF)``) over the measure,
-  divided by the request count. Only one client runs at a time.
+  divided by the request count (user-only ratios are printed too: on loopback the
+  kernel's work for ``send`` is charged to the sender and swings with the server's load).
+  Only one client runs at a time.
 * Several rounds; within a round each client's requests run in ten pieces, the clients
   taking turns per piece in alternating order (ABC CBA ABC ...), so slow drifts of the
   shared machine hit all three alike. Each round gives its own venuekit/raw and ccxt/raw
@@ -240,9 +242,10 @@ async def run_many(step: Step, count: int, concurrency: int) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def cpu_seconds() -> float:
+def cpu_seconds() -> tuple[float, float]:
+    """This process's (user + sys, user) CPU seconds so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, usage.ru_utime
 
 
 def client_main(name: str, base: str, key: str, secret: str, warmup: int,
@@ -276,10 +279,10 @@ def client_main(name: str, base: str, key: str, secret: str, warmup: int,
                     profiles[path].enable()
                 start = cpu_seconds()
                 await run_many(step, count, CONCURRENCY)
-                used = cpu_seconds() - start
+                end = cpu_seconds()
                 if profile:
                     profiles[path].disable()
-                conn.send(("done", used / count))
+                conn.send(("done", ((end[0] - start[0]) / count, (end[1] - start[1]) / count)))
             if profile:
                 for path, prof in profiles.items():
                     prof.dump_stats(f"{profile}.{name}.{path}")
@@ -336,20 +339,25 @@ def cpu_rounds(rounds: int, requests: int, warmup: int, profile: str | None,
             procs.append(proc)
             receive(parent, name)  # one at a time: setups do not share the CPU
         results: dict[str, dict[str, list[float]]] = {
-            path: {name: [] for name in names} for path in PATHS}
+            path: {key: [] for name in names for key in (name, f"{name}:user")}
+            for path in PATHS}
         chunk = requests // CHUNKS
         flip = False
         for _ in range(rounds):
             for path in PATHS:
                 spent = dict.fromkeys(names, 0.0)
+                user = dict.fromkeys(names, 0.0)
                 for _ in range(CHUNKS):
                     # ABC CBA ...: drifts of the shared machine hit every client alike
                     for name in names[::-1] if flip else names:
                         pipes[name].send(("run", path, chunk))
-                        spent[name] += receive(pipes[name], name) * chunk
+                        both, user_only = receive(pipes[name], name)
+                        spent[name] += both * chunk
+                        user[name] += user_only * chunk
                     flip = not flip
                 for name in names:
                     results[path][name].append(spent[name] / (chunk * CHUNKS))
+                    results[path][f"{name}:user"].append(user[name] / (chunk * CHUNKS))
         for name in names:
             pipes[name].send(("stop",))
         for proc in procs:
@@ -387,24 +395,28 @@ def spread(values: list[float]) -> str:
 
 
 def report(results: dict[str, dict[str, list[float]]], rounds: int, requests: int) -> None:
-    print(f"client CPU per request, {rounds} rounds x {requests} requests at concurrency "
-          f"{CONCURRENCY}; ratio = median of per-round ratios (min-max)")
+    print(f"client CPU (user+sys) per request, {rounds} rounds x {requests} requests at "
+          f"concurrency {CONCURRENCY}; ratios: median of the per-round ratios (min-max)")
     targets = {"balance": 1.15, "order": 1.25}
     for path in PATHS:
         per = results[path]
-        raw = per["raw"]
-        line = [f"  {path:8s} raw {statistics.median(raw) * 1e6:6.0f} us"]
-        for name in per:
-            if name == "raw":
-                continue
-            ratios = [k / b for k, b in zip(per[name], raw, strict=True)]
-            line.append(f"{name} {statistics.median(per[name]) * 1e6:6.0f} us "
-                        f"{name}/raw {spread(ratios)}")
-        if "baseline" in per:
-            ratios = [k / b for k, b in zip(per["venuekit"], per["baseline"], strict=True)]
-            line.append(f"venuekit/baseline {spread(ratios)}")
-        line.append(f"(venuekit target <= {targets[path]})")
-        print(" | ".join(line))
+        clients = [name for name in per if ":" not in name]
+        print(f"  {path} (venuekit target <= {targets[path]}x raw, and below ccxt)")
+        print("    " + "  ".join(f"{name} {statistics.median(per[name]) * 1e6:.0f} us"
+                                  for name in clients))
+        for part, suffix in (("user+sys", ""), ("user only", ":user")):
+            raw = per["raw" + suffix]
+            cells = []
+            for name in clients:
+                if name == "raw":
+                    continue
+                ratios = [k / b for k, b in zip(per[name + suffix], raw, strict=True)]
+                cells.append(f"{name}/raw {spread(ratios)}")
+            if "baseline" in per:
+                ratios = [k / b for k, b in zip(per["venuekit" + suffix],
+                                                per["baseline" + suffix], strict=True)]
+                cells.append(f"venuekit/baseline {spread(ratios)}")
+            print(f"    {part:9s} " + "  ".join(cells))
 
 
 def main() -> None:
