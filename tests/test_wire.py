@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from venuekit.errors import BadResponse
 from venuekit.wire import BodyFormat, Request, Response, SignedRequest, encode_body, encode_query
 
@@ -27,6 +28,21 @@ def test_negative_cost_refused() -> None:
 
 def test_encode_query_percent_encodes_values() -> None:
     assert encode_query([("s", "a b/c"), ("t", "é")]) == "s=a%20b%2Fc&t=%C3%A9"
+
+
+@pytest.mark.parametrize(("pairs", "safe", "expected"), [
+    ([("symbol", "BTCUSDT"), ("qty", "0.003"), ("id", "vk_a-b.c~d")], "",
+     "symbol=BTCUSDT&qty=0.003&id=vk_a-b.c~d"),
+    ([("a", "x=y"), ("b&c", "1")], "", "a=x%3Dy&b%26c=1"),  # separators inside are escaped
+    ([("list", "a,b"), ("path", "/x")], ",", "list=a,b&path=%2Fx"),
+    ([("list", "a,b")], "", "list=a%2Cb"),
+    ([("k", "")], "", "k="),
+    ([], "", ""),
+])
+def test_encode_query_plain_and_escaped_values(pairs: list[tuple[str, str]], safe: str,
+                                               expected: str) -> None:
+    assert encode_query(pairs, safe=safe) == expected
+    assert encode_query(iter(pairs), safe=safe) == expected  # any iterable, read once
 
 
 def test_encode_body_json_and_form() -> None:
@@ -68,3 +84,10 @@ def test_json_numbers_are_decimals() -> None:
 def test_header_lookup_is_case_insensitive() -> None:
     response = Response(exchange="x", status=200, headers={"X-Used": "5"}, body=b"")
     assert response.header("x-used") == "5" and response.header("nope") is None
+
+
+def test_header_lookup_in_aiohttp_headers_ignores_case_and_misses() -> None:
+    headers = CIMultiDictProxy(CIMultiDict({"X-MBX-USED-WEIGHT-1M": "7"}))
+    response = Response(exchange="x", status=200, headers=headers, body=b"")
+    assert response.header("x-mbx-used-weight-1m") == "7"
+    assert response.header("X-MBX-ORDER-COUNT-10S") is None

@@ -182,7 +182,9 @@ def to_decimal(value: object) -> Decimal:
 
 
 def _opt_decimal(value: object) -> Decimal | None:
-    return None if value is None or value == "" else to_decimal(value)
+    if type(value) is Decimal or value is None:  # the common case, without the calls
+        return value
+    return None if value == "" else to_decimal(value)
 
 
 def mask(value: str | None) -> str:
@@ -266,7 +268,13 @@ class Auth:
 # ---------------------------------------------------------------- orders
 
 
+# The converters below return an already-converted value at once: the core re-creates
+# validated models (``attrs.evolve``) on every order, and an enum or Decimal needs nothing.
+
+
 def _side(value: object) -> Side:
+    if type(value) is Side:
+        return value
     try:
         return Side(value)
     except ValueError:
@@ -274,6 +282,8 @@ def _side(value: object) -> Side:
 
 
 def _type(value: object) -> OrderType:
+    if type(value) is OrderType:
+        return value
     try:
         return OrderType(value)
     except ValueError:
@@ -281,8 +291,8 @@ def _type(value: object) -> OrderType:
 
 
 def _tif(value: object) -> TimeInForce | None:
-    if value is None:
-        return None
+    if value is None or type(value) is TimeInForce:
+        return value
     try:
         return TimeInForce(value)
     except ValueError:
@@ -298,23 +308,35 @@ def _amount(name: str, value: object) -> Decimal | None:
 
 
 def _quantity(value: object) -> Decimal | None:
+    if type(value) is Decimal or value is None:
+        return value
     return _amount("quantity", value)
 
 
 def _price(value: object) -> Decimal | None:
+    if type(value) is Decimal or value is None:
+        return value
     return _amount("price", value)
 
 
 def _quote_quantity(value: object) -> Decimal | None:
+    if type(value) is Decimal or value is None:
+        return value
     return _amount("quote_quantity", value)
 
 
 def _opt_side(value: object) -> Side | None:
-    return None if value is None else Side(value)
+    return value if value is None or type(value) is Side else Side(value)
 
 
 def _opt_type(value: object) -> OrderType | None:
-    return None if value is None else OrderType(value)
+    if value is None or type(value) is OrderType:
+        return value
+    return OrderType(value)
+
+
+def _status(value: object) -> OrderStatus:
+    return value if type(value) is OrderStatus else OrderStatus(value)
 
 
 def _positive(name: str, value: Decimal | None) -> None:
@@ -390,7 +412,7 @@ class OrderResult:
     #: None where the venue's answer does not say (cancel acknowledgements carrying ids only)
     side: Side | None = field(converter=_opt_side)
     type: OrderType | None = field(converter=_opt_type)
-    status: OrderStatus = field(converter=OrderStatus)
+    status: OrderStatus = field(converter=_status)
     quantity: Decimal | None = field(converter=_opt_decimal)
     price: Decimal | None = field(default=None, converter=_opt_decimal)
     filled_quantity: Decimal = field(default=Decimal(0), converter=to_decimal)

@@ -20,6 +20,7 @@ A rejection (insufficient funds, invalid order) is final and never retried.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -106,13 +107,38 @@ async def retry_idempotent(attempt: Callable[[], Awaitable[T]], policy: RetryPol
 
 
 def generate_client_order_id(rule: ClientOrderIdRule, prefix: str = "vk") -> str:
-    """A fresh id inside the venue's charset and length: prefix plus random characters."""
-    charset = rule.charset.lower() if rule.lowercase else rule.charset
+    """A fresh id inside the venue's charset and length: prefix plus random characters.
+
+    One ``secrets.token_bytes`` call per id (on the order path a call per character cost
+    about a tenth of the client's CPU): bytes map onto the alphabet through a table, and
+    bytes at or above the largest multiple of the alphabet's size are dropped, so every
+    character stays equally likely (no modulo bias).
+    """
+    usable_prefix, needed, draw, table, drop = _id_plan(rule.charset, rule.lowercase,
+                                                        rule.max_length, prefix)
+    body = ""
+    while len(body) < needed:  # a short draw (all bytes dropped) is rare: draw again
+        body += secrets.token_bytes(draw).translate(table, drop).decode("latin-1")
+    return usable_prefix + body[:needed]
+
+
+@functools.lru_cache(maxsize=64)
+def _id_plan(charset: str, lowercase: bool, max_length: int,
+             prefix: str) -> tuple[str, int, int, bytes, bytes]:
+    """What :func:`generate_client_order_id` needs per rule, worked out once per rule."""
+    if lowercase:
+        charset = charset.lower()
     alphabet = "".join(dict.fromkeys(ch for ch in charset if ch.isalnum())) or charset
+    if not alphabet or len(alphabet) > 256 or any(ord(ch) > 255 for ch in alphabet):
+        raise ValueError(f"cannot generate client order ids from charset {charset!r}")
     usable_prefix = prefix if all(ch in charset for ch in prefix) else ""
-    length = min(rule.max_length, 32)
-    body = "".join(secrets.choice(alphabet) for _ in range(length - len(usable_prefix)))
-    return usable_prefix + body
+    needed = min(max_length, 32) - len(usable_prefix)
+    size = len(alphabet)
+    keep = 256 - 256 % size  # bytes below this map evenly onto the alphabet
+    table = bytes(ord(alphabet[b % size]) for b in range(256))
+    # enough bytes that a second draw is almost never needed
+    draw = max(needed, 0) * 256 // keep + 16
+    return usable_prefix, needed, draw, table, bytes(range(keep, 256))
 
 
 @frozen(kw_only=True)

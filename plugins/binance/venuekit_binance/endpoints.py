@@ -57,9 +57,13 @@ def fetch_markets() -> Call[list[Market]]:
 # ---------------------------------------------------------------- account
 
 
+#: The same on every call and immutable (frozen; the core only reads ``cost``): built once.
+_FETCH_BALANCE = Call(Request(method="GET", path=BALANCE_PATH, signed=True,
+                              cost={IP_WEIGHT: 5}), parsing.balance)
+
+
 def fetch_balance() -> Call[Balance]:
-    return Call(Request(method="GET", path=BALANCE_PATH, signed=True, cost={IP_WEIGHT: 5}),
-                parsing.balance)
+    return _FETCH_BALANCE
 
 
 def key_permissions() -> Call[KeyPermissions]:

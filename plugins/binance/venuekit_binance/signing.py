@@ -24,6 +24,7 @@ from urllib.parse import quote
 import nacl.exceptions
 import nacl.signing
 from venuekit.errors import ConfigurationError
+from venuekit.hmac_sha256 import hmac_sha256
 from venuekit.models import Auth, Credentials, KeyType
 from venuekit.wire import BodyFormat, Request, SignedRequest, encode_query
 
@@ -31,6 +32,8 @@ API_KEY_HEADER = "X-MBX-APIKEY"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: How long Binance accepts a signed request after its timestamp (its documented default).
 RECV_WINDOW_MS = 5000
+_RECV_WINDOW = ("recvWindow", str(RECV_WINDOW_MS))
+_FORM_HEADER = ("Content-Type", FORM_CONTENT_TYPE)
 
 #: DER prefix of an Ed25519 private key in PKCS#8 (RFC 8410): SEQUENCE, version 0,
 #: AlgorithmIdentifier 1.3.101.112, OCTET STRING wrapping the 32-byte seed.
@@ -83,7 +86,7 @@ def signature_for(credentials: Credentials, payload: bytes) -> str:
     if credentials.key_type is KeyType.HMAC:
         if not credentials.api_secret:
             raise ConfigurationError("binance: an HMAC key needs its api_secret")
-        return hmac_signature(credentials.api_secret, payload)
+        return hmac_sha256(credentials).hexdigest(payload)  # = hmac_signature, keyed once
     if credentials.key_type is KeyType.ED25519:
         if not credentials.private_key:
             raise ConfigurationError(
@@ -109,14 +112,14 @@ def _form_pairs(request: Request) -> list[tuple[str, str]]:
         raise ValueError("binance takes form-encoded bodies only, never JSON")
     items: Iterable[tuple[Any, Any]] = (
         request.body.items() if isinstance(request.body, Mapping) else request.body)
-    out = []
-    for key, value in items:
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        out.append((str(key), str(value)))
-    return out
+    return [(str(key), value if type(value) is str else _form_text(value))
+            for key, value in items if value is not None]
+
+
+def _form_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
@@ -129,19 +132,18 @@ def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
     query = list(request.query)
     body = _form_pairs(request)
     carrier = body if body else query
-    names = {name for name, _ in query} | {name for name, _ in body}
-    if "recvWindow" not in names:
-        carrier.append(("recvWindow", str(RECV_WINDOW_MS)))
+    if "recvWindow" not in dict(query) and "recvWindow" not in dict(body):
+        carrier.append(_RECV_WINDOW)
     carrier.append(("timestamp", str(timestamp_ms)))
     query_string = encode_query(query)
     body_string = encode_query(body)
     signature = signature_for(credentials, (query_string + body_string).encode("ascii"))
+    key_header = (API_KEY_HEADER, credentials.api_key)
     if body:
-        body_string += f"&signature={signature}"
+        body_string += "&signature=" + signature
+        headers = (*request.headers, key_header, _FORM_HEADER)
     else:
-        query_string += f"&signature={signature}"
-    headers = [*request.headers, (API_KEY_HEADER, credentials.api_key)]
-    if body:
-        headers.append(("Content-Type", FORM_CONTENT_TYPE))
+        query_string += "&signature=" + signature
+        headers = (*request.headers, key_header)
     return SignedRequest(method=request.method, path=request.path, query_string=query_string,
                          body=body_string.encode("ascii"), headers=headers, request=request)
