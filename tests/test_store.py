@@ -14,7 +14,6 @@ import attrs
 import pytest
 from venuekit.errors import StoreError
 from venuekit.models import Credentials
-from venuekit.store.model import SCHEMA_VERSION
 from venuekit.store import (
     ConnectionNotFound,
     ConnectionStatus,
@@ -24,6 +23,7 @@ from venuekit.store import (
     default_root,
     generate_key,
 )
+from venuekit.store.model import SCHEMA_VERSION
 
 CREDS = Credentials(api_key="AKabcdefghijklmnopqrstuv", api_secret="S3cr3t-value-0123456789",
                     passphrase="pass-phrase-42")

@@ -221,3 +221,27 @@ def rate_limit_feedback(response: Response) -> list[Usage] | None:
 
     .. versionadded:: 0.1
     """
+
+
+# ---------------------------------------------------------------- host extensions
+
+if TYPE_CHECKING:
+    import click
+
+
+@hookspec(firstresult=True)
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``venuekit`` command line (an extension's hook).
+
+    :param cli: the root ``venuekit`` click group; call ``cli.add_command(...)`` or use
+        ``@cli.command()``. Commands should print through ``click.echo`` and return an exit
+        status (0 ok, 1 failure, 2 usage error).
+    :returns: None. Implemented by plugins of the ``venuekit.extensions`` entry-point group,
+        never by exchange plugins; called once per ``venuekit`` run, before arguments are
+        parsed.
+
+    Every extension is called in turn; the first non-None result is used, and since
+    implementations return None, every one of them runs.
+
+    .. versionadded:: 0.2
+    """

@@ -94,8 +94,9 @@ def refuse_if_disabled(conn: ExchangeConnection) -> None:
         ConfigurationError: naming the connection and how to enable it.
     """
     if not conn.is_enabled:
-        raise ConfigurationError(f"{conn.name} is disabled, so it does not trade; enable "
-                                 f"it first: venuekit connections enable {conn.id}")
+        raise ConfigurationError(f"{conn.name} is disabled; enable it first: venuekit "
+                                 f"connections enable {conn.id} (a disabled connection "
+                                 "places no orders)")
 
 
 def _failed_report(exchange: str, testnet: bool, step: str,
