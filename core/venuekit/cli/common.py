@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..connection_rules import RuleError
+from ..errors import StoreError
 from ..models import Credentials, KeyType
 from ..registry import Registry, default_registry
 from ..store import (
@@ -296,14 +297,22 @@ def resolve(store: ConnectionStore, ref: str) -> ExchangeConnection:
     if ID_PATTERN.fullmatch(ref) and ref in store:
         return store.get(ref)
     listing = store.list()
-    named = [conn for conn in listing if conn.name == ref]
+    named = [conn for conn in listing if conn.name == ref] or [
+        conn for conn in listing if conn.name.casefold() == ref.strip().casefold()]
     if len(named) == 1:
         return named[0]
     if named:
         ids = ", ".join(conn.id for conn in named)
         raise UsageError(f"{len(named)} connections are named {ref!r} ({ids}); give the id")
+    if listing.problems:
+        # the connection may be one of the files that did not load (another master key,
+        # a damaged file): say so rather than claim it does not exist
+        first = listing.problems[0]
+        raise StoreError(f"no readable connection with id or name {ref!r} in {store.root}; "
+                         f"{len(listing.problems)} connection file(s) could not be read, "
+                         f"e.g. {first.path.name}: {first.reason}")
     raise ConnectionNotFound(f"no connection with id or name {ref!r} in {store.root}"
-                             " (see `venuekit connections list`)")
+                             " (see venuekit connections list)")
 
 
 def report_problems(problems: Iterable[Problem]) -> None:
