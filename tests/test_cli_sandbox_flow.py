@@ -86,9 +86,10 @@ def test_register_then_test_all_then_serve_without_typing_a_url(
         api = first.split()[3]
         token = (Path(env["VENUEKIT_HOME"]) / "api.token").read_text().strip()
         okx = str(next(r["connection_id"] for r in sandbox if r["exchange"] == "okx"))
-        request = urllib.request.Request(f"{api}/settings/connections/{okx}/test",
-                                         method="POST",
-                                         headers={"Authorization": f"Bearer {token}"})
+        assert api.startswith("http://127.0.0.1:")
+        request = urllib.request.Request(  # noqa: S310 - a loopback http URL, checked above
+            f"{api}/settings/connections/{okx}/test", method="POST",
+            headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
             body = json.loads(response.read())
     finally:
