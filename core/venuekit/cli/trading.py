@@ -25,6 +25,7 @@ from attrs import evolve
 
 from ..connector import Connector, connect
 from ..errors import InvalidOrder, OrderStatusUnknown
+from ..markets_cache import MarketsCache, use_cached_markets
 from ..models import Credentials, OrderParams, OrderResult, OrderType, Side, TimeInForce
 from ..retry import generate_client_order_id
 from ..service import connect_options, refuse_if_disabled
@@ -109,7 +110,9 @@ def open_connector(conn: ExchangeConnection, credentials: Credentials,
 
 
 def _with_connector(ref: str, home: Path | None, base_url: str | None, *, trading: bool,
-                    work: Callable[[Connector], Awaitable[T]]) -> T:
+                    work: Callable[[Connector], Awaitable[T]], markets: bool = True) -> T:
+    """Run ``work`` on the connection's connector; ``markets``: the work needs the venue's
+    markets, which then come from the on-disk cache when fresh (see markets_cache)."""
     override = host_url(base_url)
     store = common.open_store(home)
     conn = common.resolve(store, ref)
@@ -119,6 +122,8 @@ def _with_connector(ref: str, home: Path | None, base_url: str | None, *, tradin
 
     async def go() -> T:
         async with open_connector(conn, credentials, override) as connector:
+            if markets:
+                await use_cached_markets(connector, MarketsCache.under(store.root))
             return await work(connector)
 
     with machine_limiter(store.root):
@@ -156,7 +161,7 @@ def _print_order(order: OrderResult) -> None:
 @home_option
 @json_option
 def balance(ref: str, base_url: str | None, all_assets: bool, home: Path | None) -> int:
-    held = _with_connector(ref, home, base_url, trading=False,
+    held = _with_connector(ref, home, base_url, trading=False, markets=False,
                            work=lambda c: c.fetch_balance())
     if wants_json():
         emit_json(held)
