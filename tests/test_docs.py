@@ -7,11 +7,10 @@
   out only with a first line ``# not run: <why>`` naming real credentials or a real venue's
   network; it must still compile.
 * The index links every page, and every relative link resolves.
-* ``docs/exchanges/`` holds an up-to-date copy of each bundled plugin's README.
-* The CLI page documents every sub-command the parser has.
-
-``docs/exchanges/*.md`` are copies of plugin READMEs, whose examples need real accounts;
-they are covered by the copy check, not run.
+* ``docs/exchanges/`` holds an up-to-date copy of each bundled plugin's README; their
+  examples run too, against each plugin's loopback simulator.
+* The CLI page documents every command.
+* The README's first example respects the venue's minimum order value.
 """
 
 from __future__ import annotations
@@ -42,13 +41,16 @@ filterwarnings = error
 pytest_plugins = ["pytester"]
 
 
+EXCHANGE_PAGES = sorted((DOCS / "exchanges").glob("*.md"))
+
+
 def blocks() -> list[tuple[str, str]]:
     found = []
-    for page in PAGES:
+    for page in [*PAGES, *EXCHANGE_PAGES]:
         text = page.read_text(encoding="utf-8")
         for match in FENCE.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
-            found.append((f"{page.name}:{line}", match[1]))
+            found.append((f"{page.relative_to(DOCS)}:{line}", match[1]))
     return found
 
 
@@ -168,3 +170,25 @@ def test_cli_page_documents_every_command() -> None:
     assert "new-plugin" in commands
     for command in commands:
         assert f"## `venuekit {command}" in text, f"docs/cli.md has no section on {command}"
+
+
+# ---------------------------------------------------------------- the README
+
+
+async def test_readme_first_order_meets_the_venues_minimum() -> None:
+    """The README's first order, as written, passes Binance's checks (the 100 USDT
+    minimum notional of BTCUSDT futures, as the simulator mirrors it)."""
+    from venuekit import OrderParams, connect
+    from venuekit_binance.simulator import BinanceSimulator
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = FENCE.search(text)
+    assert code is not None
+    found = re.search(r'OrderParams\((.*?)\)\)', code[1], re.S)
+    assert found is not None
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', found[1]))
+    async with BinanceSimulator() as sim, connect("binance", sim.credentials,
+                                                   base_url=sim.api_url) as conn:
+        market = await conn.market(fields["symbol"])
+        conn.validate_order(OrderParams(**fields), market)  # type: ignore[arg-type]
+        assert market.min_notional is not None and market.min_notional >= 100
