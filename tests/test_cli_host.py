@@ -10,6 +10,7 @@ warning, and a key mismatch named as such.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -256,3 +257,26 @@ def test_main_is_quiet_on_a_closed_pipe() -> None:
     proc.stderr.close()
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
     assert proc.returncode == 1
+
+
+# ---------------------------------------------------------------- the machine-wide limiter
+
+
+def test_commands_use_a_sqlite_limiter_under_home_when_the_core_has_one(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from venuekit.cli.limits import LIMITS_FILE, machine_limiter
+    from venuekit.ratelimit import select
+
+    monkeypatch.delenv(select.ENV_URL, raising=False)
+    monkeypatch.delattr(select, "sqlite_url", raising=False)
+    with machine_limiter(tmp_path) as url:  # a core without the backend: memory, as before
+        assert url is None and select.ENV_URL not in os.environ
+    monkeypatch.setattr(select, "sqlite_url", lambda path: f"sqlite:///{path}",
+                        raising=False)
+    with machine_limiter(tmp_path) as url:
+        assert url == f"sqlite:///{tmp_path / LIMITS_FILE}"
+        assert os.environ[select.ENV_URL] == url
+    assert select.ENV_URL not in os.environ  # restored: in-process callers see no change
+    monkeypatch.setenv(select.ENV_URL, "memory://")
+    with machine_limiter(tmp_path) as url:  # the user's choice wins
+        assert url is None and os.environ[select.ENV_URL] == "memory://"

@@ -85,7 +85,7 @@ def _installed(reg: Registry, value: str) -> str:
 
 
 @connections.command(
-    "add",
+    "add", short_help="Store a new connection.",
     help="Store a new connection. Secrets come from VENUEKIT_API_KEY, VENUEKIT_API_SECRET, "
          "VENUEKIT_API_PASSPHRASE (venues that have one) and VENUEKIT_PRIVATE_KEY (key pairs "
          "such as Ed25519), or from a hidden prompt; never from an argument.")
@@ -151,7 +151,8 @@ def run_add(name: str, exchange: str, testnet: bool, key_type: str,
     return EXIT_OK
 
 
-@connections.command("edit", help="Change a stored connection: its name, hosts, environment "
+@connections.command("edit", short_help="Change a stored connection.",
+    help="Change a stored connection: its name, hosts, environment "
                      "or credentials. Options left out keep their value.")
 @_ref_argument
 @click.option("--name", help="A new name.")
@@ -332,7 +333,8 @@ def run_enable(ref: str, home: Path | None) -> int:
     return _toggle(ref, home, True)
 
 
-@connections.command("disable", help="Disable a connection: it places no orders; it can still "
+@connections.command("disable", short_help="Disable a connection: it places no orders.",
+    help="Disable a connection: it places no orders; it can still "
                      "be tested, read (balance, order status) and cancel orders. "
                      "connections test --all skips it.")
 @_ref_argument
@@ -379,7 +381,8 @@ def _balance(outcome: TestOutcome) -> str:
 
 
 @connections.command(
-    "test", help="Run the connection test of each connection (several at once), record the "
+    "test", short_help="Test connections and record the outcome.",
+    help="Run the connection test of each connection (several at once), record the "
     "outcome and the host it ran against in the store, and print a table. Each connection "
     "goes to its stored host (see connections add --base-url) unless --base-url is given. "
     "Exit 0 when all pass.")

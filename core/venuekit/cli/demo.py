@@ -17,7 +17,8 @@ from .output import emit_json, progress, table
 __all__ = ["demo"]
 
 
-@click.command("demo", help="Start the simulator of every installed plugin (or of the "
+@click.command("demo", short_help="Run every plugin end to end on its loopback simulator.",
+    help="Start the simulator of every installed plugin (or of the "
                "EXCHANGEs named) on loopback and, for each, store a connection in a temporary "
                "store, test it, fetch the balance, place a resting limit order and cancel "
                "it. Exit 0 only when every venue passes. Nothing touches your own store or "

@@ -75,7 +75,8 @@ def _new_passphrase(protect: bool) -> str | None:
     return first
 
 
-@key.command("init", help="Create <home>/master.key if there is none. With --passphrase it "
+@key.command("init", short_help="Create the master key file if there is none.",
+    help="Create <home>/master.key if there is none. With --passphrase it "
              "is sealed under a key derived (Argon2id) from a passphrase taken from "
              f"{ENV_PASSPHRASE} or prompted for twice; every later command then needs that "
              "passphrase.")
@@ -118,7 +119,8 @@ def run_init(protect: bool, kdf_limits: Any, home: Path | None) -> int:
     return EXIT_OK
 
 
-@key.command("rotate", help="Re-encrypt every connection under a new master key, file by "
+@key.command("rotate", short_help="Re-encrypt every connection under a new key.",
+    help="Re-encrypt every connection under a new master key, file by "
              "file, atomically. Interrupted, the store stays readable under both keys; run "
              "it again to finish.")
 @home_option

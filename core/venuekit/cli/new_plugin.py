@@ -37,7 +37,8 @@ def _clash(name: str) -> None:
                      "another name unless you mean to replace it.")
 
 
-@click.command("new-plugin", help="Write a complete exchange plugin project: pyproject.toml "
+@click.command("new-plugin", short_help="Write a new exchange plugin project.",
+    help="Write a complete exchange plugin project: pyproject.toml "
                "with the entry point, every hook, signing, a loopback simulator, a README "
                "checklist and tests running venuekit's conformance suite.")
 @click.argument("name", metavar="NAME", callback=_name)

@@ -140,7 +140,8 @@ async def _serve(chosen: list[Venue], port: int, show: bool,
         progress("sandbox stopped")
 
 
-@click.command("sandbox", help="Keep every installed plugin's simulator (or the EXCHANGEs "
+@click.command("sandbox", short_help="Keep the simulators running on loopback.",
+    help="Keep every installed plugin's simulator (or the EXCHANGEs "
                "named) running on loopback until stopped. With --register, store one "
                "connection per simulator (sandbox-EXCHANGE) pointing at it.")
 @click.argument("names", metavar="[EXCHANGE]...", nargs=-1)

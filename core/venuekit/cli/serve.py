@@ -44,7 +44,8 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/api"
 
 
-@click.command("serve", help="Serve the HTTP API over the connection store (loopback only "
+@click.command("serve", short_help="Serve the HTTP API (loopback only by default).",
+    help="Serve the HTTP API over the connection store (loopback only "
                "by default). Each connection is tested against its stored host, so a "
                "connection registered by venuekit sandbox --register is tested against the "
                "sandbox.")

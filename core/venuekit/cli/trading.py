@@ -193,7 +193,8 @@ def _client_order_id(connector: Connector) -> str:
     return generate_client_order_id(connector.info.client_order_id)
 
 
-@order.command("place", help="Place one order. It is checked against the venue's market "
+@order.command("place", short_help="Place one order.",
+    help="Place one order. It is checked against the venue's market "
                "rules before anything is sent, and never sent twice. Its client order id is "
                "printed (on stderr) before it is sent, so an interrupted command can be "
                "followed up with venuekit order status.")
