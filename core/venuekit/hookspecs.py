@@ -228,6 +228,10 @@ def rate_limit_feedback(response: Response) -> list[Usage] | None:
 if TYPE_CHECKING:
     import click
 
+#: Hooks for extensions of the host (the ``venuekit`` command), which exchange plugins
+#: never implement: a plugin's "every hook" means every spec but these.
+HOST_HOOKS = frozenset({"register_commands"})
+
 
 @hookspec(firstresult=True)
 def register_commands(cli: click.Group) -> None:
