@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..connection_rules import RuleError
+from ..connection_rules import STREAM_SCHEMES, RuleError, check_base_url
 from ..errors import StoreError
 from ..models import Credentials, KeyType
 from ..registry import Registry, default_registry
@@ -62,6 +62,7 @@ __all__ = [
     "confirm",
     "home_of",
     "home_option",
+    "host_url",
     "interactive",
     "json_option",
     "key_file_protected",
@@ -75,6 +76,7 @@ __all__ = [
     "rule",
     "run_async",
     "store_passphrase",
+    "stream_url",
     "wants_json",
 ]
 
@@ -105,6 +107,21 @@ class UsageError(Exception):
 def rule(exc: RuleError) -> UsageError:
     """A broken connection rule (shared with the HTTP API) as a usage error."""
     return UsageError(str(exc))
+
+
+def host_url(value: str | None, option: str = "--base-url") -> str | None:
+    """A REST host URL given on the command line, refused at once without a scheme."""
+    try:
+        return check_base_url(value, option)
+    except RuleError as exc:
+        raise rule(exc) from None
+
+
+def stream_url(value: str | None) -> str | None:
+    try:
+        return check_base_url(value, "--stream-base-url", STREAM_SCHEMES)
+    except RuleError as exc:
+        raise rule(exc) from None
 
 
 def registry() -> Registry:

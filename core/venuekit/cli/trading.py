@@ -31,8 +31,15 @@ from ..retry import generate_client_order_id
 from ..service import connect_options, refuse_if_disabled
 from ..store import ExchangeConnection
 from . import common
-from .common import EXIT_FAILURE, EXIT_OK, UsageError, home_option, json_option, wants_json
-from .connections import host_url
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    home_option,
+    host_url,
+    json_option,
+    wants_json,
+)
 from .limits import machine_limiter
 from .output import emit_json, progress, table
 
