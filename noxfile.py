@@ -127,3 +127,31 @@ def api(session: nox.Session) -> None:
     """Fuzz the HTTP API from its own OpenAPI document (schemathesis) on loopback."""
     session.install("-e", ".", "schemathesis>=4.30,<5")
     session.run("python", "bench/fuzz_api.py", *session.posargs)
+
+
+@nox.session(default=False)
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of core and every plugin: twine check, fresh-venv install, demo."""
+    import shutil
+    import sys
+
+    session.install("build>=1.2", "twine>=5")
+    tmp = Path(session.create_tmp()).resolve()
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for project in [ROOT, *(ROOT / "plugins" / p for p in PLUGINS)]:
+        session.run("python", "-m", "build", "--outdir", str(dist), str(project))
+    built = sorted(str(path) for path in dist.iterdir())
+    session.run("twine", "check", "--strict", *built)
+    # a virtual environment of its own, outside the checkout, so nothing can come from the
+    # source tree: the wheels alone must make a working installation
+    fresh = tmp / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    session.run(sys.executable, "-m", "venv", str(fresh), external=True)
+    bin_dir = fresh / ("Scripts" if sys.platform == "win32" else "bin")
+    session.run(str(bin_dir / "python"), "-m", "pip", "install", "-q",
+                *[path for path in built if path.endswith(".whl")], external=True)
+    with session.chdir(tmp):
+        session.run(str(bin_dir / "venuekit"), "--version", external=True)
+        session.run(str(bin_dir / "venuekit"), "demo", *session.posargs, external=True,
+                    env={"VENUEKIT_HOME": str(tmp / "home")})

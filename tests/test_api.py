@@ -109,8 +109,9 @@ async def test_active_lists_enabled_connections_with_their_last_test(
     assert status == 200
     assert [c["id"] for c in body["connections"]] == [on["id"]]
     assert set(body["connections"][0]) == {
-        "id", "name", "exchange", "is_testnet", "api_key", "last_test_status",
-        "last_test_balance", "last_test_at", "api_capabilities"}
+        "id", "name", "exchange", "is_testnet", "api_key", "base_url", "last_test_status",
+        "last_test_balance", "last_test_at", "last_test_base_url", "last_test_custom_host",
+        "api_capabilities"}
     # a write by someone else (the CLI, another process) shows at the next request
     store.record_test(on["id"], "ok", {"USDT": "12.5"}, capabilities=["trade"])
     _, body, _ = await api.call("GET", "/api/connections/active")

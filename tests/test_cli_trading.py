@@ -78,9 +78,8 @@ def test_reduce_only_is_passed_on(cli: Cli, conn: str, sim: ExampleSimulator) ->
     (["--side", "buy", "--type", "limit", "--quantity", "abc", "--price", "1"],
      "not a number: 'abc'"),
     (["--side", "hold", "--type", "limit", "--quantity", "1", "--price", "1"],
-     "invalid choice: 'hold'"),
-    (["--type", "limit", "--quantity", "1", "--price", "1"],
-     "the following arguments are required: --side"),
+     "'hold' is not one of 'buy', 'sell'"),  # click's wording
+    (["--type", "limit", "--quantity", "1", "--price", "1"], "Missing option '--side'"),
 ])
 def test_place_usage_errors(cli: Cli, conn: str, sim: ExampleSimulator, argv: list[str],
                             message: str) -> None:

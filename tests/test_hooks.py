@@ -237,6 +237,33 @@ def test_hook_rate_limit_feedback(registry: Registry) -> None:
     assert hook(registry).rate_limit_feedback(response=response) == [Usage("ip", 17)]
 
 
+def test_hook_register_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    import click
+    from venuekit.cli import build_cli, main
+
+    class Greetings:
+        @hookspecs.hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            @cli.command(help="Greet someone.")
+            @click.argument("name")
+            def hello(name: str) -> int:
+                click.echo(f"hello {name}")
+                return 0
+
+    class Broken:
+        @hookspecs.hookimpl
+        def register_commands(self, cli: click.Group, extra: int) -> None:
+            raise AssertionError("an impl asking for an unknown argument is never called")
+
+    extensions: list[tuple[str, object]] = [("greetings", Greetings()), ("broken", Broken())]
+    assert "hello" in build_cli(extensions=extensions).commands
+    capsys.readouterr()
+    assert main(["hello", "venuekit"], extensions=extensions) == 0
+    out, err = capsys.readouterr()
+    assert out == "hello venuekit\n" and "skipped broken" in err
+    assert main(["plugins", "--help"], extensions=extensions) == 0  # built-ins still there
+
+
 def test_hook_parameters_are_never_defaulted_in_the_example() -> None:
     from venuekit.testing.example import plugin
     for name in HOOKS:

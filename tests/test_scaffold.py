@@ -36,8 +36,10 @@ TIMEOUT_S = 180
 
 
 def hookspec_names() -> set[str]:
+    """Every hook an exchange plugin may implement (host extension hooks are not theirs)."""
     marker = f"{hookspecs.PROJECT_NAME}_spec"
-    return {name for name, obj in vars(hookspecs).items() if hasattr(obj, marker)}
+    return {name for name, obj in vars(hookspecs).items()
+            if hasattr(obj, marker)} - hookspecs.HOST_HOOKS
 
 
 def hookimpl_names(source: str) -> set[str]:
@@ -131,7 +133,7 @@ def test_cli_bad_name_is_a_usage_error(bad: str, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["new-plugin", bad, "--dir", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
-    assert "usage: venuekit new-plugin" in err and "invalid plugin name" in err
+    assert "Usage: venuekit new-plugin" in err and "invalid plugin name" in err
     assert not (tmp_path / "x").exists()
 
 

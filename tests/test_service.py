@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from venuekit.models import Credentials
 from venuekit.registry import Registry
-from venuekit.service import ConnectionTester
+from venuekit.service import ConnectionTester, is_default_host
 from venuekit.store import ConnectionStatus, ConnectionStore
 from venuekit.testing.example.simulator import ExampleSimulator
 
@@ -87,3 +87,21 @@ async def test_an_unreadable_file_does_not_stop_the_others(
 def test_concurrency_must_be_positive(store: ConnectionStore) -> None:
     with pytest.raises(ValueError):
         ConnectionTester(store, concurrency=0)
+
+
+async def test_a_stored_base_url_is_used_and_the_host_is_recorded(
+        store: ConnectionStore, registry: Registry, sim: ExampleSimulator) -> None:
+    conn = store.create(name="sim", exchange="example", credentials=sim.credentials,
+                        base_url=sim.base_url)
+    outcome = await ConnectionTester(store, registry=registry).test(conn.id)
+    assert outcome.ok, outcome.report.steps
+    assert (outcome.base_url, outcome.custom_host) == (sim.base_url, True)
+    saved = store.get(conn.id)
+    assert saved.last_test_base_url == sim.base_url and saved.last_test_custom_host
+    assert store.read_logs(conn.id)[0]["base_url"] == sim.base_url
+
+
+def test_the_venues_own_host_is_not_a_custom_one(registry: Registry) -> None:
+    info = registry.load("example").info
+    assert is_default_host(info, False, info.hosts.live + "/")
+    assert not is_default_host(info, False, "http://127.0.0.1:1")

@@ -23,6 +23,7 @@ from venuekit.store import (
     default_root,
     generate_key,
 )
+from venuekit.store.model import SCHEMA_VERSION
 
 CREDS = Credentials(api_key="AKabcdefghijklmnopqrstuv", api_secret="S3cr3t-value-0123456789",
                     passphrase="pass-phrase-42")
@@ -171,7 +172,7 @@ def test_file_format(store: ConnectionStore) -> None:
     conn = _add(store)
     store.record_test(conn.id, "ok", {"BTC": "1.50"}, datetime(2024, 1, 2, tzinfo=UTC))
     data = json.loads(store.path_of(conn.id).read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == SCHEMA_VERSION
     assert data["last_test_balance"] == {"BTC": "1.50"}  # Decimal as text, never a float
     assert data["last_test_at"] == "2024-01-02T00:00:00+00:00"
     assert set(data["secrets"]) == {"alg", "key_id", "box"}
@@ -215,7 +216,7 @@ def test_bad_files_are_reported_by_name_and_left_untouched(tmp_path: Path) -> No
     path = store.path_of(corrupt.id)
     path.write_bytes(path.read_bytes()[:57])  # a torn file, as a non-atomic writer leaves
     data = json.loads(store.path_of(newer.id).read_text())
-    data["schema_version"] = 2
+    data["schema_version"] = SCHEMA_VERSION + 1
     data["brand_new_field"] = {"x": 1}
     store.path_of(newer.id).write_text(json.dumps(data))
     foreign = ConnectionStore(tmp_path / "elsewhere").create(
@@ -230,7 +231,7 @@ def test_bad_files_are_reported_by_name_and_left_untouched(tmp_path: Path) -> No
     reasons = {p.path.name: p.reason for p in result.problems}
     assert set(reasons) == {f"{corrupt.id}.json", f"{newer.id}.json", f"{foreign.id}.json"}
     assert "not valid JSON" in reasons[f"{corrupt.id}.json"]
-    assert "newer venuekit (schema 2" in reasons[f"{newer.id}.json"]
+    assert f"newer venuekit (schema {SCHEMA_VERSION + 1}" in reasons[f"{newer.id}.json"]
     assert "not in the keyring" in reasons[f"{foreign.id}.json"]
     assert {p.id for p in result.problems} == {corrupt.id, newer.id, foreign.id}
 

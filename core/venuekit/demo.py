@@ -16,7 +16,7 @@ import asyncio
 import importlib
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 from types import ModuleType
@@ -167,9 +167,13 @@ async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
 
 
 async def run_demo(registry: Registry | None = None, *, include_example: bool = False,
-                   progress: Progress | None = None) -> list[DemoRow]:
-    """Run the demo for every installed plugin that ships a simulator, all at once."""
+                   progress: Progress | None = None,
+                   only: Collection[str] | None = None) -> list[DemoRow]:
+    """Run the demo for every installed plugin that ships a simulator (or for those named
+    in ``only``), all at once."""
     jobs = venues(registry, include_example=include_example, progress=progress)
+    if only is not None:
+        jobs = [venue for venue in jobs if venue.name in only]
     if progress:
         progress(f"running {len(jobs)} venue(s) against loopback simulators, "
                  "with a temporary connection store…")

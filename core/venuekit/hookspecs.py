@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
+    import click
+
     from .account_models import Fill, OrderBook, Position, Ticker
     from .errors import VenueError
     from .flows import Pages, Plan
@@ -435,6 +437,31 @@ def fetch_order_book(market: Market, depth: int) -> Plan[OrderBook] | None:
         sequence number where it has one, or None where the venue has no book call.
 
     The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+# ---------------------------------------------------------------- host extensions
+
+#: Hooks for extensions of the host (the ``venuekit`` command), which exchange plugins
+#: never implement: a plugin's "every hook" means every spec but these.
+HOST_HOOKS = frozenset({"register_commands"})
+
+
+@hookspec(firstresult=True)
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``venuekit`` command line (an extension's hook).
+
+    :param cli: the root ``venuekit`` click group; call ``cli.add_command(...)`` or use
+        ``@cli.command()``. Commands should print through ``click.echo`` and return an exit
+        status (0 ok, 1 failure, 2 usage error).
+    :returns: None. Implemented by plugins of the ``venuekit.extensions`` entry-point group,
+        never by exchange plugins; called once per ``venuekit`` run, before arguments are
+        parsed.
+
+    Every extension is called in turn; the first non-None result is used, and since
+    implementations return None, every one of them runs.
 
     .. versionadded:: 0.2
     """

@@ -11,6 +11,7 @@ every venue's limits.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -19,12 +20,13 @@ from attrs import frozen
 
 from .connector import DEFAULT_CHECK_TIMEOUT_S, connect
 from .convert import to_jsonable
-from .errors import StoreError, VenuekitError
-from .models import Capability, CheckStep, ConnectionReport
+from .errors import ConfigurationError, StoreError, VenuekitError
+from .models import Capability, CheckStep, ConnectionReport, ExchangeInfo
 from .registry import Registry
 from .store import ConnectionNotFound, ConnectionStatus, ConnectionStore, ExchangeConnection
 
-__all__ = ["ConnectionTester", "TestOutcome"]
+__all__ = ["ConnectionTester", "TestOutcome", "connect_options", "is_default_host",
+           "refuse_if_disabled"]
 
 #: How many connections one ``test_many`` tests at the same time.
 DEFAULT_CONCURRENCY = 8
@@ -39,6 +41,10 @@ class TestOutcome:
     connection_id: str
     report: ConnectionReport
     connection: ExchangeConnection | None
+    #: the host the test ran against (``None``: it never got as far as choosing one)
+    base_url: str | None = None
+    #: whether that host is not the venue's own (a simulator, a proxy)
+    custom_host: bool = False
 
     @property
     def ok(self) -> bool:
@@ -55,6 +61,42 @@ def log_lines(report: ConnectionReport) -> list[str]:
              f"{step.detail}" for step in report.steps]
     lines += [f"warn {warning}" for warning in report.warnings]
     return lines
+
+
+def connect_options(conn: ExchangeConnection) -> dict[str, Any]:
+    """The hosts a stored connection asks for, as :func:`venuekit.connect` arguments.
+
+    ``stream_base_url`` is passed only to a ``connect`` that takes it, so a store written
+    by a newer host still works with a core that has no streams.
+    """
+    options: dict[str, Any] = {}
+    if conn.base_url is not None:
+        options["base_url"] = conn.base_url
+    if conn.stream_base_url is not None and _connect_takes("stream_base_url"):
+        options["stream_base_url"] = conn.stream_base_url
+    return options
+
+
+def _connect_takes(name: str) -> bool:
+    return name in inspect.signature(connect).parameters
+
+
+def is_default_host(info: ExchangeInfo, testnet: bool, base_url: str) -> bool:
+    """Whether ``base_url`` is the venue's own host for that environment."""
+    own = info.hosts.testnet if testnet else info.hosts.live
+    return own is not None and own.rstrip("/") == base_url.rstrip("/")
+
+
+def refuse_if_disabled(conn: ExchangeConnection) -> None:
+    """A disabled connection reads (balance, order status, tests) but never trades.
+
+    Raises:
+        ConfigurationError: naming the connection and how to enable it.
+    """
+    if not conn.is_enabled:
+        raise ConfigurationError(f"{conn.name} is disabled; enable it first: venuekit "
+                                 f"connections enable {conn.id} (a disabled connection "
+                                 "places no orders)")
 
 
 def _failed_report(exchange: str, testnet: bool, step: str,
@@ -81,8 +123,11 @@ def _capabilities(report: ConnectionReport, info_capabilities: Iterable[Capabili
 class ConnectionTester:
     """Runs connection tests for stored connections and writes their outcome back.
 
-    ``base_url_for`` lets a host point connections elsewhere (a regional host, a proxy, a
-    loopback simulator in the demo); ``connect_options`` go to :func:`venuekit.connect`.
+    Each connection is tested against the hosts it stores (``base_url``, else the
+    venue's); ``base_url_for`` lets a caller point connections elsewhere for one run (the
+    demo's loopback simulators) and wins over the stored URL when it returns one;
+    ``connect_options`` go to :func:`venuekit.connect`. Every outcome records the host the
+    test ran against and whether it was the venue's own.
     """
 
     def __init__(self, store: ConnectionStore, *, registry: Registry | None = None,
@@ -113,7 +158,7 @@ class ConnectionTester:
         except StoreError as exc:
             return TestOutcome(connection_id,
                                _failed_report("unknown", False, "load connection", exc), None)
-        report, capabilities = await self._run(conn)
+        report, capabilities, host, custom = await self._run(conn)
         balance = None
         if report.balance is not None:
             balance = {a.asset: a.total for a in report.balance.assets}
@@ -121,30 +166,40 @@ class ConnectionTester:
         stored = await asyncio.to_thread(
             self.store.record_test, connection_id,
             ConnectionStatus.OK if report.ok else ConnectionStatus.FAILED, balance,
-            report.tested_at, capabilities, lines)
+            report.tested_at, capabilities, lines, base_url=host, custom_host=custom)
         entry = {"tested_at": report.tested_at.isoformat(), "ok": report.ok,
+                 "base_url": host, "custom_host": custom,
                  "latency_ms": report.latency_ms, "clock_offset_ms": report.clock_offset_ms,
                  "steps": to_jsonable(report.steps), "warnings": list(report.warnings)}
         await asyncio.to_thread(self.store.append_log, connection_id, entry)
-        return TestOutcome(connection_id, report, stored)
+        return TestOutcome(connection_id, report, stored, host, custom)
 
-    async def _run(self, conn: ExchangeConnection) -> tuple[ConnectionReport, list[str] | None]:
+    async def _run(self, conn: ExchangeConnection
+                   ) -> tuple[ConnectionReport, list[str] | None, str | None, bool]:
+        """The report, capabilities, the host tested and whether it is a custom one."""
+        options = {**connect_options(conn), **self.connect_options}
+        if self.base_url_for is not None:
+            override = self.base_url_for(conn)
+            if override:
+                options["base_url"] = override
+        wanted: str | None = options.get("base_url")
         try:
             credentials = await asyncio.to_thread(self.store.credentials, conn.id)
         except VenuekitError as exc:
-            return _failed_report(conn.exchange, conn.is_testnet, "credentials", exc), None
-        options = dict(self.connect_options)
-        if self.base_url_for is not None:
-            options.setdefault("base_url", self.base_url_for(conn))
+            return (_failed_report(conn.exchange, conn.is_testnet, "credentials", exc), None,
+                    wanted, wanted is not None)
         try:
             connector = connect(conn.exchange, credentials, testnet=conn.is_testnet,
                                 registry=self.registry, check_timeout_s=self.timeout_s,
                                 **options)
         except VenuekitError as exc:
-            return _failed_report(conn.exchange, conn.is_testnet, "connect", exc), None
+            return (_failed_report(conn.exchange, conn.is_testnet, "connect", exc), None,
+                    wanted, wanted is not None)
         async with connector:
             report = await connector.check_connection(timeout_s=self.timeout_s)
-            return report, _capabilities(report, connector.info.capabilities)
+            host = connector.base_url
+            custom = not is_default_host(connector.info, conn.is_testnet, host)
+            return report, _capabilities(report, connector.info.capabilities), host, custom
 
     async def test_many(self, connection_ids: Iterable[str], *,
                         progress: Callable[[int, int, TestOutcome], None] | None = None,

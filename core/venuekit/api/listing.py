@@ -56,12 +56,17 @@ def _key_file(store: ConnectionStore) -> Fingerprint:
     return ((KEY_FILE, info.st_ino, info.st_mtime_ns, info.st_size),)
 
 
+#: What ``GET /api/connections/active`` shows of one enabled connection; the host of the
+#: last test is among them, so a pass against a simulator never reads as a pass at the venue.
+ACTIVE_FIELDS = ("id", "name", "exchange", "is_testnet", "api_key", "base_url",
+                 "last_test_status", "last_test_balance", "last_test_at",
+                 "last_test_base_url", "last_test_custom_host", "api_capabilities")
+
+
 def active_view(conn: ExchangeConnection) -> dict[str, Any]:
     """What ``GET /api/connections/active`` shows of one enabled connection."""
     view = conn.public_view()
-    return {key: view[key] for key in (
-        "id", "name", "exchange", "is_testnet", "api_key", "last_test_status",
-        "last_test_balance", "last_test_at", "api_capabilities")}
+    return {key: view[key] for key in ACTIVE_FIELDS}
 
 
 class Snapshot:

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._version import __version__
+from ..connection_rules import MAX_URL_LENGTH, URL_PATTERN
 from ..store.model import ID_PATTERN
+from .listing import ACTIVE_FIELDS
 from .validation import (
     CREDENTIAL_LIMITS,
     KEY_TYPES,
@@ -72,6 +74,9 @@ _STRINGS: Schema = {"type": "array", "items": _STRING}
 _DECIMALS: Schema = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
                      "description": "asset -> total, decimal strings"}
 _TIMESTAMP: Schema = {"type": ["string", "null"], "format": "date-time"}
+_URL: Schema = {"type": ["string", "null"], "format": "uri"}
+#: what a client may send as a host: http(s) or ws(s) with a host, or null for the venue's
+_URL_IN: Schema = {"type": ["string", "null"], "pattern": URL_PATTERN, "maxLength": MAX_URL_LENGTH}
 
 
 def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
@@ -112,10 +117,17 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
         "last_test_at": _TIMESTAMP,
         "last_test_log": _STRINGS,
         "api_capabilities": _STRINGS,
+        "base_url": {**_URL, "description": "REST host used instead of the venue's; null: "
+                     "the venue's own"},
+        "stream_base_url": {**_URL, "description": "socket host used instead of the "
+                            "venue's; null: the venue's own"},
+        "last_test_base_url": {**_URL, "description": "the host the last test ran against"},
+        "last_test_custom_host": {**_BOOL, "description": "true when the last test ran "
+                                  "against a host other than the venue's own (a simulator, "
+                                  "a proxy): its status says nothing about the venue"},
         "schema_version": {"type": "integer"},
     }
-    active = ("id", "name", "exchange", "is_testnet", "api_key", "last_test_status",
-              "last_test_balance", "last_test_at", "api_capabilities")
+    active = ACTIVE_FIELDS
     step = _obj({"name": _STRING, "ok": _BOOL, "duration_ms": {"type": "number"},
                  "detail": _STRING, "error": _nullable(_STRING)})
     flag = {"type": ["boolean", "null"]}
@@ -137,6 +149,8 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
             "connection_method": {**label, "default": "api_key"},
             "is_testnet": {**_BOOL, "default": False},
             "is_enabled": {**_BOOL, "default": True},
+            "base_url": {**_URL_IN, "default": None},
+            "stream_base_url": {**_URL_IN, "default": None},
         }, required=["name", "exchange", "credentials"]), "examples": [{
             "name": "main account", "exchange": exchanges[0] if exchanges else "binance",
             "credentials": {"api_key": "EXAMPLE-API-KEY-0000-1111-2222",
@@ -144,7 +158,7 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
             "is_testnet": True}]},
         "ConnectionUpdate": {**_obj({
             "name": name, "is_enabled": _BOOL, "is_testnet": _BOOL,
-            "credentials": _ref("Credentials"),
+            "credentials": _ref("Credentials"), "base_url": _URL_IN, "stream_base_url": _URL_IN,
         }, required=[], description="Only the fields given change; credentials are replaced "
            "as a whole."), "minProperties": 1,
             "examples": [{"name": "renamed"}, {"is_enabled": False}]},
@@ -156,6 +170,9 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
             "status": {"type": "string", "enum": ["ok", "failed"]},
             "exchange": _STRING,
             "testnet": _BOOL,
+            "base_url": {**_URL, "description": "the host the test ran against"},
+            "custom_host": {**_BOOL, "description": "true when that host is not the "
+                            "venue's own"},
             "tested_at": {"type": "string", "format": "date-time"},
             "latency_ms": _nullable({"type": "number"}),
             "clock_offset_ms": _nullable({"type": "number"}),

@@ -18,6 +18,7 @@ import attrs
 from aiohttp import web
 from attrs import frozen
 
+from ..connection_rules import STREAM_SCHEMES, RuleError, check_base_url
 from ..models import Credentials, KeyType
 from ..store import ExchangeConnection
 from .errors import ApiError
@@ -37,6 +38,7 @@ __all__ = [
     "parse_create",
     "parse_update",
     "read_json_object",
+    "rule_error",
 ]
 
 MAX_NAME_LENGTH = 200
@@ -69,6 +71,22 @@ _DIGITS = re.compile(r"[0-9]{1,7}")
 
 def _fail(code: str, message: str) -> NoReturn:
     raise ApiError(422, code, message)
+
+
+def rule_error(exc: RuleError) -> ApiError:
+    """A broken connection rule (shared with the CLI) as the API's 422 naming the field."""
+    return ApiError(422, exc.code, str(exc))
+
+
+def _host(data: Mapping[str, Any], field: str) -> str | None:
+    value = data.get(field)
+    if value is not None:
+        value = _text(value, field)
+    try:
+        return check_base_url(value, field, STREAM_SCHEMES if field.startswith("stream")
+                              else ("http", "https"))
+    except RuleError as exc:
+        raise rule_error(exc) from None
 
 
 # ---------------------------------------------------------------- bodies
@@ -191,10 +209,12 @@ class ConnectionCreate:
     connection_method: str = "api_key"
     is_testnet: bool = False
     is_enabled: bool = True
+    base_url: str | None = None
+    stream_base_url: str | None = None
 
 
 CREATE_FIELDS = ("name", "exchange", "credentials", "api_type", "connection_method",
-                 "is_testnet", "is_enabled")
+                 "is_testnet", "is_enabled", "base_url", "stream_base_url")
 CREATE_REQUIRED = ("name", "exchange", "credentials")
 
 
@@ -210,7 +230,12 @@ def parse_create(data: Mapping[str, Any]) -> ConnectionCreate:
         connection_method=_identifier(data.get("connection_method", "api_key"),
                                       "connection_method"),
         is_testnet=_bool(data.get("is_testnet", False), "is_testnet"),
-        is_enabled=_bool(data.get("is_enabled", True), "is_enabled"))
+        is_enabled=_bool(data.get("is_enabled", True), "is_enabled"),
+        base_url=_host(data, "base_url"), stream_base_url=_host(data, "stream_base_url"))
+
+
+#: ``ConnectionUpdate`` fields that may be set to null (back to the venue's own host)
+_UNSET = object()
 
 
 @frozen(kw_only=True)
@@ -221,6 +246,9 @@ class ConnectionUpdate:
     is_enabled: bool | None = None
     is_testnet: bool | None = None
     credentials: Credentials | None = None
+    #: a URL, ``None`` for the venue's own host, or absent (left as it is)
+    base_url: object = _UNSET
+    stream_base_url: object = _UNSET
 
     def apply(self, conn: ExchangeConnection) -> ExchangeConnection:
         changes: dict[str, Any] = {}
@@ -232,10 +260,15 @@ class ConnectionUpdate:
             changes["is_testnet"] = self.is_testnet
         if self.credentials is not None:
             changes["secrets"] = self.credentials
+        for name in ("base_url", "stream_base_url"):
+            value = getattr(self, name)
+            if value is not _UNSET:
+                changes[name] = value
         return attrs.evolve(conn, **changes)
 
 
-UPDATE_FIELDS = ("name", "is_enabled", "is_testnet", "credentials")
+UPDATE_FIELDS = ("name", "is_enabled", "is_testnet", "credentials", "base_url",
+                 "stream_base_url")
 
 
 def parse_update(data: Mapping[str, Any]) -> ConnectionUpdate:
@@ -247,7 +280,10 @@ def parse_update(data: Mapping[str, Any]) -> ConnectionUpdate:
         name=_name(data["name"]) if "name" in data else None,
         is_enabled=_bool(data["is_enabled"], "is_enabled") if "is_enabled" in data else None,
         is_testnet=_bool(data["is_testnet"], "is_testnet") if "is_testnet" in data else None,
-        credentials=_credentials(data["credentials"]) if "credentials" in data else None)
+        credentials=_credentials(data["credentials"]) if "credentials" in data else None,
+        base_url=_host(data, "base_url") if "base_url" in data else _UNSET,
+        stream_base_url=_host(data, "stream_base_url") if "stream_base_url" in data
+        else _UNSET)
 
 
 # ---------------------------------------------------------------- query parameters

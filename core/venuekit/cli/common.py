@@ -20,17 +20,19 @@ With no variable set and no terminal to prompt on, a command fails with a usage 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import functools
 import getpass
 import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
+
+from ..connection_rules import STREAM_SCHEMES, RuleError, check_base_url
+from ..errors import StoreError
 from ..models import Credentials, KeyType
 from ..registry import Registry, default_registry
 from ..store import (
@@ -53,25 +55,29 @@ __all__ = [
     "EXIT_FAILURE",
     "EXIT_OK",
     "EXIT_USAGE",
+    "NON_NEGATIVE",
+    "POSITIVE",
     "REGISTRY_FACTORY",
     "UsageError",
-    "common_options",
     "confirm",
     "home_of",
+    "home_option",
+    "host_url",
     "interactive",
+    "json_option",
     "key_file_protected",
-    "non_negative_int",
     "open_store",
-    "positive_int",
     "prompt_hidden",
     "read_credentials",
     "read_secret",
     "registry",
     "report_problems",
     "resolve",
+    "rule",
     "run_async",
     "store_passphrase",
-    "usage_errors",
+    "stream_url",
+    "wants_json",
 ]
 
 ENV_API_KEY = "VENUEKIT_API_KEY"
@@ -81,67 +87,102 @@ ENV_PRIVATE_KEY = "VENUEKIT_PRIVATE_KEY"
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
+#: How many times an empty answer to a prompt is asked again before the command gives up.
+PROMPT_ATTEMPTS = 3
+
 #: Where the commands get their plugins. Tests and embedding hosts replace it, e.g. with
 #: ``lambda: Registry(extra={"example": example.plugin}, autoload=False)``.
 REGISTRY_FACTORY: Callable[[], Registry] = default_registry
 
 T = TypeVar("T")
 
+#: the key in the root context's ``meta`` that ``--json`` sets, wherever it was given
+JSON_KEY = "venuekit.json"
+
 
 class UsageError(Exception):
     """The command cannot run as invoked: reported in one line, exit status 2."""
+
+
+def rule(exc: RuleError) -> UsageError:
+    """A broken connection rule (shared with the HTTP API) as a usage error."""
+    return UsageError(str(exc))
+
+
+def host_url(value: str | None, option: str = "--base-url") -> str | None:
+    """A REST host URL given on the command line, refused at once without a scheme."""
+    try:
+        return check_base_url(value, option)
+    except RuleError as exc:
+        raise rule(exc) from None
+
+
+def stream_url(value: str | None) -> str | None:
+    try:
+        return check_base_url(value, "--stream-base-url", STREAM_SCHEMES)
+    except RuleError as exc:
+        raise rule(exc) from None
 
 
 def registry() -> Registry:
     return REGISTRY_FACTORY()
 
 
-def usage_errors(handler: Callable[[argparse.Namespace], int]
-                 ) -> Callable[[argparse.Namespace], int]:
-    """Turn a :class:`UsageError` raised by a command into its message and exit 2."""
-
-    @functools.wraps(handler)
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except UsageError as exc:
-            print(f"venuekit: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-
-    return wrapped
+# ---------------------------------------------------------------- shared options
 
 
-def common_options() -> argparse.ArgumentParser:
-    """A parent parser for every store command: ``--home`` and a local ``--json``.
-
-    ``--json`` is also accepted after the command; its default is suppressed so the root
-    parser's value is not overwritten when it is given before the command instead.
-    """
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--home", metavar="PATH", type=Path,
-                        help="store directory (default: $VENUEKIT_HOME, else the user data dir)")
-    parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="machine-readable output")
-    return parent
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[JSON_KEY] = True
 
 
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number, zero or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+#: ``--json`` on the root and on every command, so it works before or after the command.
+json_option = click.option("--json", "json_output", is_flag=True, expose_value=False,
+                           callback=_set_json, help="Machine-readable output (JSON).")
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number, one or more."""
-    value = non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def wants_json() -> bool:
+    """Whether ``--json`` was given anywhere on the command line."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get(JSON_KEY))
+
+
+home_option = click.option(
+    "--home", type=click.Path(path_type=Path, file_okay=False), default=None,
+    metavar="PATH", help="Store directory (default: $VENUEKIT_HOME, else the user data dir).")
+
+
+if TYPE_CHECKING:
+    _IntType = click.ParamType[int, Any]  # generic from click 8.5; plain at run time
+else:
+    _IntType = click.ParamType
+
+
+class _WholeNumber(_IntType):
+    """A whole number with a lower bound, refused with the message scripts already match."""
+
+    name = "N"
+
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                number = int(str(value))
+            except ValueError:
+                self.fail(f"not a whole number: {value!r}", param, ctx)
+        if number < self.minimum:
+            self.fail("must not be negative" if self.minimum == 0 else
+                      f"must be at least {self.minimum}", param, ctx)
+        return number
+
+
+NON_NEGATIVE = _WholeNumber(0)
+POSITIVE = _WholeNumber(1)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -163,6 +204,17 @@ def prompt_hidden(label: str) -> str:
     return getpass.getpass(f"{label}: ")
 
 
+def ask_hidden(label: str) -> str:
+    """A hidden prompt that asks again on an empty answer instead of aborting the command
+    (a stray Enter should not throw away the fields typed so far)."""
+    for _ in range(PROMPT_ATTEMPTS):
+        value = prompt_hidden(label).strip()
+        if value:
+            return value
+        print(f"{label} must not be empty; try again", file=sys.stderr)
+    raise UsageError(f"{label} must not be empty")
+
+
 def read_secret(env: str, label: str) -> str:
     """A secret from ``env`` or, on a terminal, a prompt that does not echo it.
 
@@ -174,10 +226,7 @@ def read_secret(env: str, label: str) -> str:
     if not interactive():
         raise UsageError(f"{label} needed: set {env} or run from a terminal to be prompted "
                          "(secrets are never read from the command line)")
-    value = prompt_hidden(label).strip()
-    if not value:
-        raise UsageError(f"{label} must not be empty")
-    return value
+    return ask_hidden(label)
 
 
 #: Where each credential field comes from, and how a prompt names it.
@@ -226,8 +275,7 @@ def confirm(question: str) -> bool:
 # ---------------------------------------------------------------- the store
 
 
-def home_of(args: argparse.Namespace) -> Path:
-    home: Path | None = getattr(args, "home", None)
+def home_of(home: Path | None) -> Path:
     return home.expanduser() if home is not None else default_root()
 
 
@@ -256,8 +304,8 @@ def store_passphrase(root: Path) -> str | None:
     return value
 
 
-def open_store(args: argparse.Namespace) -> ConnectionStore:
-    root = home_of(args)
+def open_store(home: Path | None) -> ConnectionStore:
+    root = home_of(home)
     return ConnectionStore(root, passphrase=store_passphrase(root))
 
 
@@ -266,14 +314,22 @@ def resolve(store: ConnectionStore, ref: str) -> ExchangeConnection:
     if ID_PATTERN.fullmatch(ref) and ref in store:
         return store.get(ref)
     listing = store.list()
-    named = [conn for conn in listing if conn.name == ref]
+    named = [conn for conn in listing if conn.name == ref] or [
+        conn for conn in listing if conn.name.casefold() == ref.strip().casefold()]
     if len(named) == 1:
         return named[0]
     if named:
         ids = ", ".join(conn.id for conn in named)
         raise UsageError(f"{len(named)} connections are named {ref!r} ({ids}); give the id")
+    if listing.problems:
+        # the connection may be one of the files that did not load (another master key,
+        # a damaged file): say so rather than claim it does not exist
+        first = listing.problems[0]
+        raise StoreError(f"no readable connection with id or name {ref!r} in {store.root}; "
+                         f"{len(listing.problems)} connection file(s) could not be read, "
+                         f"e.g. {first.path.name}: {first.reason}")
     raise ConnectionNotFound(f"no connection with id or name {ref!r} in {store.root}"
-                             " (see `venuekit connections list`)")
+                             " (see venuekit connections list)")
 
 
 def report_problems(problems: Iterable[Problem]) -> None:

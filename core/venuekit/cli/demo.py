@@ -1,35 +1,43 @@
-"""`venuekit demo`: the whole host-side path on every installed plugin's simulator.
+"""venuekit demo: the whole host-side path on every installed plugin's simulator.
 
-See :mod:`venuekit.demo`; `venuekit sandbox` keeps the same simulators running instead.
+See :mod:`venuekit.demo`; ``venuekit sandbox`` keeps the same simulators running instead.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-from typing import Any
 
-from ..demo import run_demo
+import click
+
+from ..demo import run_demo, venues
 from . import common
+from .common import UsageError, json_option, wants_json
 from .output import emit_json, progress, table
 
-
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "demo", help="store, test, balance, order and cancel on every plugin's loopback simulator",
-        description="Start the simulator of every installed plugin on loopback and, for "
-                    "each, store a connection in a temporary store, test it, fetch the "
-                    "balance, place a resting limit order and cancel it. Exit 0 only when "
-                    "every venue passes. Nothing touches your own store or the network.")
-    parser.add_argument("--with-example", action="store_true",
-                        help="also run the built-in example exchange")
-    parser.set_defaults(handler=run)
+__all__ = ["demo"]
 
 
-def run(args: argparse.Namespace) -> int:
-    rows = asyncio.run(run_demo(common.registry(), include_example=args.with_example,
-                                progress=progress))
-    if args.json:
+@click.command("demo", short_help="Run every plugin end to end on its loopback simulator.",
+    help="Start the simulator of every installed plugin (or of the "
+               "EXCHANGEs named) on loopback and, for each, store a connection in a temporary "
+               "store, test it, fetch the balance, place a resting limit order and cancel "
+               "it. Exit 0 only when every venue passes. Nothing touches your own store or "
+               "the network.")
+@click.argument("names", metavar="[EXCHANGE]...", nargs=-1)
+@click.option("--with-example", is_flag=True, help="Also run the built-in example exchange.")
+@json_option
+def demo(names: tuple[str, ...], with_example: bool) -> int:
+    wanted = [name.lower() for name in dict.fromkeys(names)]
+    if wanted:
+        known = {venue.name for venue in venues(common.registry(), include_example=True)}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise UsageError(f"no simulator for {', '.join(unknown)}; available: "
+                             f"{', '.join(sorted(known))}")
+    rows = asyncio.run(run_demo(common.registry(),
+                                include_example=with_example or "example" in wanted,
+                                progress=progress, only=wanted or None))
+    if wants_json():
         emit_json(rows)
     else:
         print(table(["exchange", "result", "test", "balance", "order", "cancel", "store",

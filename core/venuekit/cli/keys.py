@@ -1,4 +1,4 @@
-"""`venuekit key`: the store's master key. Never printed, only named by its fingerprint.
+"""venuekit key: the store's master key. Never printed, only named by its fingerprint.
 
 ``key init`` creates ``<home>/master.key`` (0600, in a 0700 directory), optionally sealed
 under a passphrase; the store would also create it on the first ``connections add``, this
@@ -9,50 +9,60 @@ finishes that one instead of starting another.
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import os
 import sys
+from pathlib import Path
 from typing import Any
+
+import click
+from rich.console import Console
 
 from ..errors import ConfigurationError
 from ..store import ENV_KEY, ENV_PASSPHRASE, KEY_FILE, Keyring
 from . import common
-from .common import EXIT_FAILURE, EXIT_OK, UsageError, usage_errors
-from .output import emit_json
+from .common import EXIT_FAILURE, EXIT_OK, UsageError, home_option, json_option, wants_json
+from .output import emit_json, progress
 
-__all__ = ["add_parser"]
+__all__ = ["BACKUP_REMINDER", "key", "weak_passphrase"]
 
-
-def add_parser(sub: Any) -> None:
-    parent = common.common_options()
-    parser = sub.add_parser("key", help="create or rotate the store's master key")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
-
-    init = actions.add_parser(
-        "init", parents=[parent], help="create the master key file if there is none",
-        description="Create <home>/master.key. With --passphrase it is sealed under a key "
-                    f"derived (Argon2id) from a passphrase taken from {ENV_PASSPHRASE} or "
-                    "prompted for twice; every later command then needs that passphrase.")
-    init.add_argument("--passphrase", action="store_true",
-                      help="protect the key file with a passphrase")
-    init.add_argument("--kdf-limits", choices=["moderate", "interactive"], default="moderate",
-                      help="Argon2id cost (default: moderate; interactive is faster and weaker)")
-    init.set_defaults(handler=run_init)
-
-    rotate = actions.add_parser(
-        "rotate", parents=[parent], help="re-encrypt every connection under a new key",
-        description="Re-encrypt every connection under a new master key, file by file, "
-                    "atomically. Interrupted, the store stays readable under both keys; run "
-                    "it again to finish.")
-    rotate.set_defaults(handler=run_rotate)
+BACKUP_REMINDER = "Back it up: without it the stored secrets cannot be decrypted."
+#: Below this length a passphrase guarding every stored trading key is called weak.
+MIN_PASSPHRASE_LENGTH = 12
+#: ... and so is one with fewer different characters than this.
+MIN_DISTINCT_CHARACTERS = 6
 
 
-def _new_passphrase(args: argparse.Namespace) -> str | None:
+def weak_passphrase(passphrase: str) -> str | None:
+    """Why a passphrase is weak, or None. A warning, not a refusal: the person decides,
+    but Argon2id cannot make ``hunter2`` expensive enough to guess."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        return f"it is shorter than {MIN_PASSPHRASE_LENGTH} characters"
+    if len(set(passphrase)) < MIN_DISTINCT_CHARACTERS:
+        return f"it has fewer than {MIN_DISTINCT_CHARACTERS} different characters"
+    if passphrase.isdigit():
+        return "it is only digits"
+    return None
+
+
+def _warn_if_weak(passphrase: str) -> None:
+    reason = weak_passphrase(passphrase)
+    if reason:
+        progress(f"warning: weak passphrase ({reason}); anyone with a copy of master.key can "
+                 "try passphrases offline. A long phrase of several words is better.")
+
+
+@click.group("key", help="Create or rotate the store's master key.")
+def key() -> None:
+    pass
+
+
+def _new_passphrase(protect: bool) -> str | None:
     from_env = os.environ.get(ENV_PASSPHRASE)
     if from_env:
+        _warn_if_weak(from_env)
         return from_env  # the store would protect a new key file with it anyway
-    if not args.passphrase:
+    if not protect:
         return None
     if not common.interactive():
         raise UsageError(f"--passphrase needs {ENV_PASSPHRASE} set, or a terminal to prompt on")
@@ -61,12 +71,24 @@ def _new_passphrase(args: argparse.Namespace) -> str | None:
         raise UsageError("the passphrase must not be empty")
     if common.prompt_hidden("repeat the passphrase") != first:
         raise UsageError("the passphrases do not match; nothing was created")
+    _warn_if_weak(first)
     return first
 
 
-@usage_errors
-def run_init(args: argparse.Namespace) -> int:
-    root = common.home_of(args)
+@key.command("init", short_help="Create the master key file if there is none.",
+    help="Create <home>/master.key if there is none. With --passphrase it "
+             "is sealed under a key derived (Argon2id) from a passphrase taken from "
+             f"{ENV_PASSPHRASE} or prompted for twice; every later command then needs that "
+             "passphrase.")
+@click.option("--passphrase", "protect", is_flag=True,
+              help="Protect the key file with a passphrase.")
+@click.option("--kdf-limits", type=click.Choice(["moderate", "interactive"]),
+              default="moderate", show_default=True,
+              help="Argon2id cost (interactive is faster and weaker).")
+@home_option
+@json_option
+def run_init(protect: bool, kdf_limits: Any, home: Path | None) -> int:
+    root = common.home_of(home)
     path = root / KEY_FILE
     if os.environ.get(ENV_KEY):
         message = (f"the master key comes from {ENV_KEY}; no key file is used "
@@ -78,36 +100,46 @@ def run_init(args: argparse.Namespace) -> int:
                    "); left unchanged")
         result = {"created": False, "source": "file", "path": str(path), "protected": protected}
     else:
-        passphrase = _new_passphrase(args)
+        passphrase = _new_passphrase(protect)
         try:
-            keyring = Keyring.create_file(root, passphrase=passphrase, limits=args.kdf_limits)
+            keyring = Keyring.create_file(root, passphrase=passphrase, limits=kdf_limits)
         except FileExistsError:
             print(f"{path} was created meanwhile by another process; left unchanged")
             return EXIT_OK
         protected = keyring.protected
         message = (f"created {path} (mode 0600, key id {keyring.primary_id}"
-                   f"{', protected by a passphrase' if protected else ''}). Back it up: "
-                   "without it the stored secrets cannot be decrypted.")
+                   f"{', protected by a passphrase' if protected else ''}). "
+                   + BACKUP_REMINDER)
         result = {"created": True, "source": "file", "path": str(path), "protected": protected,
                   "key_id": keyring.primary_id}
-    if args.json:
+    if wants_json():
         emit_json(result)
     else:
         print(message)
     return EXIT_OK
 
 
-@usage_errors
-def run_rotate(args: argparse.Namespace) -> int:
-    root = common.home_of(args)
+@key.command("rotate", short_help="Re-encrypt every connection under a new key.",
+    help="Re-encrypt every connection under a new master key, file by "
+             "file, atomically. Interrupted, the store stays readable under both keys; run "
+             "it again to finish.")
+@home_option
+@json_option
+def run_rotate(home: Path | None) -> int:
+    root = common.home_of(home)
     if not os.environ.get(ENV_KEY) and not (root / KEY_FILE).exists():
         raise ConfigurationError(f"nothing to rotate: no master key in {root} "
                                  "(venuekit key init creates one)")
-    store = common.open_store(args)
+    store = common.open_store(home)
     resuming = store.keyring().rotating
     names = {conn.id: conn.name for conn in store.list()}
-    result = store.rotate_key()
-    if args.json:
+    status: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if sys.stderr.isatty():
+        status = Console(file=sys.stderr).status(
+            f"re-encrypting {len(names)} connection(s) under a new key")
+    with status:
+        result = store.rotate_key()
+    if wants_json():
         emit_json({"key_id": result.key_id, "resumed": resuming,
                    "rewritten": list(result.rewritten), "retired": list(result.retired),
                    "complete": result.complete,
@@ -124,6 +156,11 @@ def run_rotate(args: argparse.Namespace) -> int:
                   f"{ENV_KEY}")
         elif result.retired:
             print(f"retired old key(s) {', '.join(result.retired)}")
+        if store.keyring().source != "env":
+            print(f"{root / KEY_FILE} now holds the new key. {BACKUP_REMINDER} An older "
+                  "backup no longer opens the store.")
+        else:
+            print(f"{ENV_KEY} now needs the new key. {BACKUP_REMINDER}")
     common.report_problems(result.problems)
     if not result.complete:
         print("venuekit: the rotation is not finished: the old key is kept until every "

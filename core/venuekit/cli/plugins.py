@@ -1,21 +1,17 @@
-"""`venuekit plugins`: what is installed, whether it loads, and which hooks it implements."""
+"""venuekit plugins: what is installed, whether it loads, and which hooks it implements."""
 
 from __future__ import annotations
 
-import argparse
 import textwrap
 from typing import Any
 
+import click
+
 from ..registry import default_registry
+from .common import json_option, wants_json
 from .output import emit_json, table
 
-
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("plugins", help="list installed exchange plugins")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show each plugin's module, the hooks it implements, and the full "
-                             "reason a plugin did not load")
-    parser.set_defaults(handler=run)
+__all__ = ["plugins"]
 
 
 def _verbose(rows: list[dict[str, Any]]) -> str:
@@ -34,15 +30,20 @@ def _verbose(rows: list[dict[str, Any]]) -> str:
     return "\n\n".join(blocks)
 
 
-def run(args: argparse.Namespace) -> int:
+@click.command("plugins", help="List installed exchange plugins.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show each plugin's module, the hooks it implements, and the full reason "
+                   "a plugin did not load.")
+@json_option
+def plugins(verbose: bool) -> int:
     rows = default_registry().describe()
-    if args.json:
+    if wants_json():
         emit_json(rows)
         return 0
     if not rows:
         print("no exchange plugins installed (pip install venuekit-binance, …)")
         return 0
-    if args.verbose:
+    if verbose:
         print(_verbose(rows))
     else:
         print(table(["name", "distribution", "version", "loaded", "hooks"],

@@ -1,4 +1,4 @@
-"""`venuekit serve`: the HTTP API over the connection store, on loopback by default.
+"""venuekit serve: the HTTP API over the connection store, on loopback by default.
 
 The bearer token is ``$VENUEKIT_API_TOKEN`` or ``<home>/api.token`` (created 0600 on the
 first run); the command says where it is and never prints it. A host other than a
@@ -8,7 +8,6 @@ keys, and plain HTTP carries the token in clear.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import ipaddress
@@ -17,28 +16,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..store import ConnectionStore
+import click
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_parser", "is_loopback", "run"]
+from ..store import ConnectionStore
+from .common import home_option
+from .limits import machine_limiter
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "is_loopback", "serve", "start"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 EXIT_USAGE = 2
-
-
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("serve", help="serve the HTTP API (loopback only by default)")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help=f"address to bind (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})")
-    parser.add_argument("--home", type=Path, default=None,
-                        help="the connection store's directory (default: $VENUEKIT_HOME or "
-                             "the user data directory)")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="allow a non-loopback --host (the token then crosses the "
-                             "network: put TLS in front)")
-    parser.set_defaults(handler=run)
 
 
 def is_loopback(host: str) -> bool:
@@ -56,22 +44,40 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/api"
 
 
-def run(args: argparse.Namespace) -> int:
-    if not 0 <= args.port <= 65535:
-        print(f"venuekit serve: --port {args.port} is not a port number", file=sys.stderr)
+@click.command("serve", short_help="Serve the HTTP API (loopback only by default).",
+    help="Serve the HTTP API over the connection store (loopback only "
+               "by default). Each connection is tested against its stored host, so a "
+               "connection registered by venuekit sandbox --register is tested against the "
+               "sandbox.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True,
+              help="Port to bind, 0 for any free one.")
+@home_option
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a non-loopback --host (the token then crosses the network: put "
+                   "TLS in front).")
+def serve(host: str, port: int, home: Path | None, allow_remote: bool) -> int:
+    if not 0 <= port <= 65535:
+        print(f"venuekit serve: --port {port} is not a port number", file=sys.stderr)
         return EXIT_USAGE
-    if not is_loopback(args.host) and not args.allow_remote:
-        print(f"venuekit serve: refusing to bind {args.host!r}, which is not a loopback "
+    if not is_loopback(host) and not allow_remote:
+        print(f"venuekit serve: refusing to bind {host!r}, which is not a loopback "
               "address; pass --allow-remote to serve other machines", file=sys.stderr)
         return EXIT_USAGE
+    return start(host, port, home)
+
+
+def start(host: str, port: int, home: Path | None) -> int:
+    """The server's whole start-up, in one place (api/server.py may take it over)."""
     # imported here: the other commands should not pay for the API's imports
     from ..api import create_app, resolve_token
 
-    store = ConnectionStore(args.home)
+    store = ConnectionStore(home.expanduser() if home is not None else None)
     token = resolve_token(store.root)
     app = create_app(store, token=token.value)
-    return asyncio.run(_serve(app, args.host, args.port, token.source, token.created,
-                              remote=not is_loopback(args.host)))
+    with machine_limiter(store.root):
+        return asyncio.run(_serve(app, host, port, token.source, token.created,
+                                  remote=not is_loopback(host)))
 
 
 async def _serve(app: Any, host: str, port: int, token_source: str, created: bool, *,

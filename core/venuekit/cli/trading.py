@@ -1,8 +1,11 @@
-"""`venuekit balance` and `venuekit order`: trade through a stored connection.
+"""venuekit balance and venuekit order: trade through a stored connection.
 
 The credentials are decrypted from the store for the one command and never printed. Each
-command connects the way the connection says (live or testnet); ``--base-url`` points it
-somewhere else, e.g. at ``venuekit sandbox``.
+command connects the way the connection says (live or testnet, its stored host);
+``--base-url`` points one command somewhere else, e.g. at ``venuekit sandbox``.
+
+A disabled connection places no orders; reading (balance, order status) and cancelling
+still work, so disabling a connection in a hurry never leaves orders that cannot be pulled.
 
 Exit codes: an order that cannot be an order as given (a limit order without a price, a
 negative quantity) is a usage error, 2; one the venue (or the core's check against the
@@ -11,112 +14,135 @@ venue's market rules) refuses is a failure, 1.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from attrs import evolve
 
 from ..connector import Connector, connect
-from ..errors import ConfigurationError, InvalidOrder, OrderStatusUnknown
-from ..models import OrderParams, OrderResult, OrderType, Side, TimeInForce
+from ..errors import InvalidOrder, OrderStatusUnknown
+from ..markets_cache import MarketsCache, use_cached_markets
+from ..models import Credentials, OrderParams, OrderResult, OrderType, Side, TimeInForce
+from ..retry import generate_client_order_id
+from ..service import connect_options, refuse_if_disabled
+from ..store import ExchangeConnection
 from . import common
-from .common import EXIT_FAILURE, EXIT_OK, UsageError, usage_errors
-from .output import emit_json, table
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    home_option,
+    host_url,
+    json_option,
+    wants_json,
+)
+from .limits import machine_limiter
+from .output import emit_json, progress, table
 
-__all__ = ["add_parser"]
+__all__ = ["balance", "open_connector", "order"]
 
 T = TypeVar("T")
 
 
-def _decimal(text: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value.is_finite():
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
+if TYPE_CHECKING:
+    _DecimalBase = click.ParamType[Decimal, Any]  # generic from click 8.5
+else:
+    _DecimalBase = click.ParamType
 
 
-def _connection_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ref", metavar="CONN", help="connection id or name")
-    parser.add_argument("--base-url", metavar="URL",
-                        help="send requests here instead of the venue (e.g. a simulator)")
+class _DecimalType(_DecimalBase):
+    """A finite decimal number; never a float on the way (money is Decimal)."""
+
+    name = "DECIMAL"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.fail(f"not a number: {value!r}", param, ctx)
+        if not number.is_finite():
+            self.fail(f"not a finite number: {value!r}", param, ctx)
+        return number
 
 
-def _order_ref_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--symbol", required=True,
-                        help="unified (BTC/USDT:USDT) or native (BTCUSDT) symbol")
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--order-id", metavar="ID", help="the venue's order id")
-    which.add_argument("--client-order-id", metavar="ID", help="your client order id")
+DECIMAL = _DecimalType()
 
 
-def add_parser(sub: Any) -> None:
-    parent = common.common_options()
-    balance = sub.add_parser("balance", parents=[parent],
-                             help="account balance of a stored connection")
-    _connection_args(balance)
-    balance.add_argument("--all-assets", action="store_true",
-                         help="also list assets with a zero balance")
-    balance.set_defaults(handler=run_balance)
-
-    order = sub.add_parser("order", help="place, cancel or look up an order")
-    actions = order.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
-
-    place = actions.add_parser(
-        "place", parents=[parent], help="place an order",
-        description="Place one order. It is checked against the venue's market rules "
-                    "before anything is sent, and never sent twice.")
-    _connection_args(place)
-    place.add_argument("--symbol", required=True,
-                       help="unified (BTC/USDT:USDT) or native (BTCUSDT) symbol")
-    place.add_argument("--side", required=True, choices=[s.value for s in Side])
-    place.add_argument("--type", required=True, choices=[t.value for t in OrderType])
-    place.add_argument("--quantity", type=_decimal, metavar="Q", help="in base currency")
-    place.add_argument("--price", type=_decimal, metavar="P", help="limit price")
-    place.add_argument("--tif", choices=[t.value for t in TimeInForce],
-                       help="time in force (limit orders default to gtc)")
-    place.add_argument("--client-order-id", metavar="ID",
-                       help="your id for the order (generated when left out)")
-    place.add_argument("--reduce-only", action="store_true", help="only reduce a position")
-    place.add_argument("--quote-quantity", type=_decimal, metavar="Q",
-                       help="size a market buy in quote currency (venues that do so)")
-    place.set_defaults(handler=run_place)
-
-    for name, handler, text in (("cancel", run_cancel, "cancel an order"),
-                                ("status", run_status, "look an order up")):
-        action = actions.add_parser(name, parents=[parent], help=text)
-        _connection_args(action)
-        _order_ref_args(action)
-        action.set_defaults(handler=handler)
+def _connection_options(function: Any) -> Any:
+    function = click.option(
+        "--base-url", metavar="URL",
+        help="Send requests here instead of the connection's host (e.g. a simulator).",
+    )(function)
+    return click.argument("ref", metavar="CONN")(function)
 
 
-def _with_connector(args: argparse.Namespace, *, trading: bool,
-                    work: Callable[[Connector], Awaitable[T]]) -> T:
-    store = common.open_store(args)
-    conn = common.resolve(store, args.ref)
-    if trading and not conn.is_enabled:
-        raise ConfigurationError(f"{conn.name} is disabled; enable it first: "
-                                 f"venuekit connections enable {conn.id}")
+def _order_ref_options(function: Any) -> Any:
+    function = click.option("--client-order-id", metavar="ID",
+                            help="Your client order id (or give --order-id).")(function)
+    function = click.option("--order-id", metavar="ID",
+                            help="The venue's order id (or give --client-order-id).")(function)
+    return click.option("--symbol", required=True,
+                        help="Unified (BTC/USDT:USDT) or native (BTCUSDT) symbol.")(function)
+
+
+def _one_ref(order_id: str | None, client_order_id: str | None) -> None:
+    if (order_id is None) == (client_order_id is None):
+        raise click.UsageError("give exactly one of --order-id and --client-order-id")
+
+
+# ---------------------------------------------------------------- building the connector
+
+
+def open_connector(conn: ExchangeConnection, credentials: Credentials,
+                   base_url: str | None) -> Connector:
+    """The connector every CLI command trades through: the stored connection's environment
+    and hosts, ``base_url`` (``--base-url``) winning for this one command.
+
+    ORDER JOURNAL: this is the single place the CLI builds a connector. The journal for
+    store-backed connections (``connect(..., journal=PATH)``) is to be passed here, e.g.
+    ``journal=<home>/journals/<conn.id>.jsonl``.
+    """
+    options = connect_options(conn)
+    if base_url is not None:
+        options["base_url"] = base_url
+    return connect(conn.exchange, credentials, testnet=conn.is_testnet,
+                   registry=common.registry(), **options)
+
+
+def _with_connector(ref: str, home: Path | None, base_url: str | None, *, trading: bool,
+                    work: Callable[[Connector], Awaitable[T]], markets: bool = True) -> T:
+    """Run ``work`` on the connection's connector; ``markets``: the work needs the venue's
+    markets, which then come from the on-disk cache when fresh (see markets_cache)."""
+    override = host_url(base_url)
+    store = common.open_store(home)
+    conn = common.resolve(store, ref)
+    if trading:
+        refuse_if_disabled(conn)
     credentials = store.credentials(conn.id)
 
     async def go() -> T:
-        async with connect(conn.exchange, credentials, testnet=conn.is_testnet,
-                           base_url=args.base_url, registry=common.registry()) as connector:
+        async with open_connector(conn, credentials, override) as connector:
+            if markets:
+                await use_cached_markets(connector, MarketsCache.under(store.root))
             return await work(connector)
 
-    return common.run_async(go())
+    with machine_limiter(store.root):
+        return common.run_async(go())
 
 
 def _money(value: Decimal | None) -> str:
     return "-" if value is None else f"{value.normalize():f}"
 
 
-def _print_order(args: argparse.Namespace, order: OrderResult) -> None:
-    if args.json:
+def _print_order(order: OrderResult) -> None:
+    if wants_json():
         emit_json(order)
         return
     rows = [
@@ -133,13 +159,21 @@ def _print_order(args: argparse.Namespace, order: OrderResult) -> None:
     print(table(["field", "value"], rows))
 
 
-@usage_errors
-def run_balance(args: argparse.Namespace) -> int:
-    balance = _with_connector(args, trading=False, work=lambda c: c.fetch_balance())
-    if args.json:
-        emit_json(balance)
+# ---------------------------------------------------------------- balance
+
+
+@click.command("balance", help="Account balance of a stored connection.")
+@_connection_options
+@click.option("--all-assets", is_flag=True, help="Also list assets with a zero balance.")
+@home_option
+@json_option
+def balance(ref: str, base_url: str | None, all_assets: bool, home: Path | None) -> int:
+    held = _with_connector(ref, home, base_url, trading=False, markets=False,
+                           work=lambda c: c.fetch_balance())
+    if wants_json():
+        emit_json(held)
         return EXIT_OK
-    assets = [a for a in balance.assets if args.all_assets or a.total or a.free or a.used]
+    assets = [a for a in held.assets if all_assets or a.total or a.free or a.used]
     if not assets:
         print("no assets held")
         return EXIT_OK
@@ -148,39 +182,107 @@ def run_balance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@usage_errors
-def run_place(args: argparse.Namespace) -> int:
+# ---------------------------------------------------------------- order
+
+
+@click.group("order", help="Place, cancel or look up an order.")
+def order() -> None:
+    pass
+
+
+def _client_order_id(connector: Connector) -> str:
+    """A fresh client order id within the venue's rules, chosen before anything is sent."""
+    maker = getattr(connector, "new_client_order_id", None)
+    if callable(maker):
+        made = maker()
+        if isinstance(made, str):
+            return made
+    return generate_client_order_id(connector.info.client_order_id)
+
+
+@order.command("place", short_help="Place one order.",
+    help="Place one order. It is checked against the venue's market "
+               "rules before anything is sent, and never sent twice. Its client order id is "
+               "printed (on stderr) before it is sent, so an interrupted command can be "
+               "followed up with venuekit order status.")
+@_connection_options
+@click.option("--symbol", required=True,
+              help="Unified (BTC/USDT:USDT) or native (BTCUSDT) symbol.")
+@click.option("--side", required=True, type=click.Choice([s.value for s in Side]))
+@click.option("--type", "order_type", required=True,
+              type=click.Choice([t.value for t in OrderType]))
+@click.option("--quantity", type=DECIMAL, metavar="Q", help="In base currency.")
+@click.option("--price", type=DECIMAL, metavar="P", help="Limit price.")
+@click.option("--tif", type=click.Choice([t.value for t in TimeInForce]),
+              help="Time in force (limit orders default to gtc).")
+@click.option("--client-order-id", metavar="ID",
+              help="Your id for the order (generated when left out).")
+@click.option("--reduce-only", is_flag=True, help="Only reduce a position.")
+@click.option("--quote-quantity", type=DECIMAL, metavar="Q",
+              help="Size a market buy in quote currency (venues that do so).")
+@home_option
+@json_option
+def run_place(ref: str, base_url: str | None, symbol: str, side: str, order_type: str,
+              quantity: Decimal | None, price: Decimal | None, tif: str | None,
+              client_order_id: str | None, reduce_only: bool, quote_quantity: Decimal | None,
+              home: Path | None) -> int:
     try:
-        params = OrderParams(symbol=args.symbol, side=args.side, type=args.type,
-                             quantity=args.quantity, price=args.price, time_in_force=args.tif,
-                             client_order_id=args.client_order_id,
-                             reduce_only=args.reduce_only, quote_quantity=args.quote_quantity)
+        params = OrderParams(symbol=symbol, side=side, type=order_type, quantity=quantity,
+                             price=price, time_in_force=tif, client_order_id=client_order_id,
+                             reduce_only=reduce_only, quote_quantity=quote_quantity)
     except InvalidOrder as exc:
         raise UsageError(f"invalid order: {exc}") from None
+    chosen: list[str] = [client_order_id] if client_order_id else []
+
+    async def place(connector: Connector) -> OrderResult:
+        if not chosen:
+            chosen.append(_client_order_id(connector))
+        progress(f"client order id {chosen[0]}")
+        return await connector.place_order(evolve(params, client_order_id=chosen[0]))
+
+    def how_to_check(client_id: str) -> None:
+        print(f"venuekit: the order may exist; look it up with: venuekit order status "
+              f"{ref} --symbol {symbol} --client-order-id {client_id}", file=sys.stderr)
+
     try:
-        order = _with_connector(args, trading=True, work=lambda c: c.place_order(params))
+        placed = _with_connector(ref, home, base_url, trading=True, work=place)
     except OrderStatusUnknown as exc:
         print(f"venuekit: {exc}", file=sys.stderr)
-        if exc.client_order_id:
-            print(f"venuekit: the order may exist; look it up with: venuekit order status "
-                  f"{args.ref} --symbol {args.symbol} --client-order-id {exc.client_order_id}",
-                  file=sys.stderr)
+        if exc.client_order_id or chosen:
+            how_to_check(exc.client_order_id or chosen[0])
         return EXIT_FAILURE
-    _print_order(args, order)
+    except KeyboardInterrupt:
+        print("venuekit: interrupted", file=sys.stderr)
+        if chosen:
+            how_to_check(chosen[0])
+        return EXIT_FAILURE
+    _print_order(placed)
     return EXIT_OK
 
 
-@usage_errors
-def run_cancel(args: argparse.Namespace) -> int:
-    order = _with_connector(args, trading=False, work=lambda c: c.cancel_order(
-        args.symbol, order_id=args.order_id, client_order_id=args.client_order_id))
-    _print_order(args, order)
+@order.command("cancel", help="Cancel an order (works on a disabled connection too).")
+@_connection_options
+@_order_ref_options
+@home_option
+@json_option
+def run_cancel(ref: str, base_url: str | None, symbol: str, order_id: str | None,
+               client_order_id: str | None, home: Path | None) -> int:
+    _one_ref(order_id, client_order_id)
+    cancelled = _with_connector(ref, home, base_url, trading=False, work=lambda c: c.cancel_order(
+        symbol, order_id=order_id, client_order_id=client_order_id))
+    _print_order(cancelled)
     return EXIT_OK
 
 
-@usage_errors
-def run_status(args: argparse.Namespace) -> int:
-    order = _with_connector(args, trading=False, work=lambda c: c.fetch_order(
-        args.symbol, order_id=args.order_id, client_order_id=args.client_order_id))
-    _print_order(args, order)
+@order.command("status", help="Look an order up.")
+@_connection_options
+@_order_ref_options
+@home_option
+@json_option
+def run_status(ref: str, base_url: str | None, symbol: str, order_id: str | None,
+               client_order_id: str | None, home: Path | None) -> int:
+    _one_ref(order_id, client_order_id)
+    found = _with_connector(ref, home, base_url, trading=False, work=lambda c: c.fetch_order(
+        symbol, order_id=order_id, client_order_id=client_order_id))
+    _print_order(found)
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""The on-disk form of a connection (schema 1) and the sealing of its secrets.
+"""The on-disk form of a connection (schema 2; schema 1 still read) and the sealing of its secrets.
 
 Written by hand rather than through a converter because every way a file can be wrong must
 become one sentence a person can act on ("field 'is_enabled' must be true or false"), and
@@ -130,6 +130,10 @@ def encode(conn: ExchangeConnection, sealed: Sealed) -> bytes:
         "last_test_log": list(conn.last_test_log),
         "api_capabilities": list(conn.api_capabilities),
         "api_key_hint": conn.api_key_hint,
+        "base_url": conn.base_url,
+        "stream_base_url": conn.stream_base_url,
+        "last_test_base_url": conn.last_test_base_url,
+        "last_test_custom_host": conn.last_test_custom_host,
         "secrets": sealed.to_json(),
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
@@ -166,6 +170,11 @@ def decode(raw: bytes) -> tuple[ExchangeConnection, Sealed]:
             last_test_log=_field(data, "last_test_log", list, _str_list),
             api_capabilities=_field(data, "api_capabilities", list, _str_list),
             api_key_hint=_field(data, "api_key_hint", str),
+            base_url=_optional(data, "base_url", version),
+            stream_base_url=_optional(data, "stream_base_url", version),
+            last_test_base_url=_optional(data, "last_test_base_url", version),
+            last_test_custom_host=(_field(data, "last_test_custom_host", bool)
+                                   if version >= _HOSTS_SINCE else False),
             schema_version=SCHEMA_VERSION,
         )
     except ValueError as exc:  # the model's own invariants (empty name, naive datetime)
@@ -177,6 +186,18 @@ def decode(raw: bytes) -> tuple[ExchangeConnection, Sealed]:
     if secrets["alg"] != ALG:
         raise Invalid(f"secrets sealed with {secrets['alg']!r}, which this version cannot open")
     return conn, Sealed(secrets["key_id"], secrets["box"])
+
+
+#: the schema that added per-connection hosts; older files have none (the venue's own)
+_HOSTS_SINCE = 2
+
+
+def _optional(data: dict[str, Any], name: str, version: int) -> str | None:
+    """A nullable string field that schema 1 files do not have."""
+    if version < _HOSTS_SINCE:
+        return None
+    value: str | None = _field(data, name, str, null=True)
+    return value
 
 
 _KIND = {str: "a string", bool: "true or false", dict: "an object", list: "a list"}

@@ -26,8 +26,10 @@ from ..models import Credentials, mask, to_decimal
 __all__ = ["ID_PATTERN", "SCHEMA_VERSION", "ConnectionNotFound", "ConnectionStatus",
            "ExchangeConnection", "KeyMismatch", "LoadResult", "Problem", "new_id"]
 
-#: The file layout this version writes and the newest it reads.
-SCHEMA_VERSION = 1
+#: The file layout this version writes and the newest it reads. Schema 2 added
+#: ``base_url``, ``stream_base_url`` and ``last_test_base_url``; schema 1 files still load
+#: (those fields absent means the venue's own hosts).
+SCHEMA_VERSION = 2
 
 
 class ConnectionNotFound(StoreError):
@@ -72,6 +74,14 @@ def _aware_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def _url(value: str | None) -> str | None:
+    """A base URL as stored: ``None`` for the venue's own host, no trailing slash."""
+    if value is None:
+        return None
+    text = value.strip().rstrip("/")
+    return text or None
+
+
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):  # a lone string would otherwise become its characters
         return (value,)
@@ -85,6 +95,11 @@ class ExchangeConnection:
     ``api_key_hint`` is the masked key (``abcd…wxyz``) kept in clear beside the sealed
     secrets, so a listing can show which key a connection uses without decrypting it. When
     ``secrets`` is set the hint is recomputed from it, so the two never disagree.
+
+    ``base_url`` and ``stream_base_url`` point the connection somewhere other than the
+    venue's own hosts (a regional host, a proxy, ``venuekit sandbox``); ``None`` means the
+    venue's. ``last_test_base_url`` is the host the latest test actually ran against, so a
+    test that passed against a simulator is never mistaken for one that reached the venue.
     """
 
     name: str
@@ -101,6 +116,11 @@ class ExchangeConnection:
     last_test_at: datetime | None = field(default=None, converter=_aware_utc)
     last_test_log: tuple[str, ...] = field(default=(), converter=_strings)
     api_capabilities: tuple[str, ...] = field(default=(), converter=_strings)
+    base_url: str | None = field(default=None, converter=_url)
+    stream_base_url: str | None = field(default=None, converter=_url)
+    last_test_base_url: str | None = field(default=None, converter=_url)
+    #: whether ``last_test_base_url`` was not the venue's own host
+    last_test_custom_host: bool = False
     schema_version: int = SCHEMA_VERSION
     secrets: Credentials | None = field(default=None, repr=False, eq=False)
     api_key_hint: str = field(default=Factory(
@@ -135,6 +155,10 @@ class ExchangeConnection:
             else self.last_test_at.isoformat(),
             "last_test_log": list(self.last_test_log),
             "api_capabilities": list(self.api_capabilities),
+            "base_url": self.base_url,
+            "stream_base_url": self.stream_base_url,
+            "last_test_base_url": self.last_test_base_url,
+            "last_test_custom_host": self.last_test_custom_host,
             "schema_version": self.schema_version,
         }
 

@@ -311,12 +311,14 @@ class ConnectionStore:
     def create(self, *, name: str, exchange: str, credentials: Credentials,
                api_type: str = "rest", connection_method: str = "api_key",
                is_testnet: bool = False, is_enabled: bool = True,
-               api_capabilities: Iterable[str] = ()) -> ExchangeConnection:
+               api_capabilities: Iterable[str] = (), base_url: str | None = None,
+               stream_base_url: str | None = None) -> ExchangeConnection:
         """Store a new connection under a fresh id and return it."""
         return self.add(ExchangeConnection(
             name=name, exchange=exchange, secrets=credentials, api_type=api_type,
             connection_method=connection_method, is_testnet=is_testnet,
-            is_enabled=is_enabled, api_capabilities=tuple(api_capabilities)))
+            is_enabled=is_enabled, api_capabilities=tuple(api_capabilities),
+            base_url=base_url, stream_base_url=stream_base_url))
 
     def add(self, conn: ExchangeConnection) -> ExchangeConnection:
         """Store a connection built by the caller; its id must be new."""
@@ -362,8 +364,12 @@ class ConnectionStore:
     def record_test(self, conn_id: str, status: ConnectionStatus | str,
                     balance: Mapping[str, Decimal | str] | None = None,
                     at: datetime | None = None, capabilities: Iterable[str] | None = None,
-                    log_lines: Iterable[str] = ()) -> ExchangeConnection:
+                    log_lines: Iterable[str] = (), *, base_url: str | None = None,
+                    custom_host: bool = False) -> ExchangeConnection:
         """Write the outcome of a connection test in one atomic replace.
+
+        ``base_url`` is the host the test ran against; ``custom_host`` says it was not the
+        venue's own (a simulator, a proxy), so a listing can say so.
 
         ``log_lines`` replace the previous test's lines; they are scrubbed of the
         connection's secrets first, which is why a non-empty log decrypts them.
@@ -379,7 +385,8 @@ class ConnectionStore:
                 scrubbed = tuple(testlog.scrub(list(lines), secrets))
             return attrs.evolve(
                 conn, last_test_status=ConnectionStatus(status), last_test_balance=balance,
-                last_test_at=moment, last_test_log=scrubbed,
+                last_test_at=moment, last_test_log=scrubbed, last_test_base_url=base_url,
+                last_test_custom_host=custom_host,
                 api_capabilities=conn.api_capabilities if capabilities is None
                 else tuple(capabilities))
 

@@ -12,12 +12,19 @@ from typing import Any
 
 from aiohttp import web
 
+from ...connection_rules import RuleError, check_credentials, check_unique_name, exchange_name
 from ...store import LoadResult
 from ..context import ApiContext, context
-from ..errors import ApiError
 from ..listing import active_view
 from ..responses import json_response, raw_json_response
-from ..validation import page_params, parse_create, parse_update, read_json_object
+from ..validation import (
+    ConnectionUpdate,
+    page_params,
+    parse_create,
+    parse_update,
+    read_json_object,
+    rule_error,
+)
 
 __all__ = ["routes"]
 
@@ -45,23 +52,46 @@ async def list_connections(request: web.Request) -> web.Response:
     return raw_json_response(snapshot.encoded("all", _everything))
 
 
-async def _require_installed(ctx: ApiContext, exchange: str) -> None:
-    names = await asyncio.to_thread(ctx.registry.names)
-    if exchange not in names:
+def _checked_create(ctx: ApiContext, exchange: str, name: str, spec_credentials: Any,
+                    testnet: bool) -> str:
+    """The shared connection rules (connection_rules), run in a thread: they read plugins
+    and the store. Returns the exchange's installed name (``Binance`` -> ``binance``)."""
+    try:
+        installed = exchange_name(exchange, ctx.registry.names())
+        info = ctx.registry.load(installed).info
+        check_credentials(info, spec_credentials)
+        if testnet and info.hosts.testnet is None:
+            raise RuleError("is_testnet", f"{info.display_name} has no test environment; "
+                            "'is_testnet' must be false")
+        check_unique_name(name, ctx.store.list())
+    except RuleError as exc:
         # the value is not echoed: a secret pasted into the wrong field must not come back
-        raise ApiError(422, "unknown_exchange", f"'exchange' names no installed exchange "
-                       f"plugin; installed: {', '.join(names) or 'none'}")
+        raise rule_error(exc) from None
+    return installed
+
+
+def _checked_update(ctx: ApiContext, conn_id: str, change: ConnectionUpdate) -> None:
+    conn = ctx.store.get(conn_id)
+    try:
+        if change.name is not None:
+            check_unique_name(change.name, ctx.store.list(), except_id=conn_id)
+        if change.credentials is not None:
+            check_credentials(ctx.registry.load(conn.exchange).info, change.credentials)
+    except RuleError as exc:
+        raise rule_error(exc) from None
 
 
 async def create_connection(request: web.Request) -> web.Response:
     ctx = context(request)
     spec = parse_create(await read_json_object(request))
-    await _require_installed(ctx, spec.exchange)
+    exchange = await asyncio.to_thread(_checked_create, ctx, spec.exchange, spec.name,
+                                       spec.credentials, spec.is_testnet)
     conn = await asyncio.to_thread(functools.partial(
-        ctx.store.create, name=spec.name, exchange=spec.exchange,
+        ctx.store.create, name=spec.name, exchange=exchange,
         credentials=spec.credentials, api_type=spec.api_type,
         connection_method=spec.connection_method, is_testnet=spec.is_testnet,
-        is_enabled=spec.is_enabled))
+        is_enabled=spec.is_enabled, base_url=spec.base_url,
+        stream_base_url=spec.stream_base_url))
     location = request.app.router["getConnection"].url_for(id=conn.id)
     return json_response(conn.public_view(), status=201, headers={"Location": str(location)})
 
@@ -74,6 +104,7 @@ async def get_connection(request: web.Request) -> web.Response:
 async def update_connection(request: web.Request) -> web.Response:
     ctx = context(request)
     change = parse_update(await read_json_object(request))
+    await asyncio.to_thread(_checked_update, ctx, request.match_info["id"], change)
     conn = await asyncio.to_thread(ctx.store.update, request.match_info["id"], change.apply)
     return json_response(conn.public_view())
 

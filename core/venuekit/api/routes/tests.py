@@ -40,6 +40,8 @@ def test_result(outcome: TestOutcome) -> dict[str, Any]:
         "status": "ok" if report.ok else "failed",
         "exchange": report.exchange,
         "testnet": report.testnet,
+        "base_url": outcome.base_url,
+        "custom_host": outcome.custom_host,
         "tested_at": report.tested_at.isoformat(),
         "latency_ms": report.latency_ms,
         "clock_offset_ms": report.clock_offset_ms,
