@@ -332,7 +332,7 @@ class Connector:
         market = await self.market(params.symbol)
         self.validate_order(params, market)
         rule = self.info.client_order_id
-        cid = params.client_order_id or generate_client_order_id(rule)
+        cid = params.client_order_id or self.new_client_order_id()
         if rule.lowercase:
             cid = cid.lower()
         rule.check(cid)
@@ -349,13 +349,24 @@ class Connector:
 
         # clock and token first: a failure here is not an order failure, nothing was sent
         await self._prepare(call)
-        placer = OrderPlacer(send=lambda: self.transport.send(call),
+        placer = OrderPlacer(send=lambda attempt: self.transport.send(call, attempt=attempt),
                              lookup=lookup if can_lookup else None, resync=self._resync,
                              relogin=self._drop_token,
                              client_order_id=cid, exchange=self.exchange,
-                             settle_s=self.order_settle_s,
+                             settle_s=self.order_settle_s, clock_ms=self.clock.now_ms,
                              max_sends=max(self.retry.max_tries, 1))
         return await placer.place()
+
+    def new_client_order_id(self) -> str:
+        """A fresh client order id within this venue's rules.
+
+        Give it to :meth:`place_order` (``OrderParams(client_order_id=...)``) when the id
+        must be known before the order is sent: printed, stored, or used to look the
+        order up after a crash or an interrupt.
+        """
+        rule = self.info.client_order_id
+        cid = generate_client_order_id(rule)
+        return cid.lower() if rule.lowercase else cid
 
     def validate_order(self, params: OrderParams, market: Market) -> None:
         """Refuse locally what the venue would refuse: step, tick, minimums, options."""

@@ -23,6 +23,7 @@ import aiohttp
 import yarl
 from attrs import define, field
 
+from .attempt import Attempt
 from .errors import (
     AuthenticationError,
     BadResponse,
@@ -180,13 +181,20 @@ class Transport:
             self.owns_session = True
         return self.session
 
-    async def send(self, call: Call[T], *, timeout_s: float | None = None) -> T:
-        """One attempt: wait for the limiter, sign, send, check, parse."""
+    async def send(self, call: Call[T], *, timeout_s: float | None = None,
+                   attempt: Attempt | None = None) -> T:
+        """One attempt: wait for the limiter, sign, send, check, parse.
+
+        ``attempt`` learns the venue-clock time the request was signed at (read after
+        signing, so never earlier than the signature's own timestamp), before it is sent.
+        """
         request = call.request
         demands = self.demands(request)
         permit = await self.limiter.acquire(demands) if demands else None
         try:
             signed = self.sign(request)
+            if attempt is not None:  # the order protocol's clock starts here, not above
+                attempt.signed(self.clock.now_ms())
             response = await self._http(signed, timeout_s or self.timeout_s)
         finally:
             if permit is not None:
