@@ -54,6 +54,9 @@ if TYPE_CHECKING:
         NetworkError as NetworkError,
     )
     from .errors import (
+        OrderNeverPlaced as OrderNeverPlaced,
+    )
+    from .errors import (
         OrderNotFound as OrderNotFound,
     )
     from .errors import (
@@ -186,9 +189,9 @@ _EXPORTS = {
         "AuthenticationError", "BadResponse", "BelowMinimum", "ConfigurationError",
         "DuplicateOrder", "ExchangeError", "ExchangeUnavailable", "IPBanned",
         "InsufficientFunds", "InvalidOrder", "InvalidSignature", "InvalidTimestamp",
-        "NetworkError", "OrderNotFound", "OrderStatusUnknown", "PermissionDenied",
-        "PluginError", "RateLimitExceeded", "RequestTimeout", "StoreError", "TokenExpired",
-        "UnknownSymbol", "VenueError", "VenuekitError",
+        "NetworkError", "OrderNeverPlaced", "OrderNotFound", "OrderStatusUnknown",
+        "PermissionDenied", "PluginError", "RateLimitExceeded", "RequestTimeout", "StoreError",
+        "TokenExpired", "UnknownSymbol", "VenueError", "VenuekitError",
     ),
     "hookspecs": ("hookimpl", "hookspec"),
     "models": (
