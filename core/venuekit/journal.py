@@ -136,7 +136,7 @@ class OrderJournal:
             while view:
                 view = view[os.write(fd, view):]
             if durable:
-                os.fsync(fd)
+                os.fdatasync(fd)  # the data and the new size; mtime need not be durable
         finally:
             os.close(fd)  # releases the flock too
         if created:
