@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import stat
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ from venuekit.errors import (
     InsufficientFunds,
     OrderNeverPlaced,
     OrderStatusUnknown,
+    StoreError,
 )
 from venuekit.journal import OrderJournal, account_id
 from venuekit.models import OrderParams, OrderResult
@@ -175,3 +178,21 @@ def test_new_client_order_id_follows_the_venue_rules(registry: Registry) -> None
     first, second = conn.new_client_order_id(), conn.new_client_order_id()
     assert first != second
     conn.info.client_order_id.check(first)
+
+
+async def test_an_order_whose_journal_write_fails_is_not_sent(
+        sim: ExampleSimulator, registry: Registry, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "orders.jsonl"
+    async with journaled(sim, registry, path) as conn:
+        await conn.fetch_markets()
+        await conn.recover()
+
+        def disk_full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "fdatasync", disk_full)
+        with pytest.raises(StoreError, match="No space left"):
+            await conn.place_order(order(client_order_id="no-room"))
+    assert sim.stats.count("/v1/order", "POST") == 0
+    assert sim.state.orders == {}

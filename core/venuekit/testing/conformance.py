@@ -31,6 +31,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -48,6 +49,7 @@ from ..errors import (
     UnknownSymbol,
     VenueError,
 )
+from ..journal import OrderJournal, account_id
 from ..models import (
     Auth,
     AuthToken,
@@ -371,6 +373,27 @@ class ExchangeConformance:
         assert max(arrivals) - min(arrivals) >= self.burst_period_s  # the burst did queue
         assert sim.stats.rate_limited == 0  # queued by the core, not refused by the venue
         _assert_once_and_told(sim, list(zip(burst, outcomes, strict=True)))
+
+    async def test_recover_resolves_a_journaled_order_by_lookup_only(
+            self, sim: Simulator, tmp_path: Path) -> None:
+        # a host died after its order reached the venue, before the answer was journaled
+        journal_path = tmp_path / "orders.jsonl"
+        async with self.connect_to(sim) as conn:
+            placed = await conn.place_order(self.order())
+            assert placed.client_order_id
+            account = account_id(self.name, sim.credentials.api_key, testnet=False)
+            OrderJournal.open(journal_path).sent(
+                account, self.order(client_order_id=placed.client_order_id), placed.symbol,
+                conn.clock.now_ms() - 60_000, conn.order_settle_s)
+        posts = sim.stats.count(self.order_path, "POST")
+        async with self.connect_to(sim, journal=journal_path) as conn:
+            (item,) = await conn.recover()
+        if conn.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID):
+            assert isinstance(item, OrderResult) and item.order_id == placed.order_id
+        else:
+            assert isinstance(item, OrderStatusUnknown)
+            assert item.client_order_id == placed.client_order_id
+        assert sim.stats.count(self.order_path, "POST") == posts  # looked up, never resent
 
     async def test_retry_after_is_honoured(self, sim: Simulator, conn: Connector) -> None:
         await conn.fetch_balance()
