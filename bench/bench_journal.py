@@ -152,7 +152,7 @@ def main() -> None:
         stop.set()
         proc.join(timeout=10)
     print("venuekit order journal benchmarks (ratios against a baseline in the same run)")
-    print(f"  per order: no journal {orders['plain_us']:.0f} us, journal (fsync) "
+    print(f"  per order: no journal {orders['plain_us']:.0f} us, journal (fdatasync) "
           f"{orders['journal_us']:.0f} us -> ratio {orders['ratio']:.2f}")
     print(f"  recover() of {ENTRIES} unresolved entries: {recovery['recover_s'] * 1000:.0f} ms"
           f" vs {ENTRIES} plain look-ups {recovery['lookups_s'] * 1000:.0f} ms -> ratio "
