@@ -378,7 +378,8 @@ class ExchangeConformance:
             self, sim: Simulator, tmp_path: Path) -> None:
         # a host died after its order reached the venue, before the answer was journaled
         journal_path = tmp_path / "orders.jsonl"
-        async with self.connect_to(sim) as conn:
+        limiter = MemoryLimiter()  # one budget for both connectors, as the venue counts it
+        async with self.connect_to(sim, limiter=limiter) as conn:
             placed = await conn.place_order(self.order())
             assert placed.client_order_id
             account = account_id(self.name, sim.credentials.api_key, testnet=False)
@@ -386,7 +387,7 @@ class ExchangeConformance:
                 account, self.order(client_order_id=placed.client_order_id), placed.symbol,
                 conn.clock.now_ms() - 60_000, conn.order_settle_s)
         posts = sim.stats.count(self.order_path, "POST")
-        async with self.connect_to(sim, journal=journal_path) as conn:
+        async with self.connect_to(sim, journal=journal_path, limiter=limiter) as conn:
             (item,) = await conn.recover()
         if conn.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID):
             assert isinstance(item, OrderResult) and item.order_id == placed.order_id
