@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import venuekit
 from venuekit import errors
+from venuekit.attempt import Attempt
 from venuekit.clock import Clock
 from venuekit.connector import Connector
 from venuekit.models import ClientOrderIdRule, OrderParams, OrderResult
@@ -134,14 +135,15 @@ async def test_retries_are_bounded(conn: Connector, sim: ExampleSimulator) -> No
 
 
 async def test_no_lookup_venue_raises_order_status_unknown() -> None:
-    async def send() -> OrderResult:
+    async def send(attempt: Attempt) -> OrderResult:
+        attempt.signed(0)
         raise errors.RequestTimeout("no answer")
 
     async def nothing() -> None:
         return None
 
     placer = OrderPlacer(send=send, lookup=None, resync=nothing, relogin=nothing,
-                         client_order_id="cid-1", exchange="x", settle_s=0)
+                         client_order_id="cid-1", exchange="x", settle_s=0, clock_ms=lambda: 0)
     with pytest.raises(errors.OrderStatusUnknown, match="cid-1") as info:
         await placer.place()
     assert info.value.client_order_id == "cid-1"
@@ -150,7 +152,7 @@ async def test_no_lookup_venue_raises_order_status_unknown() -> None:
 async def test_token_expired_logs_in_once_more() -> None:
     calls: list[str] = []
 
-    async def send() -> OrderResult:
+    async def send(attempt: Attempt) -> OrderResult:
         calls.append("send")
         if calls.count("send") == 1:
             raise errors.TokenExpired("expired")
@@ -163,7 +165,7 @@ async def test_token_expired_logs_in_once_more() -> None:
         return None
 
     placer = OrderPlacer(send=send, lookup=None, resync=nothing, relogin=relogin,
-                         client_order_id="c", exchange="x", settle_s=0)
+                         client_order_id="c", exchange="x", settle_s=0, clock_ms=lambda: 0)
     assert await placer.place() == "placed"
     assert calls == ["send", "login", "send"]
 

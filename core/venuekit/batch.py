@@ -12,12 +12,14 @@ cannot look orders up.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from attrs import evolve
 
-from .account import Item, check_items, planned, require, run
+from .account import Item, check_items, planned, require
+from .attempt import Attempt
 from .errors import (
     InvalidOrder,
     InvalidTimestamp,
@@ -26,8 +28,10 @@ from .errors import (
     TokenExpired,
     VenueError,
 )
+from .flows import run_plan
 from .models import Capability, Market, OrderParams, OrderResult
 from .retry import OrderPlacer, generate_client_order_id
+from .wire import Call
 
 if TYPE_CHECKING:
     from .connector import Connector
@@ -100,8 +104,11 @@ async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]])
     for _ in range(MAX_CHUNK_SENDS):
         plan = planned(conn, "place_orders",
                         conn._hook.place_orders(orders=orders, markets=markets))
+        # the batch's signing time on the venue's clock: the receive window of every order
+        # in it runs from there, however long the chunk waited in the limiter
+        sent = Attempt()
         try:
-            items: list[Item] = await run(conn, plan)
+            items: list[Item] = await run_plan(plan, functools.partial(_send, conn, sent))
         except (InvalidTimestamp, TokenExpired) as exc:
             # refused at the door, nothing executed: heal once, then send the chunk again
             kind = type(exc)
@@ -117,7 +124,7 @@ async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]])
         except VenueError as exc:
             if not exc.ambiguous:
                 return [exc] * len(chunk)
-            return list(await asyncio.gather(*(_resolve(conn, order, market, exc)
+            return list(await asyncio.gather(*(_resolve(conn, order, market, exc, sent)
                                                for order, market in chunk)))
         check_items("place_orders", conn, items, len(chunk))
         resolved: list[Any] = []
@@ -125,7 +132,7 @@ async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]])
             if isinstance(item, VenueError):
                 item.with_context(exchange=conn.exchange)
                 if item.ambiguous:
-                    resolved.append(_resolve(conn, order, market, item))
+                    resolved.append(_resolve(conn, order, market, item, sent))
                     continue
             resolved.append(_ready(item))
         return list(await asyncio.gather(*resolved))
@@ -133,12 +140,18 @@ async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]])
                             exchange=conn.exchange)
 
 
+async def _send(conn: Connector, attempt: Attempt, call: Call[Any]) -> Any:
+    """One request of a batch, its signing time kept in ``attempt``."""
+    await conn._prepare(call)
+    return await conn.transport.send(call, attempt=attempt)
+
+
 async def _ready(item: Item) -> Item:
     return item
 
 
 async def _resolve(conn: Connector, order: OrderParams, market: Market,
-                   cause: VenueError) -> Item:
+                   cause: VenueError, batch: Attempt) -> Item:
     """One order of an ambiguous batch: look it up; resend it alone only if proven absent.
 
     Reuses :class:`~venuekit.retry.OrderPlacer`: its first "send" is the batch that already
@@ -150,13 +163,14 @@ async def _resolve(conn: Connector, order: OrderParams, market: Market,
     call = conn._built("place_order", conn._hook.place_order(order=order, market=market))
     batch_sent = False
 
-    async def send() -> OrderResult:
+    async def send(attempt: Attempt) -> OrderResult:
         nonlocal batch_sent
         if not batch_sent:
             batch_sent = True
+            attempt.signed_ms = batch.signed_ms  # the batch went out signed at this time
             raise cause
         await conn._prepare(call)
-        result: OrderResult = await conn.transport.send(call)
+        result: OrderResult = await conn.transport.send(call, attempt=attempt)
         return result
 
     async def lookup() -> OrderResult:
@@ -166,7 +180,7 @@ async def _resolve(conn: Connector, order: OrderParams, market: Market,
     placer = OrderPlacer(send=send, lookup=lookup if can_lookup else None,
                          resync=conn._resync, relogin=conn._drop_token, client_order_id=cid,
                          exchange=conn.exchange, settle_s=conn.order_settle_s,
-                         max_sends=max(conn.retry.max_tries, 2))
+                         clock_ms=conn.clock.now_ms, max_sends=max(conn.retry.max_tries, 2))
     try:
         return await placer.place()
     except OrderStatusUnknown as exc:

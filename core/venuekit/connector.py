@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from .errors import (
     UnknownSymbol,
     VenueError,
 )
+from .journal import JournalRecorder, OrderJournal, account_id
 from .models import (
     Auth,
     AuthToken,
@@ -84,7 +86,8 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
             rate_limits: Mapping[str, RateLimit | None] | None = None,
             order_settle_s: float | None = None,
             session: aiohttp.ClientSession | None = None,
-            sender: Sender | None = None) -> Connector:
+            sender: Sender | None = None,
+            journal: str | os.PathLike[str] | None = None) -> Connector:
     """Load ``exchange``'s plugin and return a connector (use it with ``async with``).
 
     Everything that can be checked without the network is checked here: the plugin loads
@@ -93,6 +96,9 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
 
     ``sender`` replaces the aiohttp sender (tests use ``venuekit.testing.InProcessSender``);
     ``session`` gives the default sender a host-owned aiohttp session instead.
+    ``journal`` names an order journal file (:mod:`venuekit.journal`; created in an
+    existing directory): every order is written there before it is sent, and
+    :meth:`Connector.recover` resolves what a crash left open.
     """
     plugin = (registry or default_registry()).load(exchange)
     info = plugin.info
@@ -121,7 +127,8 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
                      transport=transport, clock=clk, retry=retry or RetryPolicy(),
                      check_timeout_s=check_timeout_s,
                      order_settle_s=info.request_window_s + ORDER_SETTLE_MARGIN_S
-                     if order_settle_s is None else order_settle_s)
+                     if order_settle_s is None else order_settle_s,
+                     journal=None if journal is None else OrderJournal.open(journal))
 
 
 def _check_credentials(credentials: Credentials, plugin: LoadedPlugin) -> None:
@@ -185,12 +192,15 @@ class Connector:
     retry: RetryPolicy
     check_timeout_s: float
     order_settle_s: float
+    journal: OrderJournal | None = None
     _markets: dict[str, Market] | None = field(default=None, init=False, repr=False)
     _markets_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
     _token: AuthToken | None = field(default=None, init=False, repr=False)
     _token_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
     _clock_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
     _uses_tokens: bool = field(default=True, init=False, repr=False)
+    _recovered: bool = field(default=False, init=False, repr=False)
+    _recover_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
 
     @property
     def exchange(self) -> str:
@@ -364,10 +374,12 @@ class Connector:
 
     async def place_order(self, params: OrderParams) -> OrderResult:
         """Validate locally, then place exactly once (see :mod:`venuekit.retry`)."""
+        if self.journal is not None:
+            await self._recover_once()  # a crash's leftovers first: they hold funds and ids
         market = await self.market(params.symbol)
         self.validate_order(params, market)
         rule = self.info.client_order_id
-        cid = params.client_order_id or generate_client_order_id(rule)
+        cid = params.client_order_id or self.new_client_order_id()
         if rule.lowercase:
             cid = cid.lower()
         rule.check(cid)
@@ -384,13 +396,64 @@ class Connector:
 
         # clock and token first: a failure here is not an order failure, nothing was sent
         await self._prepare(call)
-        placer = OrderPlacer(send=lambda: self.transport.send(call),
+        placer = OrderPlacer(send=lambda attempt: self.transport.send(call, attempt=attempt),
                              lookup=lookup if can_lookup else None, resync=self._resync,
                              relogin=self._drop_token,
                              client_order_id=cid, exchange=self.exchange,
-                             settle_s=self.order_settle_s,
-                             max_sends=max(self.retry.max_tries, 1))
-        return await placer.place()
+                             settle_s=self.order_settle_s, clock_ms=self.clock.now_ms,
+                             max_sends=max(self.retry.max_tries, 1),
+                             record=self._recorder(order, market))
+        if self.journal is None:
+            return await placer.place()
+        with self.journal.placing(self._journal_account, cid):
+            return await placer.place()
+
+    # ------------------------------------------------------------ order journal
+
+    @property
+    def _journal_account(self) -> str:
+        creds = self.credentials
+        return account_id(self.exchange, creds.api_key if creds else None, testnet=self.testnet)
+
+    def _recorder(self, order: OrderParams, market: Market) -> JournalRecorder | None:
+        if self.journal is None:
+            return None
+        return JournalRecorder(journal=self.journal, account=self._journal_account,
+                               order=order, symbol=market.symbol, settle_s=self.order_settle_s)
+
+    async def recover(self) -> list[OrderResult | VenueError]:
+        """Resolve every order the journal left open, by look-up only (never a resend).
+
+        One item per open order of this account: the :class:`OrderResult` the venue has,
+        :class:`OrderNeverPlaced` when it does not have it and its window has closed, or
+        :class:`OrderStatusUnknown` when that cannot be known yet (see
+        :mod:`venuekit.journal`). Without a journal there is nothing to recover.
+        """
+        if self.journal is None:
+            return []
+        from .recovery import recover
+        return await recover(self, self.journal, self._journal_account)
+
+    async def _recover_once(self) -> None:
+        if self._recovered:
+            return
+        if self._recover_lock is None:
+            self._recover_lock = asyncio.Lock()
+        async with self._recover_lock:
+            if not self._recovered:
+                await self.recover()  # what stays unknown stays in the journal, for later
+                self._recovered = True
+
+    def new_client_order_id(self) -> str:
+        """A fresh client order id within this venue's rules.
+
+        Give it to :meth:`place_order` (``OrderParams(client_order_id=...)``) when the id
+        must be known before the order is sent: printed, stored, or used to look the
+        order up after a crash or an interrupt.
+        """
+        rule = self.info.client_order_id
+        cid = generate_client_order_id(rule)
+        return cid.lower() if rule.lowercase else cid
 
     def validate_order(self, params: OrderParams, market: Market) -> None:
         """Refuse locally what the venue would refuse: step, tick, minimums, options."""

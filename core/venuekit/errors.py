@@ -25,6 +25,7 @@
             ├── InvalidOrder
             │   ├── UnknownSymbol
             │   ├── OrderNotFound
+            │   │   └── OrderNeverPlaced  a journaled order that can no longer arrive
             │   ├── DuplicateOrder
             │   └── BelowMinimum
             └── OrderStatusUnknown  raised by core only: an order may exist, carries the client id
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidTimestamp",
     "NetworkError",
     "NotSupported",
+    "OrderNeverPlaced",
     "OrderNotFound",
     "OrderStatusUnknown",
     "PermissionDenied",
@@ -246,6 +248,19 @@ class UnknownSymbol(InvalidOrder):
 
 class OrderNotFound(InvalidOrder):
     """No such order (or it is already gone, on cancel)."""
+
+
+class OrderNeverPlaced(OrderNotFound):
+    """A journaled order the venue does not have and can no longer accept.
+
+    Reported by :meth:`~venuekit.Connector.recover` for an order whose receive window has
+    closed without the venue knowing its client order id: it was never placed.
+    """
+
+    def __init__(self, message: str = "", *, client_order_id: str | None = None,
+                 **kwargs: object) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 class DuplicateOrder(InvalidOrder):

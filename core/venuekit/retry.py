@@ -9,8 +9,11 @@ Orders go through :class:`OrderPlacer`. An order carries a client order id; afte
 asked for the order by that id before anything is resent:
 
 * found: the first attempt worked; return it.
-* not found: wait until the first request can no longer be accepted (its signed timestamp
-  plus the venue's receive window), ask once more, and only then resend with the same id.
+* not found: keep asking until the request can no longer be accepted (the timestamp it was
+  *signed* with plus the venue's receive window, on the venue's clock, however long it
+  waited in the limiter before signing), ask once more after that, and only then resend
+  with the same id. Binance and OKX free a client id once its order is filled, so a resend
+  while the first copy can still arrive would execute twice.
 * the venue cannot look orders up by client id: never resend; raise
   :class:`~venuekit.OrderStatusUnknown` carrying the id.
 
@@ -24,11 +27,12 @@ import functools
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import backoff
 from attrs import frozen
 
+from .attempt import Attempt
 from .errors import (
     DuplicateOrder,
     InvalidTimestamp,
@@ -40,7 +44,13 @@ from .errors import (
 )
 from .models import ClientOrderIdRule, OrderResult
 
-__all__ = ["OrderPlacer", "RetryPolicy", "generate_client_order_id", "retry_idempotent"]
+__all__ = [
+    "OrderPlacer",
+    "OrderRecorder",
+    "RetryPolicy",
+    "generate_client_order_id",
+    "retry_idempotent",
+]
 
 T = TypeVar("T")
 
@@ -141,28 +151,81 @@ def _id_plan(charset: str, lowercase: bool, max_length: int,
     return usable_prefix, needed, draw, table, bytes(range(keep, 256))
 
 
+class OrderRecorder(Protocol):
+    """Where the placer reports an order's life: the order journal (:mod:`venuekit.journal`)."""
+
+    def sending(self, signed_ms: int) -> None:
+        """An attempt is signed at ``signed_ms`` (venue clock) and about to go out."""
+
+    def placed(self, result: OrderResult) -> None:
+        """The venue has the order."""
+
+    def rejected(self, error: VenueError) -> None:
+        """The order is final without being placed: no attempt of it can still execute."""
+
+
+#: Shortest pause between two look-ups while a lost order's window is still open.
+MIN_LOOKUP_INTERVAL_S = 0.25
+#: Look-ups per window while waiting for a lost order (a found order ends the wait early).
+LOOKUPS_PER_WINDOW = 4
+
+
 @frozen(kw_only=True)
 class OrderPlacer:
-    """The no-duplicate protocol for one order; the connector supplies the I/O."""
+    """The no-duplicate protocol for one order; the connector supplies the I/O.
 
-    send: Callable[[], Awaitable[OrderResult]]
+    Time is the venue's: an attempt may still take effect until ``settle_s`` after the
+    timestamp it was signed with (:class:`~venuekit.attempt.Attempt`), read on the venue's
+    clock (``clock_ms``). A request that waited in the limiter before signing gets its full
+    window from the signature on, so a Retry-After block or a queued burst can never make
+    the core resend while the first copy is still acceptable.
+    """
+
+    send: Callable[[Attempt], Awaitable[OrderResult]]
     lookup: Callable[[], Awaitable[OrderResult]] | None  # None: venue cannot look up by id
     resync: Callable[[], Awaitable[None]]
     relogin: Callable[[], Awaitable[None]]
     client_order_id: str
     exchange: str
-    settle_s: float  # how long a sent order can still be accepted by the venue
+    #: how long after its signed timestamp the venue may still accept an attempt, margin
+    #: included (the venue's receive window, or its expiry where a plugin sets one)
+    settle_s: float
+    #: the venue's clock in milliseconds (the connector's :class:`~venuekit.clock.Clock`)
+    clock_ms: Callable[[], int]
     max_sends: int = 3
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    record: OrderRecorder | None = None
+    #: pause between look-ups while the window is open; None: a quarter of ``settle_s``
+    lookup_interval_s: float | None = None
 
     async def place(self) -> OrderResult:
+        """Place the order once; report it to :attr:`record` when its fate is known.
+
+        Raises:
+            OrderStatusUnknown: the order may exist and the core cannot tell (it is left
+                unresolved in the journal, for :meth:`Connector.recover`).
+            VenueError: the order was refused and no attempt of it can still execute.
+        """
+        try:
+            result = await self._place()
+        except OrderStatusUnknown:
+            raise
+        except VenueError as exc:
+            if self.record is not None:
+                self.record.rejected(exc)
+            raise
+        if self.record is not None:
+            self.record.placed(result)
+        return result
+
+    async def _place(self) -> OrderResult:
         sends = 0
         resynced = relogged = False
         while True:
             sends += 1
-            sent_at = time.monotonic()
+            attempt = Attempt(before_send=self.record.sending if self.record else None)
             try:
-                return await self.send()
+                return await self.send(attempt)
             except InvalidTimestamp:
                 # rejected before execution: safe to resend once with a fresh clock
                 if resynced:
@@ -188,10 +251,14 @@ class OrderPlacer:
                 found = await self._find(exc)
                 if found is not None:
                     return found
-                raise
+                raise OrderStatusUnknown(
+                    "the venue refused a resend as a duplicate but does not show the order; "
+                    f"reconcile client_order_id={self.client_order_id}",
+                    client_order_id=self.client_order_id, exchange=self.exchange,
+                    request=exc.request) from exc
             except VenueError as exc:
-                if not exc.ambiguous:
-                    raise
+                if not exc.ambiguous or not attempt.sent:
+                    raise  # refused, or never left this process: nothing can execute
                 if self.lookup is None:
                     raise OrderStatusUnknown(
                         f"the order may or may not exist ({type(exc).__name__}) and "
@@ -199,21 +266,34 @@ class OrderPlacer:
                         f"reconcile client_order_id={self.client_order_id} before retrying",
                         client_order_id=self.client_order_id, exchange=self.exchange,
                         request=exc.request) from exc
-                found = await self._find(exc)
-                if found is not None:
-                    return found
-                # Not there yet. The venue can still accept the first request until its
-                # timestamp window closes; ask again after that before resending.
-                remaining = self.settle_s - (time.monotonic() - sent_at)
-                if remaining > 0:
-                    await self.sleep(remaining)
-                found = await self._find(exc)
+                found = await self._await_window(attempt, exc)
                 if found is not None:
                     return found
                 if sends >= self.max_sends:
                     raise OrderStatusUnknown(
                         f"order not placed after {sends} ambiguous attempts",
                         client_order_id=self.client_order_id, exchange=self.exchange) from exc
+
+    async def _await_window(self, attempt: Attempt, cause: VenueError) -> OrderResult | None:
+        """Look the order up until the attempt's window has closed on the venue's clock.
+
+        Returns the order as soon as it shows up; None only after a look-up *asked* once the
+        window had closed found nothing, so no copy of the attempt can execute any more.
+        """
+        assert attempt.signed_ms is not None
+        closes_ms = attempt.signed_ms + round(self.settle_s * 1000)
+        interval = self.lookup_interval_s
+        if interval is None:
+            interval = max(self.settle_s / LOOKUPS_PER_WINDOW, MIN_LOOKUP_INTERVAL_S)
+        while True:
+            asked_ms = self.clock_ms()
+            found = await self._find(cause)
+            if found is not None:
+                return found
+            if asked_ms >= closes_ms:
+                return None
+            left_s = (closes_ms - self.clock_ms()) / 1000
+            await self.sleep(min(interval, max(left_s, 0.0)))
 
     async def _find(self, cause: VenueError) -> OrderResult | None:
         assert self.lookup is not None

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from attrs import define, field
 
+from .attempt import Attempt
 from .clock import Clock
 from .errors import ConfigurationError, VenueError
 from .models import Auth, RateLimit
@@ -57,8 +58,13 @@ class Transport:
         """The limiter key this connector's requests use for ``rule`` (for tests, tools)."""
         return self.protocol.bucket_key(rule)
 
-    async def send(self, call: Call[T], *, timeout_s: float | None = None) -> T:
+    async def send(self, call: Call[T], *, timeout_s: float | None = None,
+                   attempt: Attempt | None = None) -> T:
         """One attempt: wait for the limiter, sign, send, check, parse.
+
+        ``attempt`` learns the venue-clock timestamp the request was signed with, before
+        it is sent: the order protocol's receive window starts there, however long the
+        request waited in the limiter.
 
         Raises:
             ConfigurationError: the connector is closed (nothing is sent).
@@ -72,7 +78,10 @@ class Transport:
         demands = protocol.demands(request)
         permit = await self.limiter.acquire(demands) if demands else None
         try:
-            signed = protocol.sign(request, self.clock.now_ms())
+            timestamp_ms = self.clock.now_ms()
+            signed = protocol.sign(request, timestamp_ms)
+            if attempt is not None:  # the order protocol's clock starts here, not above
+                attempt.signed(timestamp_ms)
             response = await self.sender.send(signed, base_url=self.base_url,
                                               exchange=protocol.exchange,
                                               timeout_s=timeout_s or self.timeout_s)

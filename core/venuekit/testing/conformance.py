@@ -22,16 +22,19 @@ It proves, against the plugin's own simulator and through the real core: the plu
 and describes itself completely, the published signature examples reproduce, every code of
 its error table maps to the declared class, a connection test / balance / order / cancel
 round trip works, bad orders are refused before anything is sent, no ambiguous failure
-ever produces a second order, Retry-After is honoured, and no secret leaks into logs,
+ever produces a second order (not even when the venue executes a request late after it
+waited in the limiter), Retry-After is honoured, and no secret leaks into logs,
 reprs, reports or errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -49,18 +52,22 @@ from ..errors import (
     UnknownSymbol,
     VenueError,
 )
+from ..journal import OrderJournal, account_id
 from ..models import (
     Auth,
     AuthToken,
     Capability,
     Credentials,
     OrderParams,
+    OrderRef,
+    OrderResult,
     OrderStatus,
+    RateLimit,
 )
 from ..ratelimit import MemoryLimiter
 from ..registry import Registry
 from ..retry import RetryPolicy
-from ..wire import Request, Response, SignedRequest
+from ..wire import Call, Request, Response, SignedRequest
 from .conformance_account import AccountConformance
 from .simulator import Simulator
 
@@ -77,6 +84,10 @@ class SignatureVector:
     timestamp_ms: int
     signature: str
     token: AuthToken | None = None
+
+
+#: How much slower than the venue's own rule the burst test's tightened rule runs.
+BURST_RATE_SLACK = 1.5
 
 
 class ExchangeConformance(AccountConformance):
@@ -96,6 +107,19 @@ class ExchangeConformance(AccountConformance):
     balance_path: ClassVar[str]
     #: how long a sent order stays acceptable on the simulator (its receive window)
     order_settle_s: ClassVar[float] = 0.2
+    #: compressed time for the late-execution tests (seconds): the receive window the
+    #: simulator enforces, how late it executes an order, the client's timeout, the
+    #: Retry-After of the 429 that precedes the order, and the core's margin on the window
+    late_window_s: ClassVar[float] = 1.0
+    late_delay_s: ClassVar[float] = 0.9
+    late_timeout_s: ClassVar[float] = 0.3
+    late_retry_after_s: ClassVar[float] = 0.5
+    late_margin_s: ClassVar[float] = 0.2
+    #: the queued burst: this many orders against the order rules tightened to
+    #: ``burst_limit`` per ``burst_period_s``, so the last ones wait before signing
+    burst_orders: ClassVar[int] = 9
+    burst_limit: ClassVar[int] = 4
+    burst_period_s: ClassVar[float] = 0.3
 
     # ------------------------------------------------------------ to override
 
@@ -138,6 +162,58 @@ class ExchangeConformance(AccountConformance):
         }
         settings.update(options)
         return connect(self.name, credentials or sim.credentials, **settings)
+
+    def market_order(self, conn: Connector, **changes: Any) -> OrderParams:
+        """A market buy sized the way the venue sizes them (base or quote quantity)."""
+        fields: dict[str, Any] = {"type": "market", "price": None}
+        if conn.info.has(Capability.MARKET_BUY_BY_QUOTE):
+            fields.update(quantity=None, quote_quantity=Decimal("100"))
+        fields.update(changes)
+        return self.order(**fields)
+
+    def late_connector(self, sim: Simulator, **options: Any) -> Connector:
+        """A connector and simulator on the compressed clock of the late-execution tests."""
+        sim.receive_window_ms = round(self.late_window_s * 1000)
+        return self.connect_to(sim, timeout_s=self.late_timeout_s,
+                               order_settle_s=self.late_window_s + self.late_margin_s,
+                               **options)
+
+    async def _burst_rules(self) -> dict[str, RateLimit | None]:
+        """The order's rate-limit rules, tightened so that a burst of orders queues.
+
+        Rules that orders cost and look-ups do not are tightened (else every rule orders
+        cost), never below the dearest request the test makes, which could then never pass.
+        The market comes from a simulator of its own, so the test's venue counts nothing.
+        """
+        async with self.make_simulator() as probe_sim, self.connect_to(probe_sim) as conn:
+            market = await conn.market(self.symbol)
+        cid = conn.new_client_order_id()
+        hooks = self.registry().load(self.name).callers()
+        placing = hooks.place_order(order=self.market_order(conn, client_order_id=cid),
+                                    market=market)
+        assert placing is not None
+        order = placing.request.cost
+        others: list[Call[object] | None] = [hooks.fetch_markets(), hooks.server_time()]
+        looked_up: set[str] = set()
+        if conn.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID):
+            lookup = hooks.fetch_order(ref=OrderRef(market.symbol, client_order_id=cid),
+                                       market=market)
+            assert lookup is not None
+            others.append(lookup)
+            looked_up = {name for name, cost in lookup.request.cost.items() if cost}
+        ordered = {name for name, cost in order.items() if cost}
+        chosen = ordered - looked_up or ordered
+        tight: dict[str, RateLimit | None] = {}
+        for rule in conn.info.rate_limits:
+            if rule.name in chosen:
+                limit = max([self.burst_limit * order[rule.name]]
+                            + [c.request.cost.get(rule.name, 0) for c in others if c])
+                # well under the venue's own rate, which would answer with a 429 (a ban
+                # on some venues)
+                period = max(self.burst_period_s,
+                             BURST_RATE_SLACK * limit * rule.period_s / rule.limit)
+                tight[rule.name] = RateLimit(rule.name, limit, period, rule.scope)
+        return tight
 
     # ------------------------------------------------------------ fixtures
 
@@ -271,6 +347,62 @@ class ExchangeConformance(AccountConformance):
                 await conn.place_order(self.order())
             assert len(sim.state.orders) == 0
 
+    async def test_no_duplicate_after_retry_after_and_late_execution(
+            self, sim: Simulator) -> None:
+        # issue 12: a 429 blocks the limiter, the resend waits out Retry-After before it is
+        # signed, then the venue executes it after the client gave up on it
+        async with self.late_connector(sim) as conn:
+            await conn.fetch_markets()
+            params = self.market_order(conn, client_order_id=conn.new_client_order_id())
+            sim.faults.rate_limit_next(retry_after=self.late_retry_after_s, path=self.order_path)
+            sim.faults.execute_late(delay_s=self.late_delay_s, path=self.order_path)
+            outcome = await _outcome(conn, params)
+            await sim.settle()
+        assert sim.stats.count(self.order_path, "POST") >= 2  # the 429, then the late one
+        _assert_once_and_told(sim, [(params, outcome)])
+
+    async def test_no_duplicate_after_queued_burst_and_late_execution(
+            self, sim: Simulator) -> None:
+        # issue 12: a burst queues behind the limiter, so later orders are signed long after
+        # they were asked for; every one is executed by the venue after the client gave up
+        tight = await self._burst_rules()
+        assert tight, "place_order costs no declared rate-limit rule"
+        async with self.late_connector(sim, rate_limits=tight) as conn:
+            await conn.fetch_markets()
+            burst = [self.market_order(conn, client_order_id=conn.new_client_order_id())
+                     for _ in range(self.burst_orders)]
+            sim.faults.execute_late(self.burst_orders, delay_s=self.late_delay_s,
+                                    path=self.order_path)
+            outcomes = await asyncio.gather(*(_outcome(conn, p) for p in burst))
+            await sim.settle()
+        arrivals = [at for at, method, path in sim.stats.requests
+                    if method == "POST" and path == self.order_path]
+        assert max(arrivals) - min(arrivals) >= self.burst_period_s  # the burst did queue
+        assert sim.stats.rate_limited == 0  # queued by the core, not refused by the venue
+        _assert_once_and_told(sim, list(zip(burst, outcomes, strict=True)))
+
+    async def test_recover_resolves_a_journaled_order_by_lookup_only(
+            self, sim: Simulator, tmp_path: Path) -> None:
+        # a host died after its order reached the venue, before the answer was journaled
+        journal_path = tmp_path / "orders.jsonl"
+        limiter = MemoryLimiter()  # one budget for both connectors, as the venue counts it
+        async with self.connect_to(sim, limiter=limiter) as conn:
+            placed = await conn.place_order(self.order())
+            assert placed.client_order_id
+            account = account_id(self.name, sim.credentials.api_key, testnet=False)
+            OrderJournal.open(journal_path).sent(
+                account, self.order(client_order_id=placed.client_order_id), placed.symbol,
+                conn.clock.now_ms() - 60_000, conn.order_settle_s)
+        posts = sim.stats.count(self.order_path, "POST")
+        async with self.connect_to(sim, journal=journal_path, limiter=limiter) as conn:
+            (item,) = await conn.recover()
+        if conn.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID):
+            assert isinstance(item, OrderResult) and item.order_id == placed.order_id
+        else:
+            assert isinstance(item, OrderStatusUnknown)
+            assert item.client_order_id == placed.client_order_id
+        assert sim.stats.count(self.order_path, "POST") == posts  # looked up, never resent
+
     async def test_retry_after_is_honoured(self, sim: Simulator, conn: Connector) -> None:
         await conn.fetch_balance()
         sim.faults.rate_limit_next(retry_after=0.3, path=self.balance_path)
@@ -331,6 +463,31 @@ class ExchangeConformance(AccountConformance):
         for secret in (creds.api_key, creds.api_secret, creds.passphrase, creds.private_key):
             if secret:
                 assert secret not in text
+
+
+async def _outcome(conn: Connector, params: OrderParams) -> OrderResult | VenueError:
+    try:
+        return await conn.place_order(params)
+    except VenueError as exc:
+        return exc
+
+
+def _assert_once_and_told(sim: Simulator,
+                          placed: Sequence[tuple[OrderParams, OrderResult | VenueError]]) -> None:
+    """Every order is at the venue at most once, and the caller was told the truth.
+
+    An order reported placed is there exactly once; an order reported failed is not there
+    at all unless the report is :class:`OrderStatusUnknown` (then it may be).
+    """
+    for params, outcome in placed:
+        cid = (params.client_order_id or "").lower()
+        copies = [o for o in sim.state.orders.values()
+                  if (o.client_order_id or "").lower() == cid]
+        assert len(copies) <= 1, f"{cid} executed {len(copies)} times at the venue"
+        if isinstance(outcome, OrderResult):
+            assert [o.order_id for o in copies] == [outcome.order_id], cid
+        elif not isinstance(outcome, OrderStatusUnknown):
+            assert not copies, f"{cid} executed but reported as {type(outcome).__name__}"
 
 
 def _auth_kind() -> Any:

@@ -5,7 +5,7 @@ envelopes, and verifies signatures the way the venue documents them (written apa
 the plugin's signer, so a shared misunderstanding cannot pass unnoticed). The base class
 owns what every venue shares: order and balance state, the declared rate limits enforced
 at arrival, and injectable faults (latency, 5xx, 429 with Retry-After, a connection dropped
-after an order was accepted, clock skew).
+after an order was accepted, a request executed late, clock skew).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class FaultKind(enum.Enum):
     DROP_AFTER = "drop_after"
     DROP_BEFORE = "drop_before"
     VENUE_ERROR = "venue_error"
+    EXECUTE_LATE = "execute_late"
 
 
 @define
@@ -60,8 +61,12 @@ class _Fault:
     retry_after: float | None = None
     error: ErrorKind | None = None
     message: str | None = None
+    delay_s: float = 0.0
+    method: str | None = None
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, method: str | None = None) -> bool:
+        if self.method is not None and method is not None and method != self.method:
+            return False
         return self.path is None or path.startswith(self.path)
 
 
@@ -102,9 +107,21 @@ class Faults:
         self._queue.append(_Fault(FaultKind.VENUE_ERROR, path, count, error=kind,
                                   message=message))
 
-    def take(self, path: str) -> _Fault | None:
+    def execute_late(self, count: int = 1, *, delay_s: float, path: str | None = None,
+                     method: str | None = "POST") -> None:
+        """Hold the request ``delay_s`` (the client sees no answer, or times out), then run it.
+
+        The request is judged when it finally runs, against its signed timestamp and the
+        window the venue documents (``recvWindow``, ``expTime``): within the window the
+        order takes effect late; past it the venue refuses it as stale. Only requests of
+        ``method`` are held, so look-ups of the order on the same path go through.
+        """
+        self._queue.append(_Fault(FaultKind.EXECUTE_LATE, path, count, delay_s=delay_s,
+                                  method=method))
+
+    def take(self, path: str, method: str | None = None) -> _Fault | None:
         for fault in self._queue:
-            if fault.matches(path):
+            if fault.matches(path, method):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._queue.remove(fault)
@@ -244,6 +261,7 @@ class Simulator(abc.ABC):
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self._ids = itertools.count(1)
+        self._late_tasks: set[asyncio.Task[web.StreamResponse]] = set()
 
     # ------------------------------------------------------------ to implement
 
@@ -300,6 +318,8 @@ class Simulator(abc.ABC):
         except ValueError:
             raise SimReject(ErrorKind.TIMESTAMP, "timestamp missing or not a number") from None
         now = self.now_ms()
+        if self.receive_window_ms is not None:
+            window_ms = min(window_ms, self.receive_window_ms)
         if ts >= now + ahead_ms or now - ts > window_ms:
             raise SimReject(ErrorKind.TIMESTAMP,
                             f"timestamp {ts} outside the window (server {now})")
@@ -335,7 +355,7 @@ class Simulator(abc.ABC):
             if window is not None and cost and not window.admit(now, cost):
                 self.stats.rate_limited += 1
                 return self.error_response(ErrorKind.RATE_LIMIT, f"rule {name} exceeded")
-        fault = self.faults.take(request.path)
+        fault = self.faults.take(request.path, request.method)
         if fault is not None:
             if fault.kind is FaultKind.DROP_BEFORE:
                 return self._drop(request)
@@ -350,6 +370,8 @@ class Simulator(abc.ABC):
                 assert fault.error is not None
                 return self.error_response(fault.error,
                                            fault.message or f"injected {fault.error.value}")
+            if fault.kind is FaultKind.EXECUTE_LATE:
+                return await self._execute_late(request, handler, fault.delay_s)
         try:
             response = await handler(request)
         except SimReject as reject:
@@ -357,6 +379,34 @@ class Simulator(abc.ABC):
         if fault is not None and fault.kind is FaultKind.DROP_AFTER:
             return self._drop(request)
         return response
+
+    # ------------------------------------------------------------ late execution
+
+    #: caps every receive window the venue checks (ms), so tests can compress time; None
+    #: keeps the windows the venue documents
+    receive_window_ms: int | None = None
+
+    async def _execute_late(self, request: web.Request, handler: Handler,
+                            delay_s: float) -> web.StreamResponse:
+        """Run ``handler`` after ``delay_s`` whatever the client does meanwhile."""
+        await request.read()  # keep the body: the client may be gone when the request runs
+        task = asyncio.create_task(self._run_late(request, handler, delay_s))
+        self._late_tasks.add(task)
+        task.add_done_callback(self._late_tasks.discard)
+        return await asyncio.shield(task)
+
+    async def _run_late(self, request: web.Request, handler: Handler,
+                        delay_s: float) -> web.StreamResponse:
+        await asyncio.sleep(delay_s)
+        try:
+            return await handler(request)
+        except SimReject as reject:
+            return self.error_response(reject.kind, reject.message)
+
+    async def settle(self) -> None:
+        """Wait until every late request has run (and taken effect or been refused)."""
+        while self._late_tasks:
+            await asyncio.gather(*self._late_tasks, return_exceptions=True)
 
     @staticmethod
     def _drop(request: web.Request) -> web.StreamResponse:
@@ -382,6 +432,9 @@ class Simulator(abc.ABC):
         return self.base_url
 
     async def stop(self) -> None:
+        for task in list(self._late_tasks):  # late requests die with the venue
+            task.cancel()
+        await asyncio.gather(*self._late_tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
