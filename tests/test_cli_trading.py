@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,42 @@ def test_a_refused_key_is_a_failure_without_the_secret(cli: Cli, monkeypatch: py
     assert code == 1 and not out
     assert err.startswith("venuekit: [example] signature mismatch")
     # the Cli runner has already checked that neither secret is in the output
+
+
+def test_orders_are_journaled_and_an_interrupted_one_is_recovered(
+        cli: Cli, conn: str, sim: ExampleSimulator, tmp_path: Path) -> None:
+    import json
+    import stat
+
+    from venuekit.journal import OrderJournal, account_id
+    from venuekit.models import OrderParams
+
+    base = ("--base-url", sim.base_url, "--symbol", SYMBOL)
+    code, _, err = cli("order", "place", "main", *base, "--side", "buy", "--type", "limit",
+                       "--quantity", "0.01", "--price", "40000", "--client-order-id", "jr-1")
+    assert code == 0, err
+    [path] = list(tmp_path.rglob(f"journals/{conn}.jsonl"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert "jr-1" in text
+    assert sim.credentials.api_key not in text and sim.credentials.api_secret not in text
+    assert {json.loads(line)["type"] for line in text.splitlines()} >= {"send", "placed"}
+    assert cli.json("order", "recover", "main", "--base-url", sim.base_url) == {"orders": []}
+
+    # a run killed between send and answer: the order reached the venue, the journal only
+    # knows it was sent; `order recover` finds it by look-up and never sends it again
+    sim.state.place(symbol="BTCUSDT", side="BUY", type="LIMIT", quantity=Decimal("0.01"),
+                    price=Decimal("41000"), client_order_id="jr-2", time_in_force="GTC",
+                    reduce_only=False, dedupe_open_only=True)
+    journal = OrderJournal.open(path)
+    journal.sent(account_id("example", sim.credentials.api_key, testnet=False),
+                 OrderParams(symbol=SYMBOL, side="buy", type="limit", quantity="0.01",
+                             price="41000", client_order_id="jr-2"),
+                 SYMBOL, signed_ms=0, settle_s=0.1)
+    before = len(sim.state.orders)
+    found = cli.json("order", "recover", "main", "--base-url", sim.base_url)
+    assert isinstance(found, dict)
+    assert [(o["client_order_id"], o["outcome"]) for o in found["orders"]] == [
+        ("jr-2", "placed")]
+    assert len(sim.state.orders) == before
+    assert cli.json("order", "recover", "main", "--base-url", sim.base_url) == {"orders": []}

@@ -14,6 +14,7 @@ import asyncio
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from attrs import frozen
@@ -75,6 +76,21 @@ def connect_options(conn: ExchangeConnection) -> dict[str, Any]:
     if conn.stream_base_url is not None and _connect_takes("stream_base_url"):
         options["stream_base_url"] = conn.stream_base_url
     return options
+
+
+#: Where store-backed connections journal their orders, under the store's directory.
+JOURNALS_DIR = "journals"
+
+
+def journal_path(store_root: Path, connection_id: str) -> Path:
+    """The order journal of a stored connection (its directory made 0700 if missing).
+
+    One file per connection: every process that trades through it (CLI commands, the API)
+    appends to the same journal, so a crash in any of them is recovered by the next.
+    """
+    directory = store_root / JOURNALS_DIR
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return directory / f"{connection_id}.jsonl"
 
 
 def _connect_takes(name: str) -> bool:

@@ -24,11 +24,11 @@ import click
 from attrs import evolve
 
 from ..connector import Connector, connect
-from ..errors import InvalidOrder, OrderStatusUnknown
+from ..errors import InvalidOrder, OrderNeverPlaced, OrderStatusUnknown
 from ..markets_cache import MarketsCache, use_cached_markets
 from ..models import Credentials, OrderParams, OrderResult, OrderType, Side, TimeInForce
 from ..retry import generate_client_order_id
-from ..service import connect_options, refuse_if_disabled
+from ..service import connect_options, journal_path, refuse_if_disabled
 from ..store import ExchangeConnection
 from . import common
 from .common import (
@@ -101,19 +101,17 @@ def _one_ref(order_id: str | None, client_order_id: str | None) -> None:
 
 
 def open_connector(conn: ExchangeConnection, credentials: Credentials,
-                   base_url: str | None) -> Connector:
+                   base_url: str | None, journal: Path | None = None) -> Connector:
     """The connector every CLI command trades through: the stored connection's environment
-    and hosts, ``base_url`` (``--base-url``) winning for this one command.
-
-    ORDER JOURNAL: this is the single place the CLI builds a connector. The journal for
-    store-backed connections (``connect(..., journal=PATH)``) is to be passed here, e.g.
-    ``journal=<home>/journals/<conn.id>.jsonl``.
+    and hosts, ``base_url`` (``--base-url``) winning for this one command, and the
+    connection's order journal (every order written down before it is sent; the first
+    order of a run resolves what an interrupted one left open).
     """
     options = connect_options(conn)
     if base_url is not None:
         options["base_url"] = base_url
     return connect(conn.exchange, credentials, testnet=conn.is_testnet,
-                   registry=common.registry(), **options)
+                   registry=common.registry(), journal=journal, **options)
 
 
 def _with_connector(ref: str, home: Path | None, base_url: str | None, *, trading: bool,
@@ -128,7 +126,8 @@ def _with_connector(ref: str, home: Path | None, base_url: str | None, *, tradin
     credentials = store.credentials(conn.id)
 
     async def go() -> T:
-        async with open_connector(conn, credentials, override) as connector:
+        journal = journal_path(store.root, conn.id)
+        async with open_connector(conn, credentials, override, journal) as connector:
             if markets:
                 await use_cached_markets(connector, MarketsCache.under(store.root))
             return await work(connector)
@@ -286,3 +285,34 @@ def run_status(ref: str, base_url: str | None, symbol: str, order_id: str | None
         symbol, order_id=order_id, client_order_id=client_order_id))
     _print_order(found)
     return EXIT_OK
+
+
+@order.command("recover", help="Resolve the orders an interrupted run left open (by look-up "
+               "only; nothing is ever sent again).")
+@_connection_options
+@home_option
+@json_option
+def run_recover(ref: str, base_url: str | None, home: Path | None) -> int:
+    results = _with_connector(ref, home, base_url, trading=False,
+                              work=lambda c: c.recover(), markets=False)
+    rows: list[dict[str, Any]] = []
+    for item in results:
+        if isinstance(item, OrderResult):
+            rows.append({"client_order_id": item.client_order_id, "outcome": "placed",
+                         "order_id": item.order_id, "status": item.status.value,
+                         "detail": ""})
+        else:
+            rows.append({"client_order_id": getattr(item, "client_order_id", None),
+                         "outcome": "never placed" if isinstance(item, OrderNeverPlaced)
+                         else "unknown", "order_id": None, "status": None,
+                         "detail": item.message})
+    if wants_json():
+        emit_json({"orders": rows})
+    elif not rows:
+        print("nothing to recover: every journaled order is resolved")
+    else:
+        print(table(["client order id", "outcome", "order id", "status", "detail"],
+                    [[r["client_order_id"] or "-", r["outcome"], r["order_id"] or "-",
+                      r["status"] or "-", r["detail"]] for r in rows]))
+    unknown = any(r["outcome"] == "unknown" for r in rows)
+    return EXIT_FAILURE if unknown else EXIT_OK
