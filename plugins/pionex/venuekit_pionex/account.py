@@ -126,7 +126,8 @@ def _fills_page(market: Market, start_ms: int | None, end_ms: int | None,
     """One window ``[start_ms, end_ms]``; the parse decides where the next one ends.
 
     * a page with fills not seen before: the next window ends at its oldest fill's time
-      (inclusive, so fills of that millisecond that did not fit are not skipped);
+      (inclusive, so fills of that millisecond that did not fit are not skipped), or one
+      millisecond earlier when that time is the window's own end (else the same request);
     * a page of fills already seen: they are the fills of ``end_ms`` itself. Fewer of
       them than the widest page so far means the venue had nothing older: the end.
       Otherwise that millisecond holds a whole page (never seen in practice): move one
