@@ -62,6 +62,7 @@ class TestConformance(ExchangeConformance):
     signature_vectors = VECTORS
     order_path = "/api/v1/private/buy"
     balance_path = "/api/v1/private/get_assets_info"
+    fills_path = "/api/v1/private/get_user_trades_by_instrument"
 
     def error_response(self, code: Any, message: str) -> Response:
         body = {"id": "1", "jsonrpc": "2.0", "usIn": 1790135119408, "usOut": 1790135119410,

@@ -152,7 +152,8 @@ def test_instrument_row_with_swapped_currencies() -> None:
         symbol="BTC/USDT:USDT", native="BTC-USDT-PERPETUAL", base="BTC", quote="USDT",
         settle="USDT", kind=MarketKind.SWAP, tick_size=Decimal("0.1"),
         step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-        min_notional=Decimal("10"), contract_size=None, active=True)
+        min_notional=Decimal("10"), contract_size=None, active=True,
+        max_leverage=200)  # the row's "leverage": the instrument's maximum
 
 
 def test_instrument_not_yet_listed_is_inactive() -> None:

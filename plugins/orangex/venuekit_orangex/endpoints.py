@@ -160,7 +160,7 @@ def parse_market(row: Reader, now_ms: int | None = None) -> Market | None:
     other method uses too. ``min_trade_amount`` is the quantity step and ``min_qty`` the
     minimum, both in the coin: OrangeX sizes perpetual orders in base units, not contracts.
     A row that is ``is_active`` but not yet listed (``creation_timestamp`` ahead of the venue's
-    clock, OX-AO) is inactive.
+    clock, OX-AO) is inactive. ``leverage`` is the instrument's maximum (20 to 200, OX-AO).
     """
     name = row.get("instrument_name")
     kind = str(row.get("kind") or "perpetual").lower()
@@ -178,7 +178,8 @@ def parse_market(row: Reader, now_ms: int | None = None) -> Market | None:
                   settle=quote, kind=MarketKind.SWAP, tick_size=row.decimal("tick_size"),
                   step_size=step, min_quantity=step if minimum is None else minimum,
                   min_notional=row.optional_decimal("min_notional"),
-                  active=row.boolean("is_active", default=True) and listed)
+                  active=row.boolean("is_active", default=True) and listed,
+                  max_leverage=row.optional_integer("leverage"))
 
 
 # ---------------------------------------------------------------- balance

@@ -2,12 +2,20 @@
 
 OrangeX is token-based: ``login`` opens a session, ``sign_request`` puts its bearer token on
 private calls. See README.md for hosts, limits, quirks and the doubts resolved.
+
+OrangeX has no batch orders, no amend and no batch cancel: ``place_orders``,
+``amend_order`` and ``cancel_orders`` are not implemented, their capabilities are absent,
+and the core raises NotSupported before sending anything.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from venuekit import hookimpl
+from venuekit.account_models import Fill, OrderBook, Position, Ticker
 from venuekit.errors import VenueError
+from venuekit.flows import Flow, Pages
 from venuekit.models import (
     Auth,
     AuthToken,
@@ -30,7 +38,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import endpoints, errors, orders, rpc, signing
+from . import account, endpoints, errors, orders, rpc, signing
 
 LIVE_HOST = "https://api.orangex.com/api/v1"
 WEBSOCKET_HOST = "wss://api.orangex.com/ws/api/v1"
@@ -55,7 +63,19 @@ def exchange_info() -> ExchangeInfo:
         client_order_id=ClientOrderIdRule(max_length=36, pattern=CLIENT_ORDER_ID_PATTERN),
         # No FETCH_ORDER_BY_CLIENT_ID: OrangeX looks orders up by order_id only. The core
         # therefore never resends an order after an ambiguous failure.
-        capabilities=frozenset({Capability.REDUCE_ONLY, Capability.KEY_PERMISSIONS}),
+        capabilities=frozenset({
+            Capability.REDUCE_ONLY, Capability.KEY_PERMISSIONS,
+            Capability.FETCH_OPEN_ORDERS,  # get_open_orders_by_instrument (live, OX-DY)
+            Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,  # get_open_orders_by_currency
+            Capability.FETCH_MY_TRADES,  # get_user_trades_by_instrument, has_more paging
+            Capability.FETCH_POSITIONS,  # get_user_position per instrument (live, OX-DY)
+            Capability.CANCEL_ALL_ORDERS,  # cancel_all_by_instrument
+            Capability.SET_LEVERAGE,  # adjust_perpetual_leverage
+            Capability.FETCH_TICKER,  # /public/tickers
+            Capability.FETCH_ORDER_BOOK,  # /public/get_order_book
+            # Absent: PLACE_ORDERS, CANCEL_ORDERS, AMEND_ORDER_PRICE/QUANTITY: OrangeX
+            # documents no batch and no amend for normal trading.
+        }),
         # Tokens last about 12 h (expires_in 43199 s); renewing 2 min early leaves room for
         # a limiter wait, the 10 s request timeout and the 30 s retry budget.
         min_token_lifetime_s=120.0,
@@ -125,3 +145,43 @@ def parse_error(response: Response) -> VenueError | None:
 def rate_limit_feedback(response: Response) -> list[Usage]:
     # OrangeX sends no usage headers (OX-AO saw none); the limiter counts on its own.
     return []
+
+
+# ---------------------------------------------------------------- account state and market data
+
+
+@hookimpl
+def fetch_open_orders(market: Market | None,
+                      all_markets: list[Market]) -> Call[list[OrderResult]]:
+    return account.fetch_open_orders(market, all_markets)
+
+
+@hookimpl
+def fetch_my_trades(market: Market, since: datetime | None, limit: int | None) -> Pages[Fill]:
+    return account.fetch_my_trades(market, since, limit)
+
+
+@hookimpl
+def fetch_positions(markets: list[Market] | None,
+                    all_markets: list[Market]) -> Flow[list[Position]]:
+    return account.fetch_positions(markets)
+
+
+@hookimpl
+def cancel_all_orders(market: Market) -> Flow[list[OrderResult]]:
+    return account.cancel_all_orders(market)
+
+
+@hookimpl
+def set_leverage(market: Market, leverage: int) -> Call[int]:
+    return account.set_leverage(market, leverage)
+
+
+@hookimpl
+def fetch_ticker(market: Market) -> Call[Ticker]:
+    return account.fetch_ticker(market)
+
+
+@hookimpl
+def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
+    return account.fetch_order_book(market, depth)

@@ -30,7 +30,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from venuekit.decimals import format_decimal
@@ -145,7 +145,23 @@ class OrangeXSimulator(TokenAuthority):
             "/private/sell": (True, self.sell),
             "/private/cancel": (True, self.cancel),
             "/private/get_order_state": (True, self.order_state),
+            "/private/get_open_orders_by_instrument": (True, self.open_orders),
+            "/private/get_open_orders_by_currency": (True, self.open_orders_by_currency),
+            "/private/get_user_trades_by_instrument": (True, self.user_trades),
+            "/private/get_user_position": (True, self.user_position),
+            "/private/get_positions": (True, self.documented_positions),
+            "/private/cancel_all_by_instrument": (True, self.cancel_all),
+            "/private/adjust_perpetual_leverage": (True, self.adjust_leverage),
+            "/private/get_perpetual_user_config": (True, self.user_config),
+            "/public/tickers": (False, self.tickers),
+            "/public/get_order_book": (False, self.order_book),
         }
+
+    #: fills per ``get_user_trades_by_instrument`` page at most, whatever ``count`` asks:
+    #: small so that clients must follow ``has_more`` (tests and benchmarks may change it)
+    trades_page_size: ClassVar[int] = 3
+    #: the default leverage of an instrument nobody adjusted (OX-DY's account showed 10)
+    default_leverage: ClassVar[int] = 10
 
     # ------------------------------------------------------------ framework
 
@@ -237,7 +253,7 @@ class OrangeXSimulator(TokenAuthority):
             "tick_size": _fmt(m.tick_size), "min_trade_amount": _fmt(m.step_size),
             "min_qty": _fmt(m.min_quantity), "min_notional": _fmt(m.min_notional),
             "maker_commission": "0.0002", "taker_commission": "0.0006",
-            "creation_timestamp": 1_600_000_000_000, "leverage": 200,
+            "creation_timestamp": 1_600_000_000_000, "leverage": m.max_leverage,
         } for m in self.state.markets.values()]
 
     # ------------------------------------------------------------ private
@@ -309,3 +325,142 @@ class OrangeXSimulator(TokenAuthority):
             "position_side": "BOTH", "error_code": 0,
             "creation_timestamp": order.created_ms, "last_update_timestamp": order.updated_ms,
         }
+
+    # ------------------------------------------------------------ account state
+
+    def _instrument(self, params: Mapping[str, Any]) -> str:
+        name = params.get("instrument_name")
+        if not isinstance(name, str) or not name:
+            raise SimReject(ErrorKind.INVALID, "instrument_name is required")
+        self.state.market(name)  # 5001 for an instrument the venue does not list
+        return name
+
+    async def open_orders(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        self._require_scope(request, "trade", "read")
+        name = self._instrument(params)
+        return [self.order_record(o) for o in self.state.open_orders(name)]
+
+    async def open_orders_by_currency(self, request: web.Request,
+                                      params: Mapping[str, Any]) -> Any:
+        self._require_scope(request, "trade", "read")
+        if params.get("currency") != "PERPETUAL":
+            return []
+        return [self.order_record(o) for o in self.state.open_orders()]
+
+    async def user_trades(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        """OX-DOC's paging: ``start_id``/``end_id`` and ``start_timestamp``/``end_timestamp``
+        bounds (inclusive here), ``sorting`` asc/desc (default desc), ``count`` (default 20,
+        at most :attr:`trades_page_size`), and ``has_more``."""
+        self._require_scope(request, "trade", "read")
+        name = self._instrument(params)
+        sorting = params.get("sorting", "desc")
+        if sorting not in ("asc", "desc"):
+            raise SimReject(ErrorKind.INVALID, "sorting is asc or desc")
+        try:
+            count = int(params.get("count", 20))
+            bounds = {key: int(params[key]) for key in
+                      ("start_id", "end_id", "start_timestamp", "end_timestamp")
+                      if params.get(key) not in (None, "")}
+        except (TypeError, ValueError):
+            raise SimReject(ErrorKind.INVALID, "count, ids and timestamps are numbers") from None
+        if count <= 0:
+            raise SimReject(ErrorKind.INVALID, "count must be above zero")
+        rows = [f for f in self.state.fills if f.symbol == name
+                and int(f.trade_id) >= bounds.get("start_id", 0)
+                and int(f.trade_id) <= bounds.get("end_id", int(f.trade_id))
+                and f.time_ms >= bounds.get("start_timestamp", 0)
+                and f.time_ms <= bounds.get("end_timestamp", f.time_ms)]
+        rows.sort(key=lambda f: int(f.trade_id), reverse=sorting == "desc")
+        size = min(count, self.trades_page_size)
+        return {"count": len(rows[:size]), "has_more": len(rows) > size, "trades": [{
+            "trade_id": f.trade_id, "order_id": f.order_id, "instrument_name": f.symbol,
+            "direction": f.side, "amount": _fmt(f.quantity), "price": _fmt(f.price),
+            "fee": _fmt(f.fee), "fee_coin_type": f.fee_asset,
+            "role": "maker" if f.is_maker else "taker", "timestamp": f.time_ms,
+            "order_type": self.state.orders[f.order_id].type, "fee_use_coupon": False,
+            "index_price": "0", "mark_price": _fmt(self.state.markets[f.symbol].price),
+            "self_trade": False,
+        } for f in rows[:size]]}
+
+    def _leverage(self, name: str) -> int:
+        return self.state.leverage.get(name, self.default_leverage)
+
+    async def user_position(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        """The live-verified method (OX-DY): the instrument's position, ``[]`` when flat;
+        one-way mode here (``position_side`` BOTH, the sign of ``size`` says the side)."""
+        self._require_scope(request, "trade", "read")
+        name = self._instrument(params)
+        position = self.state.positions.get(name)
+        if position is None or position.quantity == 0:
+            return []
+        mark = self.state.markets[name].price
+        return [{
+            "instrument_name": name, "position_side": "BOTH", "size": _fmt(position.quantity),
+            "direction": "buy" if position.quantity > 0 else "sell",
+            "average_price": _fmt(position.entry_price), "mark_price": _fmt(mark),
+            "floating_profit_loss": _fmt((mark - position.entry_price) * position.quantity),
+            "leverage": str(self._leverage(name)), "liquid_price": "0", "margin_type": "cross",
+            "stop_loss_price": "0", "take_profit_price": "0", "risk_level": "0",
+        }]
+
+    async def documented_positions(self, request: web.Request,
+                                   params: Mapping[str, Any]) -> Any:
+        """``get_positions`` as it behaved live (OX-DY): ``[]`` even with a position open."""
+        self._require_scope(request, "trade", "read")
+        return []
+
+    async def cancel_all(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        """The number of orders being cancelled (OX-DOC); applied at once here."""
+        self._require_scope(request, "trade", "read_write")
+        name = self._instrument(params)
+        orders = self.state.open_orders(name)
+        for order in orders:
+            self.state.cancel(order_id=order.order_id)
+        return len(orders)
+
+    async def adjust_leverage(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        """``"ok"``, also when the leverage already was that (no error is documented)."""
+        self._require_scope(request, "trade", "read_write")
+        name = self._instrument(params)
+        leverage = params.get("leverage")
+        try:
+            value = int(str(leverage))
+        except ValueError:
+            raise SimReject(ErrorKind.INVALID, "leverage is a whole number") from None
+        self.state.leverage.setdefault(name, self.default_leverage)
+        self.state.set_leverage(name, value)
+        return "ok"
+
+    async def user_config(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        self._require_scope(request, "trade", "read")
+        name = self._instrument(params)
+        return {"margin_type": "Cross", "leverage": str(self._leverage(name))}
+
+    # ------------------------------------------------------------ public market data
+
+    async def tickers(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        """One row per instrument; best bid/ask as JSON numbers, as on the wire (OX-AO)."""
+        name = self._instrument(params)
+        market = self.state.markets[name]
+        (bid, bid_size), = self.state.book(name, 1)[0]
+        (ask, ask_size), = self.state.book(name, 1)[1]
+        return [{"instrument_name": name, "state": "open", "timestamp": str(self.now_ms()),
+                 "best_bid_price": float(bid), "best_bid_amount": float(bid_size),
+                 "best_ask_price": float(ask), "best_ask_amount": float(ask_size),
+                 "last_price": _fmt(market.price), "mark_price": _fmt(market.price),
+                 "underlying_price": _fmt(market.price)}]
+
+    async def order_book(self, request: web.Request, params: Mapping[str, Any]) -> Any:
+        """``depth`` absent: 50 levels; 0: the whole book (here 100 levels)."""
+        name = self._instrument(params)
+        try:
+            depth = int(params.get("depth", 50))
+        except (TypeError, ValueError):
+            raise SimReject(ErrorKind.INVALID, "depth is a number") from None
+        if depth < 0:
+            raise SimReject(ErrorKind.INVALID, "depth must not be negative")
+        bids, asks = self.state.book(name, depth or 100)
+        return {"instrument_name": name, "timestamp": self.now_ms(),
+                "version": len(self.state.fills) + 1,
+                "bids": [[_fmt(p), _fmt(q)] for p, q in bids],
+                "asks": [[_fmt(p), _fmt(q)] for p, q in asks]}

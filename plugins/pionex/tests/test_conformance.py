@@ -48,6 +48,8 @@ class TestConformance(ExchangeConformance):
     signature_vectors = VECTORS
     order_path = "/api/v1/trade/order"
     balance_path = "/api/v1/account/balances"
+    fills_path = "/api/v1/trade/fills"
+    batch_path = "/api/v1/trade/massOrder"
 
     def error_response(self, code: Any, message: str) -> Response:
         return pionex_error(code, message)

@@ -24,11 +24,13 @@ def test_registry_loads_exactly_this_plugin() -> None:
     assert loaded.distribution == "venuekit-pionex"
     assert loaded.manager.get_plugin("pionex") is venuekit_pionex.plugin
     assert loaded.info.display_name == "Pionex"
-    # every applicable hook, and no login: Pionex signs each request, it has no tokens
+    # every applicable hook, and no login: Pionex signs each request, it has no tokens;
+    # no positions, leverage, amend or batch cancel: spot Pionex has no such endpoints
     assert set(loaded.hooks) == {
         "exchange_info", "sign_request", "fetch_markets", "fetch_balance", "place_order",
         "cancel_order", "fetch_order", "check_connection", "server_time", "parse_error",
-        "rate_limit_feedback"}
+        "rate_limit_feedback", "fetch_open_orders", "fetch_my_trades", "cancel_all_orders",
+        "place_orders", "fetch_ticker", "fetch_order_book"}
 
 
 def test_listed_without_importing() -> None:
@@ -42,8 +44,12 @@ def test_exchange_info_describes_pionex() -> None:
     assert info.hosts.testnet is None
     assert info.key_types == frozenset({KeyType.HMAC})
     assert info.credential_fields == ("api_key", "api_secret")
-    assert info.capabilities == frozenset({Capability.FETCH_ORDER_BY_CLIENT_ID,
-                                           Capability.MARKET_BUY_BY_QUOTE})
+    assert info.capabilities == frozenset({
+        Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.MARKET_BUY_BY_QUOTE,
+        Capability.FETCH_OPEN_ORDERS, Capability.FETCH_MY_TRADES, Capability.CANCEL_ALL_ORDERS,
+        Capability.PLACE_ORDERS, Capability.FETCH_TICKER, Capability.FETCH_ORDER_BOOK})
+    assert info.max_batch_orders == 20  # PX-OAS MassOrderRequest maxItems
+    assert info.max_batch_cancels == 1  # no batch cancel
     assert info.request_window_s == 20.0
     assert {(r.name, r.limit, r.period_s, r.scope.value) for r in info.rate_limits} == {
         ("ip", 10, 1.0, "ip"), ("account", 10, 1.0, "account")}

@@ -40,6 +40,9 @@ CLIENT_ORDER_ID = ClientOrderIdRule(
     pattern=r"[a-zA-Z0-9-]{1,64}",
 )
 
+#: PX-OAS ``MassOrderRequest.orders``: ``maxItems: 20``
+MAX_BATCH_ORDERS = 20
+
 #: PX-OAS "Timestamp" parameter: "valid range +/- 20 seconds"
 REQUEST_WINDOW_S = 20.0
 
@@ -67,6 +70,22 @@ def exchange_info() -> ExchangeInfo:
             Capability.FETCH_ORDER_BY_CLIENT_ID,
             # PX-OAS NewOrderRequest.amount: "required for MARKET buy orders"
             Capability.MARKET_BUY_BY_QUOTE,
+            # PX-OAS GET /api/v1/trade/openOrders (symbol required: no all-symbols form)
+            Capability.FETCH_OPEN_ORDERS,
+            # PX-OAS GET /api/v1/trade/fills (time window, newest first)
+            Capability.FETCH_MY_TRADES,
+            # PX-OAS DELETE /api/v1/trade/allOrders
+            Capability.CANCEL_ALL_ORDERS,
+            # PX-OAS POST /api/v1/trade/massOrder (up to 20 LIMIT orders of one symbol)
+            Capability.PLACE_ORDERS,
+            # PX-OAS GET /api/v1/market/bookTickers and /tickers
+            Capability.FETCH_TICKER,
+            # PX-OAS GET /api/v1/market/depth
+            Capability.FETCH_ORDER_BOOK,
+            # Absent on purpose: FETCH_OPEN_ORDERS_ALL_SYMBOLS, FETCH_POSITIONS,
+            # SET_LEVERAGE, AMEND_ORDER_PRICE/QUANTITY, CANCEL_ORDERS: spot Pionex has no
+            # such endpoint (positions and leverage exist only on the "Beta" perps API).
         }),
         request_window_s=REQUEST_WINDOW_S,
+        max_batch_orders=MAX_BATCH_ORDERS,
     )

@@ -1,12 +1,19 @@
 """Hook implementations of the Pionex spot plugin: each one a short delegation.
 
-``login`` is not implemented: Pionex signs every request (no bearer token).
+``login`` is not implemented: Pionex signs every request (no bearer token). Of the account
+hooks, Pionex spot has no ``fetch_positions``, ``set_leverage``, ``amend_order`` or
+``cancel_orders`` (no such endpoints): they are not implemented, their capabilities are
+absent, and the core raises NotSupported before sending anything.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from venuekit import hookimpl  # "from venuekit import" fails mypy --strict (core)
+from venuekit.account_models import Fill, OrderBook, Ticker
 from venuekit.errors import VenueError
+from venuekit.flows import Flow, Pages
 from venuekit.models import (
     Auth,
     Balance,
@@ -21,7 +28,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import endpoints, errors, info, signing
+from . import account, endpoints, errors, info, signing
 
 
 @hookimpl
@@ -82,3 +89,38 @@ def parse_error(response: Response) -> VenueError | None:
 def rate_limit_feedback(response: Response) -> list[Usage]:
     # Pionex sends no usage headers (PX-OAS "Rate Limits"); the limiter counts alone.
     return []
+
+
+# ---------------------------------------------------------------- account state and market data
+
+
+@hookimpl
+def fetch_open_orders(market: Market | None,
+                      all_markets: list[Market]) -> Call[list[OrderResult]] | None:
+    return account.fetch_open_orders(market)
+
+
+@hookimpl
+def fetch_my_trades(market: Market, since: datetime | None, limit: int | None) -> Pages[Fill]:
+    return account.fetch_my_trades(market, since)
+
+
+@hookimpl
+def cancel_all_orders(market: Market) -> Flow[list[OrderResult]]:
+    return account.cancel_all_orders(market)
+
+
+@hookimpl
+def place_orders(orders: list[OrderParams],
+                 markets: list[Market]) -> Call[list[OrderResult | VenueError]]:
+    return account.place_orders(orders, markets)
+
+
+@hookimpl
+def fetch_ticker(market: Market) -> Flow[Ticker]:
+    return account.fetch_ticker(market)
+
+
+@hookimpl
+def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
+    return account.fetch_order_book(market, depth)

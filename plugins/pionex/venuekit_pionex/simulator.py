@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -59,7 +59,13 @@ CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.DUPLICATE: (400, "TRADE_OPERATION_DENIED"),
 }
 PUBLIC_PATHS = ("/api/v1/common/", "/api/v1/market/")
-SYMBOLS_WEIGHT = 5
+#: PX-OAS weights other than 1 (``allOrders`` is 5 to read, 1 to cancel)
+WEIGHTS = {("GET", "/api/v1/common/symbols"): 5, ("GET", "/api/v1/trade/openOrders"): 5,
+           ("GET", "/api/v1/trade/allOrders"): 5, ("GET", "/api/v1/trade/fills"): 5}
+#: PX-OAS ``MassOrderRequest.orders`` ``maxItems``
+MAX_MASS_ORDERS = 20
+#: PX-OAS depth ``limit``: default 20, 1 - 1000
+DEFAULT_DEPTH, MAX_DEPTH = 20, 1000
 UNAVAILABLE_PAGE = "<html><body>503 Service Temporarily Unavailable</body></html>"
 
 def expected_signature(secret: str, method: str, path: str, raw_query: str,
@@ -95,6 +101,10 @@ class PionexSimulator(Simulator):
 
     # ------------------------------------------------------------ framework
 
+    #: fills per ``/api/v1/trade/fills`` answer: Pionex returns the latest 100; small here so
+    #: that clients must walk the time window (tests and benchmarks may change it)
+    fills_page_size: ClassVar[int] = 3
+
     default_markets = (
         sim_market("BTC_USDT", "BTC", "USDT", tick="0.01", step="0.000001", minimum="0.00001",
                    notional="10", price="50000"),
@@ -103,7 +113,7 @@ class PionexSimulator(Simulator):
     )
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
-        weight = SYMBOLS_WEIGHT if request.path == "/api/v1/common/symbols" else 1
+        weight = WEIGHTS.get((request.method, request.path), 1)
         if request.path.startswith(PUBLIC_PATHS):
             return {"ip": weight}
         return {"ip": weight, "account": weight}
@@ -117,6 +127,12 @@ class PionexSimulator(Simulator):
             web.get("/api/v1/trade/order", self.query),
             web.delete("/api/v1/trade/order", self.cancel),
             web.get("/api/v1/trade/orderByClientOrderId", self.query_by_client_id),
+            web.get("/api/v1/trade/openOrders", self.open_orders),
+            web.delete("/api/v1/trade/allOrders", self.cancel_all),
+            web.get("/api/v1/trade/fills", self.fills),
+            web.post("/api/v1/trade/massOrder", self.mass_order),
+            web.get("/api/v1/market/bookTickers", self.book_tickers),
+            web.get("/api/v1/market/tickers", self.tickers),
         ]
 
     def reject_response(self, reject: SimReject) -> web.Response:
@@ -186,15 +202,45 @@ class PionexSimulator(Simulator):
         } for m in self.state.markets.values() if names is None or m.native in names]
         return self.ok({"symbols": rows})
 
-    async def depth(self, request: web.Request) -> web.Response:
+    def _market_symbol(self, request: web.Request) -> str:
         symbol = request.query.get("symbol", "")
-        market = self.state.markets.get(symbol)
-        if market is None:
+        if symbol not in self.state.markets:
             raise SimReject(ErrorKind.UNKNOWN_SYMBOL, f"invalid symbol {symbol!r}",
                             code="MARKET_INVALID_SYMBOL")
-        bid, ask = market.price - market.tick_size, market.price + market.tick_size
-        return self.ok({"bids": [[_wire(bid), "1.5"]], "asks": [[_wire(ask), "2.0"]],
+        return symbol
+
+    async def depth(self, request: web.Request) -> web.Response:
+        symbol = self._market_symbol(request)
+        try:
+            limit = int(request.query.get("limit", DEFAULT_DEPTH))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_DEPTH:
+            raise SimReject(ErrorKind.INVALID, f"limit must be 1 - {MAX_DEPTH}",
+                            code="MARKET_PARAMETER_ERROR")
+        bids, asks = self.state.book(symbol, limit)
+        return self.ok({"bids": [[_wire(p), _wire(q)] for p, q in bids],
+                        "asks": [[_wire(p), _wire(q)] for p, q in asks],
                         "updateTime": self.now_ms()})
+
+    async def book_tickers(self, request: web.Request) -> web.Response:
+        """PX-OAS ``BookTicker``: the timestamp is a string there."""
+        symbol = self._market_symbol(request)
+        (bid, bid_size), = self.state.book(symbol, 1)[0]
+        (ask, ask_size), = self.state.book(symbol, 1)[1]
+        return self.ok({"tickers": [{"symbol": symbol, "bidPrice": _wire(bid),
+                                     "bidSize": _wire(bid_size), "askPrice": _wire(ask),
+                                     "askSize": _wire(ask_size),
+                                     "timestamp": str(self.now_ms())}]})
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        symbol = self._market_symbol(request)
+        price = _wire(self.state.markets[symbol].price)
+        volume = sum((f.quantity for f in self.state.fills if f.symbol == symbol), Decimal(0))
+        return self.ok({"tickers": [{"symbol": symbol, "time": self.now_ms(), "open": price,
+                                     "close": price, "high": price, "low": price,
+                                     "volume": _wire(volume), "amount": "0",
+                                     "count": str(len(self.state.fills))}]})
 
     # ------------------------------------------------------------ private
 
@@ -290,3 +336,78 @@ class PionexSimulator(Simulator):
             raise SimReject(ErrorKind.NOT_FOUND, "order does not exist")
         self.state.cancel(order_id=str(order_id))
         return self.ok()
+
+    # ------------------------------------------------------------ account state
+
+    def _trade_symbol(self, value: object) -> str:
+        if not isinstance(value, str) or not value:
+            raise SimReject(ErrorKind.INVALID, "symbol is required")
+        if value not in self.state.markets:
+            raise SimReject(ErrorKind.UNKNOWN_SYMBOL, f"invalid symbol {value!r}")
+        return value
+
+    async def open_orders(self, request: web.Request) -> web.Response:
+        """Newest first (PX-GBZ: sorted by ``createTime`` descending)."""
+        await self.verify(request)
+        symbol = self._trade_symbol(request.query.get("symbol"))
+        orders = sorted(self.state.open_orders(symbol),
+                        key=lambda o: (o.created_ms, int(o.order_id)), reverse=True)
+        return self.ok({"orders": [self._order(o) for o in orders]})
+
+    async def cancel_all(self, request: web.Request) -> web.Response:
+        """Answers ``{"result": true}`` and nothing else, as Pionex does."""
+        body = self._json(await self.verify(request))
+        symbol = self._trade_symbol(body.get("symbol"))
+        for order in self.state.open_orders(symbol):
+            self.state.cancel(order_id=order.order_id)
+        return self.ok()
+
+    async def fills(self, request: web.Request) -> web.Response:
+        """The newest ``fills_page_size`` fills with ``startTime <= time <= endTime``,
+        newest first; no cursor, no ``limit`` (PX-OAS)."""
+        await self.verify(request)
+        symbol = self._trade_symbol(request.query.get("symbol"))
+        try:
+            start = int(request.query.get("startTime", 0))
+            end = int(request.query.get("endTime", 0)) or None
+        except ValueError:
+            raise SimReject(ErrorKind.INVALID, "startTime and endTime are numbers") from None
+        rows = [f for f in self.state.fills if f.symbol == symbol and f.time_ms >= start
+                and (end is None or f.time_ms <= end)]
+        rows.sort(key=lambda f: (f.time_ms, int(f.trade_id)), reverse=True)
+        return self.ok({"fills": [{
+            "id": int(f.trade_id), "orderId": int(f.order_id), "symbol": f.symbol,
+            "side": f.side.upper(), "role": "MAKER" if f.is_maker else "TAKER",
+            "price": _wire(f.price), "size": _wire(f.quantity), "fee": _wire(f.fee),
+            "feeCoin": f.fee_asset, "timestamp": f.time_ms,
+        } for f in rows[:self.fills_page_size]]})
+
+    async def mass_order(self, request: web.Request) -> web.Response:
+        """Up to 20 LIMIT orders of one symbol. A malformed item refuses the whole batch;
+        an item the account cannot place is left out of ``orderIds`` (PX-OAS does not say
+        how Pionex reports it: this is the simulator's choice, see README.md)."""
+        body = self._json(await self.verify(request))
+        symbol = self._trade_symbol(body.get("symbol"))
+        items = body.get("orders")
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_MASS_ORDERS:
+            raise SimReject(ErrorKind.INVALID, f"orders must hold 1 to {MAX_MASS_ORDERS}")
+        parsed: list[tuple[str, Decimal, Decimal, str | None]] = []
+        for item in items:
+            if not isinstance(item, dict) or item.get("type") != "LIMIT" \
+                    or item.get("side") not in ("BUY", "SELL"):
+                raise SimReject(ErrorKind.INVALID, "each order is a LIMIT BUY or SELL")
+            try:
+                size, price = Decimal(str(item["size"])), Decimal(str(item["price"]))
+            except (KeyError, InvalidOperation):
+                raise SimReject(ErrorKind.INVALID, "size and price are numbers") from None
+            parsed.append((str(item["side"]), size, price, item.get("clientOrderId")))
+        placed = []
+        for side, size, price, client_order_id in parsed:
+            try:
+                order = self.state.place(symbol=symbol, side=side, type="LIMIT", quantity=size,
+                                         price=price, client_order_id=client_order_id)
+            except SimReject:
+                continue
+            placed.append({"orderId": int(order.order_id),
+                           "clientOrderId": order.client_order_id or ""})
+        return self.ok({"orderIds": placed})
