@@ -87,7 +87,7 @@ def test_fill_history_row_has_the_trade_id() -> None:
 
 def test_fill_window_comes_from_the_venue_clock_and_reaches_seven_days() -> None:
     now = 1702731516000
-    clock = '{"code":0,"msg":"","data":{"serverTime":%d}}' % now
+    clock = '{"code":0,"msg":"","data":{"serverTime":' + str(now) + "}}"
     pages = account.fetch_my_trades(WLD, None, limit=20)
     assert pages.first.request.path == "/openApi/swap/v2/server/time"
     call = pages.first.parse(answer(clock)).next
@@ -239,11 +239,11 @@ def _leverage(wanted: int) -> tuple[Any, list[str]]:
         sent.append(call.request.method)
         if call.request.method == "GET":
             return call.parse(answer(LEVERAGE))
-        return call.parse(answer('{"code":0,"msg":"","data":{"leverage":%d,'
-                                 '"symbol":"BTC-USDT"}}' % wanted))
+        return call.parse(answer('{"code":0,"msg":"","data":{"leverage":' + str(wanted)
+                                 + ',"symbol":"BTC-USDT"}}'))
     try:
         return drive(account.set_leverage(BTC, wanted), reply), sent
-    except Exception as exc:  # noqa: BLE001 - returned for the assertions
+    except Exception as exc:
         return exc, sent
 
 
