@@ -23,7 +23,7 @@ from venuekit import (
 from venuekit.account_models import PositionSide
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.testing import InProcessSender
-from venuekit_bingx import account
+from venuekit_bingx import account, trading
 from venuekit_bingx.simulator import BingXSimulator
 
 SYMBOL = "BTC/USDT:USDT"
@@ -84,14 +84,14 @@ async def test_cancel_all_is_native_one_request() -> None:
         cancelled = await conn.cancel_all_orders(SYMBOL)
         sent = [(r.method, r.path) for r in sender.requests[before:]]
     assert len(cancelled) == 3 and all(o.status is OrderStatus.CANCELED for o in cancelled)
-    assert sent == [("DELETE", account.CANCEL_ALL_PATH)]
+    assert sent == [("DELETE", trading.CANCEL_ALL_PATH)]
 
 
 async def test_batch_place_above_five_is_split_and_ids_are_signed_raw() -> None:
     sim = BingXSimulator()
     async with connected(sim) as (conn, sender):
         results = await conn.place_orders([resting(i) for i in range(7)])
-        batches = sender.sent(account.BATCH_PATH, "POST")
+        batches = sender.sent(trading.BATCH_PATH, "POST")
     assert len(results) == 7 and len(batches) == 2
     assert all(isinstance(r, OrderResult) and r.status is OrderStatus.OPEN for r in results)
     assert sim.stats.signature_failures == 0  # the simulator verified the raw text
@@ -99,10 +99,10 @@ async def test_batch_place_above_five_is_split_and_ids_are_signed_raw() -> None:
 
 async def test_a_lost_batch_answer_is_resolved_by_lookup_not_resent() -> None:
     sim = BingXSimulator()
-    sim.faults.drop_after_accept(path=account.BATCH_PATH)
+    sim.faults.drop_after_accept(path=trading.BATCH_PATH)
     async with connected(sim) as (conn, sender):
         results = await conn.place_orders([resting(i) for i in range(2)])
-        sent = len(sender.sent(account.BATCH_PATH, "POST"))
+        sent = len(sender.sent(trading.BATCH_PATH, "POST"))
     assert all(isinstance(r, OrderResult) for r in results)
     assert sent == 1 and len(sim.state.open_orders()) == 2
 
@@ -141,10 +141,10 @@ async def test_leverage_bounds_and_already_set() -> None:
     async with connected(sim) as (conn, sender):
         with pytest.raises(InvalidArgument):
             await conn.set_leverage(SYMBOL, 101)  # the simulator's maximum is 100
-        assert [r.method for r in sender.sent(account.LEVERAGE_PATH)] == ["GET"]
+        assert [r.method for r in sender.sent(trading.LEVERAGE_PATH)] == ["GET"]
         assert await conn.set_leverage(SYMBOL, 20) == 20
         assert await conn.set_leverage(SYMBOL, 20) == 20
-        posts = sender.sent(account.LEVERAGE_PATH, "POST")
+        posts = sender.sent(trading.LEVERAGE_PATH, "POST")
     assert len(posts) == 1 and "side=BOTH" in posts[0].query_string
 
 

@@ -24,7 +24,7 @@ from venuekit.models import (
     Side,
 )
 from venuekit.wire import Call, Response
-from venuekit_bingx import account, signing
+from venuekit_bingx import account, signing, trading
 
 BTC = Market(symbol="BTC/USDT:USDT", native="BTC-USDT", base="BTC", quote="USDT",
              settle="USDT", kind=MarketKind.SWAP, tick_size=Decimal("0.1"),
@@ -140,7 +140,7 @@ CANCELLED = ('{"code":0,"msg":"","data":{"success":[{"symbol":"BTC-USDT",'
 
 
 def test_cancel_all_returns_the_cancelled_and_tolerates_gone_ones() -> None:
-    call = account.cancel_all_orders(BTC)
+    call = trading.cancel_all_orders(BTC)
     assert (call.request.method, dict(call.request.query)["symbol"]) == ("DELETE", "BTC-USDT")
     (order,) = call.parse(answer(CANCELLED))
     assert order.status is OrderStatus.CANCELED and order.order_id == "1733405587011123500"
@@ -153,7 +153,7 @@ def test_batch_cancel_writes_ids_as_bare_digits_and_matches_results() -> None:
     refs = [OrderRef(BTC.symbol, order_id="1733405587011123500"),
             OrderRef(BTC.symbol, order_id="1733405587011123501"),
             OrderRef(BTC.symbol, order_id="1733405587011123502")]
-    call = account.cancel_orders(refs, BTC)
+    call = trading.cancel_orders(refs, BTC)
     assert dict(call.request.query)["orderIdList"] == (
         "[1733405587011123500,1733405587011123501,1733405587011123502]")
     done, failed, unknown = call.parse(answer(CANCELLED))
@@ -163,7 +163,7 @@ def test_batch_cancel_writes_ids_as_bare_digits_and_matches_results() -> None:
 
 
 def test_batch_cancel_by_client_ids_lower_cases_them() -> None:
-    call = account.cancel_orders([OrderRef(BTC.symbol, client_order_id="A1")], BTC)
+    call = trading.cancel_orders([OrderRef(BTC.symbol, client_order_id="A1")], BTC)
     assert dict(call.request.query)["clientOrderIdList"] == '["a1"]'
     (done,) = call.parse(answer(CANCELLED))
     assert isinstance(done, OrderResult)
@@ -176,7 +176,7 @@ def orders() -> list[OrderParams]:
 
 
 def test_batch_place_json_has_bare_numbers_and_is_signed_raw() -> None:
-    call = account.place_orders(orders()[:1], [BTC])
+    call = trading.place_orders(orders()[:1], [BTC])
     assert call.request.idempotent is False
     batch = dict(call.request.query)["batchOrders"]
     assert batch == ('[{"symbol":"BTC-USDT","side":"BUY","positionSide":"BOTH",'
@@ -198,7 +198,7 @@ def test_batch_place_items_are_matched_by_client_id() -> None:
             '{"symbol":"BTC-USDT","orderId":1736010300483712300,"side":"BUY",'
             '"positionSide":"BOTH","type":"LIMIT","clientOrderId":"vka1","workingType":""},'
             '{"clientOrderId":"vka0","code":101204,"msg":"Insufficient margin"}]}}')
-    placed = account.place_orders(orders(), [BTC] * 3).parse(answer(body))
+    placed = trading.place_orders(orders(), [BTC] * 3).parse(answer(body))
     refused, ok, missing = placed
     assert isinstance(refused, InsufficientFunds)
     assert isinstance(ok, OrderResult) and ok.order_id == "1736010300483712300"
@@ -208,15 +208,15 @@ def test_batch_place_items_are_matched_by_client_id() -> None:
 # amend and leverage
 def test_amend_is_quantity_only() -> None:
     ref = OrderRef(BTC.symbol, order_id="1733405587011123500")
-    assert account.amend_order(ref, BTC, None, Decimal("40000")) is None
-    assert account.amend_order(ref, BTC, Decimal("0.002"), Decimal("40000")) is None
-    plan = account.amend_order(ref, BTC, Decimal("0.002"), None)
+    assert trading.amend_order(ref, BTC, None, Decimal("40000")) is None
+    assert trading.amend_order(ref, BTC, Decimal("0.002"), Decimal("40000")) is None
+    plan = trading.amend_order(ref, BTC, Decimal("0.002"), None)
     assert plan is not None
     sent: list[Call[Any]] = []
 
     def reply(call: Call[Any]) -> Any:
         sent.append(call)
-        if call.request.path == account.AMEND_PATH:
+        if call.request.path == trading.AMEND_PATH:
             return call.parse(answer('{"code":0,"msg":"","data":{}}'))
         return call.parse(answer('{"code":0,"msg":"","data":{"order":'
                                  + OPEN_ORDERS.split('"orders":[')[1].split("]}}")[0]
@@ -242,7 +242,7 @@ def _leverage(wanted: int) -> tuple[Any, list[str]]:
         return call.parse(answer('{"code":0,"msg":"","data":{"leverage":' + str(wanted)
                                  + ',"symbol":"BTC-USDT"}}'))
     try:
-        return drive(account.set_leverage(BTC, wanted), reply), sent
+        return drive(trading.set_leverage(BTC, wanted), reply), sent
     except Exception as exc:
         return exc, sent
 

@@ -28,7 +28,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, limits, signing
+from . import account, endpoints, errors, limits, signing, trading
 from .parsing import NAME
 
 LIVE = "https://open-api.bingx.com"
@@ -66,8 +66,8 @@ def exchange_info() -> ExchangeInfo:
                                 Capability.PLACE_ORDERS, Capability.FETCH_TICKER,
                                 Capability.FETCH_ORDER_BOOK}),
         request_window_s=endpoints.RECV_WINDOW_MS / 1000,
-        max_batch_orders=account.MAX_BATCH_ORDERS,
-        max_batch_cancels=account.MAX_BATCH_CANCELS,
+        max_batch_orders=trading.MAX_BATCH_ORDERS,
+        max_batch_cancels=trading.MAX_BATCH_CANCELS,
     )
 
 
@@ -147,30 +147,30 @@ def fetch_positions(markets: list[Market] | None,
 
 @hookimpl
 def cancel_all_orders(market: Market) -> Call[list[OrderResult]]:
-    return account.cancel_all_orders(market)
+    return trading.cancel_all_orders(market)
 
 
 @hookimpl
 def cancel_orders(refs: list[OrderRef],
                   market: Market) -> Call[list[OrderResult | VenueError]]:
-    return account.cancel_orders(refs, market)
+    return trading.cancel_orders(refs, market)
 
 
 @hookimpl
 def amend_order(ref: OrderRef, market: Market, quantity: Decimal | None,
                 price: Decimal | None) -> Flow[OrderResult] | None:
-    return account.amend_order(ref, market, quantity, price)
+    return trading.amend_order(ref, market, quantity, price)
 
 
 @hookimpl
 def set_leverage(market: Market, leverage: int) -> Flow[int]:
-    return account.set_leverage(market, leverage)
+    return trading.set_leverage(market, leverage)
 
 
 @hookimpl
 def place_orders(orders: list[OrderParams],
                  markets: list[Market]) -> Call[list[OrderResult | VenueError]]:
-    return account.place_orders(orders, markets)
+    return trading.place_orders(orders, markets)
 
 
 @hookimpl

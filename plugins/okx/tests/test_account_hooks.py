@@ -24,11 +24,11 @@ from venuekit import (
 from venuekit.account_models import PositionSide
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.testing import InProcessSender
-from venuekit_okx import account
+from venuekit_okx import account, trading
 from venuekit_okx.simulator import OkxSimulator
 
 SYMBOL = "BTC/USDT:USDT"
-BATCH_CANCEL = account.BATCH_CANCEL_PATH
+BATCH_CANCEL = trading.BATCH_CANCEL_PATH
 
 
 @asynccontextmanager
@@ -68,7 +68,7 @@ async def test_batch_place_above_twenty_is_split_not_refused() -> None:
     sim = OkxSimulator()
     async with connected(sim) as (conn, sender):
         results = await conn.place_orders([resting(i) for i in range(21)])
-    batches = sender.sent(account.BATCH_ORDERS_PATH, "POST")
+    batches = sender.sent(trading.BATCH_ORDERS_PATH, "POST")
     assert len(results) == 21 and len(batches) == 2
     assert all(isinstance(r, OrderResult) and r.status is OrderStatus.OPEN for r in results)
 
@@ -119,7 +119,7 @@ async def test_amend_quantity_and_price_on_the_wire_in_contracts() -> None:
         placed = await conn.place_order(resting(0))
         amended = await conn.amend_order(SYMBOL, order_id=placed.order_id,
                                          quantity="0.03", price="39000")
-        body = sender.sent(account.AMEND_PATH, "POST")[0].body
+        body = sender.sent(trading.AMEND_PATH, "POST")[0].body
     assert b'"newSz":"3"' in body and b'"newPx":"39000"' in body
     assert (amended.quantity, amended.price) == (Decimal("0.03"), Decimal("39000"))
     assert sim.state.orders[placed.order_id].quantity == Decimal("0.03")

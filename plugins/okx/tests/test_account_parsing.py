@@ -20,7 +20,7 @@ from venuekit.flows import Page, drive
 from venuekit.models import OrderRef, OrderResult, OrderStatus, Side
 from venuekit.payload import Reader
 from venuekit.wire import Call, Response, SignedRequest
-from venuekit_okx import account, errors, parsing
+from venuekit_okx import account, errors, parsing, trading
 
 INSTRUMENT = {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "instFamily": "BTC-USDT",
               "settleCcy": "USDT", "ctVal": "0.01", "ctType": "linear", "lever": "100",
@@ -166,10 +166,10 @@ def _batch_response(payload: dict[str, Any], path: str) -> Response:
 
 
 def test_a_partial_batch_is_judged_per_item_not_raised(btc: Market) -> None:
-    answer = _batch_response(CANCEL_BATCH, account.BATCH_CANCEL_PATH)
+    answer = _batch_response(CANCEL_BATCH, trading.BATCH_CANCEL_PATH)
     assert errors.parse_error(answer) is None  # the batch's parser decides per item
     refs = [OrderRef(btc.symbol, order_id="12345689"), OrderRef(btc.symbol, order_id="12344")]
-    call = account.cancel_orders(refs, btc)
+    call = trading.cancel_orders(refs, btc)
     assert call.request.body == [{"instId": "BTC-USDT-SWAP", "ordId": "12345689"},
                                  {"instId": "BTC-USDT-SWAP", "ordId": "12344"}]
     done, failed = call.parse(answer)
@@ -186,7 +186,7 @@ def test_a_batch_answer_with_a_missing_item_is_a_bad_response(btc: Market) -> No
     refs = [OrderRef(btc.symbol, order_id="1"), OrderRef(btc.symbol, order_id="2")]
     one = {"code": "0", "msg": "", "data": [CANCEL_BATCH["data"][0]]}
     with pytest.raises(BadResponse):
-        account.cancel_orders(refs, btc).parse(response(one))
+        trading.cancel_orders(refs, btc).parse(response(one))
 
 
 # amend-order (docs' answer), then the order read back
@@ -200,11 +200,11 @@ def test_amend_sends_contracts_then_reads_the_order_back(btc: Market) -> None:
 
     def answer(call: Call[Any]) -> Any:
         sent.append(call)
-        if call.request.path == account.AMEND_PATH:
+        if call.request.path == trading.AMEND_PATH:
             return call.parse(response(AMEND))
         return call.parse(response(envelope([dict(PENDING, ordId="12344", sz="5",
                                                   px="13000")])))
-    plan = account.amend_order(OrderRef(btc.symbol, client_order_id="abc"), btc,
+    plan = trading.amend_order(OrderRef(btc.symbol, client_order_id="abc"), btc,
                                Decimal("0.05"), Decimal("13000"))
     amended = drive(plan, answer)
     assert sent[0].request.body == {"instId": "BTC-USDT-SWAP", "clOrdId": "abc",
@@ -221,7 +221,7 @@ def test_amend_of_a_finished_order_is_order_not_found() -> None:
 
 
 def test_set_leverage_reads_the_leverage_in_force(btc: Market) -> None:
-    call = account.set_leverage(btc, 30)
+    call = trading.set_leverage(btc, 30)
     assert call.request.body == {"instId": "BTC-USDT-SWAP", "lever": "30", "mgnMode": "cross"}
     docs = envelope([{"lever": "30", "mgnMode": "isolated", "instId": "BTC-USDT-SWAP",
                       "posSide": "long"}])
@@ -243,14 +243,14 @@ def test_batch_place_builds_the_single_bodies_as_an_array(btc: Market) -> None:
     from venuekit import OrderParams
     orders = [OrderParams(symbol=btc.symbol, side="buy", type="limit", quantity="0.02",
                           price="40000", client_order_id=f"c{i}") for i in range(2)]
-    call = account.place_orders(orders, [btc, btc])
+    call = trading.place_orders(orders, [btc, btc])
     assert call.request.idempotent is False
     assert [body["sz"] for body in call.request.body] == ["2", "2"]
     answer = _batch_response({"code": "2", "msg": "", "data": [
         {"clOrdId": "c0", "ordId": "1752588852617379841", "sCode": "0", "sMsg": "",
          "ts": "1695190491421"},
         {"clOrdId": "c1", "ordId": "", "sCode": "51008", "sMsg": "Insufficient margin"}]},
-        account.BATCH_ORDERS_PATH)
+        trading.BATCH_ORDERS_PATH)
     placed, refused = call.parse(answer)
     assert isinstance(placed, OrderResult) and placed.quantity == Decimal("0.02")
     assert placed.order_id == "1752588852617379841"

@@ -27,7 +27,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, limits, signing
+from . import account, endpoints, errors, limits, signing, trading
 
 HOST = "https://www.okx.com"
 #: Demo trading: same host, this header, and a demo-trading API key (OK-OV "Demo Trading").
@@ -58,8 +58,8 @@ def exchange_info() -> ExchangeInfo:
                                 Capability.FETCH_ORDER_BOOK}),
         # an order carries expTime = signed timestamp + 5 s, after which OKX discards it
         request_window_s=signing.ORDER_WINDOW_MS / 1000,
-        max_batch_orders=account.MAX_BATCH,
-        max_batch_cancels=account.MAX_BATCH,
+        max_batch_orders=trading.MAX_BATCH,
+        max_batch_cancels=trading.MAX_BATCH,
     )
 
 
@@ -146,24 +146,24 @@ def fetch_positions(markets: list[Market] | None,
 @hookimpl
 def cancel_orders(refs: list[OrderRef],
                   market: Market) -> Call[list[OrderResult | VenueError]]:
-    return account.cancel_orders(refs, market)
+    return trading.cancel_orders(refs, market)
 
 
 @hookimpl
 def amend_order(ref: OrderRef, market: Market, quantity: Decimal | None,
                 price: Decimal | None) -> Flow[OrderResult]:
-    return account.amend_order(ref, market, quantity, price)
+    return trading.amend_order(ref, market, quantity, price)
 
 
 @hookimpl
 def set_leverage(market: Market, leverage: int) -> Call[int]:
-    return account.set_leverage(market, leverage)
+    return trading.set_leverage(market, leverage)
 
 
 @hookimpl
 def place_orders(orders: list[OrderParams],
                  markets: list[Market]) -> Call[list[OrderResult | VenueError]]:
-    return account.place_orders(orders, markets)
+    return trading.place_orders(orders, markets)
 
 
 @hookimpl
