@@ -52,6 +52,9 @@ class TestConformance(ExchangeConformance):
     symbol = "BTC/USDT:USDT"
     quantity = Decimal("0.01")
     resting_price = Decimal("40000")
+    fills_path = "/openApi/swap/v2/trade/fillHistory"
+    batch_path = "/openApi/swap/v2/trade/batchOrders"
+    missing_order_id = "1733405587011199999"
 
     def error_response(self, code: Any, message: str) -> Response:
         # BingX business errors: HTTP 200 with a non-zero code in the envelope

@@ -27,7 +27,9 @@ def test_registry_loads_exactly_this_plugin() -> None:
     assert set(loaded.hooks) == {
         "exchange_info", "sign_request", "server_time", "fetch_markets", "fetch_balance",
         "place_order", "cancel_order", "fetch_order", "check_connection", "parse_error",
-        "rate_limit_feedback"}
+        "rate_limit_feedback", "fetch_open_orders", "fetch_my_trades", "fetch_positions",
+        "cancel_all_orders", "cancel_orders", "amend_order", "set_leverage", "place_orders",
+        "fetch_ticker", "fetch_order_book"}
 
 
 def test_listed_without_importing() -> None:
@@ -45,8 +47,15 @@ def test_exchange_info() -> None:
     assert dict(info.hosts.others) == {"alternate": "https://open-api.bingx.io"}
     assert info.credential_fields == ("api_key", "api_secret")
     assert info.key_types == frozenset({KeyType.HMAC})
-    assert info.capabilities == frozenset({Capability.FETCH_ORDER_BY_CLIENT_ID,
-                                           Capability.REDUCE_ONLY, Capability.TESTNET})
+    assert info.capabilities == frozenset({
+        Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY, Capability.TESTNET,
+        Capability.FETCH_OPEN_ORDERS, Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
+        Capability.FETCH_MY_TRADES, Capability.FETCH_POSITIONS, Capability.CANCEL_ALL_ORDERS,
+        Capability.CANCEL_ORDERS, Capability.AMEND_ORDER_QUANTITY, Capability.SET_LEVERAGE,
+        Capability.PLACE_ORDERS, Capability.FETCH_TICKER, Capability.FETCH_ORDER_BOOK})
+    # quantity only: a price change is NotSupported, never a silent cancel-and-replace
+    assert Capability.AMEND_ORDER_PRICE not in info.capabilities
+    assert (info.max_batch_orders, info.max_batch_cancels) == (5, 10)
     assert info.request_window_s == 5.0
     rule = info.client_order_id
     assert rule.max_length == 40 and rule.lowercase

@@ -113,16 +113,19 @@ def test_key_header_only_no_secret_anywhere() -> None:
     assert signed.describe().endswith("signature=<redacted>")
 
 
-def test_what_is_signed_is_what_is_sent_even_when_encoding_matters() -> None:
-    # Values outside RFC 3986's unreserved set are percent-encoded once; the HMAC covers
-    # the encoded text, which is exactly the query on the wire (and what the simulator,
-    # written from the docs, verifies from the raw query string).
+def test_the_raw_text_is_signed_and_the_encoded_one_sent() -> None:
+    # Values outside RFC 3986's unreserved set (the JSON lists of the batch endpoints) are
+    # percent-encoded once on the wire; the HMAC covers the raw text, as BingX's docs sign
+    # batchOrders=[...] (bingx.md section 2). The simulator decodes before verifying.
     request = Request(method="GET", path="/x", signed=True,
                       query=[("note", 'a b/{"c":1}'), ("symbol", "BTC-USDT")])
     signed = signing.sign(request, AUTH, 7)
     head = "note=a%20b%2F%7B%22c%22%3A1%7D&symbol=BTC-USDT&timestamp=7"
-    assert signed.query_string.startswith(head + "&signature=")
+    raw = 'note=a b/{"c":1}&symbol=BTC-USDT&timestamp=7'
+    assert signed.query_string == f"{head}&signature={signing.signature('my-secret', raw)}"
     assert verify_signature("my-secret", signed.query_string)
+    encoded_signed = signing.signature("my-secret", head)
+    assert not verify_signature("my-secret", f"{head}&signature={encoded_signed}")
 
 
 def test_plugin_values_need_no_encoding() -> None:

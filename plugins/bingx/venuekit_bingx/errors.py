@@ -15,7 +15,7 @@ from venuekit import errors as e
 from venuekit.payload import json_object
 from venuekit.wire import Response
 
-__all__ = ["ERRORS", "FIREWALL_BAN_S", "HTTP_STATUS", "parse_error"]
+__all__ = ["ERRORS", "FIREWALL_BAN_S", "HTTP_STATUS", "error_for", "parse_error"]
 
 ERRORS: dict[int, type[e.VenueError]] = {
     # ---- authentication
@@ -103,6 +103,11 @@ def _from_code(code: int, message: str) -> e.VenueError:
     if code == 80012 and _MARGIN_TEXT in message.lower():
         cls = e.InsufficientFunds
     return cls(message or f"BingX error {code}", code=code, venue_message=message or None)
+
+
+def error_for(code: int, message: str) -> e.VenueError:
+    """The core error for one BingX code (batch answers report codes per item)."""
+    return _from_code(code, message)
 
 
 def _from_status(response: Response) -> e.VenueError | None:

@@ -49,6 +49,12 @@ RULES: tuple[RateLimit, ...] = (
     RateLimit("uid_place", 5, 1.0, LimitScope.ACCOUNT),
     RateLimit("uid_cancel", 5, 1.0, LimitScope.ACCOUNT),
     RateLimit("uid_query", 5, 1.0, LimitScope.ACCOUNT),
+    # account state and batches (bingx-account-streams.md section 2: "UID / grp" column):
+    # each endpoint 5/s per UID and 300 / 10 s per IP, in IP group 2 or 3
+    *(rule for name in ("open_orders", "fills", "positions", "cancel_all", "batch_place",
+                        "batch_cancel", "amend", "leverage", "leverage_get")
+      for rule in (RateLimit(f"uid_{name}", 5, 1.0, LimitScope.ACCOUNT),
+                   RateLimit(f"ip_{name}", 300, 10.0, LimitScope.IP))),
 )
 
 _LIMIT = {rule.name: rule.limit for rule in RULES}
@@ -62,6 +68,12 @@ COSTS: Mapping[str, Mapping[str, int]] = {
     "place": {"ip_group3": 1, "ip_place": 1, "uid_place": 1},
     "cancel": {"ip_group3": 1, "ip_cancel": 1, "uid_cancel": 1},
     "query": {"ip_group2": 1, "ip_query": 1, "uid_query": 1},
+    "ticker": {"ip_market": 1, "ip_market_minute": 1},
+    "depth": {"ip_market": 1, "ip_market_minute": 1},
+    **{name: {f"ip_group{group}": 1, f"ip_{name}": 1, f"uid_{name}": 1}
+       for name, group in (("open_orders", 3), ("fills", 2), ("positions", 3),
+                           ("cancel_all", 2), ("batch_place", 3), ("batch_cancel", 3),
+                           ("amend", 3), ("leverage", 2), ("leverage_get", 2))},
 }
 
 

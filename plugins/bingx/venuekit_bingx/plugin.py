@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 # the hookspecs module, not the package: see the README (mypy and the lazy package exports)
+from datetime import datetime
+from decimal import Decimal
+
 from venuekit import hookimpl
+from venuekit.account_models import Fill, OrderBook, Position, Ticker
 from venuekit.errors import VenueError
+from venuekit.flows import Flow, Pages
 from venuekit.models import (
     Auth,
     Balance,
@@ -23,7 +28,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import endpoints, errors, limits, signing
+from . import account, endpoints, errors, limits, signing, trading
 from .parsing import NAME
 
 LIVE = "https://open-api.bingx.com"
@@ -50,8 +55,19 @@ def exchange_info() -> ExchangeInfo:
         rate_limits=limits.RULES,
         client_order_id=CLIENT_ORDER_ID,
         capabilities=frozenset({Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY,
-                                Capability.TESTNET}),
+                                Capability.TESTNET,
+                                # account state and market data; no AMEND_ORDER_PRICE: BingX
+                                # amends the quantity only (README)
+                                Capability.FETCH_OPEN_ORDERS,
+                                Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
+                                Capability.FETCH_MY_TRADES, Capability.FETCH_POSITIONS,
+                                Capability.CANCEL_ALL_ORDERS, Capability.CANCEL_ORDERS,
+                                Capability.AMEND_ORDER_QUANTITY, Capability.SET_LEVERAGE,
+                                Capability.PLACE_ORDERS, Capability.FETCH_TICKER,
+                                Capability.FETCH_ORDER_BOOK}),
         request_window_s=endpoints.RECV_WINDOW_MS / 1000,
+        max_batch_orders=trading.MAX_BATCH_ORDERS,
+        max_batch_cancels=trading.MAX_BATCH_CANCELS,
     )
 
 
@@ -107,3 +123,61 @@ def parse_error(response: Response) -> VenueError | None:
 @hookimpl
 def rate_limit_feedback(response: Response) -> list[Usage]:
     return limits.usage(response)
+
+
+# ---------------------------------------------------------------- account state and market data
+
+
+@hookimpl
+def fetch_open_orders(market: Market | None,
+                      all_markets: list[Market]) -> Call[list[OrderResult]]:
+    return account.fetch_open_orders(market, all_markets)
+
+
+@hookimpl
+def fetch_my_trades(market: Market, since: datetime | None, limit: int | None) -> Pages[Fill]:
+    return account.fetch_my_trades(market, since, limit)
+
+
+@hookimpl
+def fetch_positions(markets: list[Market] | None,
+                    all_markets: list[Market]) -> Call[list[Position]]:
+    return account.fetch_positions(markets, all_markets)
+
+
+@hookimpl
+def cancel_all_orders(market: Market) -> Call[list[OrderResult]]:
+    return trading.cancel_all_orders(market)
+
+
+@hookimpl
+def cancel_orders(refs: list[OrderRef],
+                  market: Market) -> Call[list[OrderResult | VenueError]]:
+    return trading.cancel_orders(refs, market)
+
+
+@hookimpl
+def amend_order(ref: OrderRef, market: Market, quantity: Decimal | None,
+                price: Decimal | None) -> Flow[OrderResult] | None:
+    return trading.amend_order(ref, market, quantity, price)
+
+
+@hookimpl
+def set_leverage(market: Market, leverage: int) -> Flow[int]:
+    return trading.set_leverage(market, leverage)
+
+
+@hookimpl
+def place_orders(orders: list[OrderParams],
+                 markets: list[Market]) -> Call[list[OrderResult | VenueError]]:
+    return trading.place_orders(orders, markets)
+
+
+@hookimpl
+def fetch_ticker(market: Market) -> Call[Ticker]:
+    return account.fetch_ticker(market)
+
+
+@hookimpl
+def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
+    return account.fetch_order_book(market, depth)

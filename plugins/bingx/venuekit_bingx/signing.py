@@ -6,12 +6,13 @@ signature is appended *last* as ``&signature=<hex>`` and the key travels in the
 ``X-BX-APIKEY`` header.
 
 Every parameter goes in the query string, for GET, POST and DELETE alike (the mode of the
-official demos); bodies stay empty. What is signed is exactly what is sent: the query is
-percent-encoded once (RFC 3986 unreserved characters kept) and that encoded text is both
-the HMAC input and the bytes on the wire. For every value this plugin sends (symbols such
-as ``BTC-USDT``, decimals, upper-case enums, lower-case alphanumeric client ids,
-timestamps) the encoding changes nothing, so the venue's open question of raw versus
-URL-encoded values never arises.
+official demos); bodies stay empty. The HMAC covers the **raw** parameter string and the
+wire carries the same parameters with their values percent-encoded once (RFC 3986
+unreserved characters kept): BingX's docs sign ``batchOrders=[...]&timestamp=...`` on the
+raw text and URL-encode the values afterwards (bingx.md section 2; ccxt does the same).
+For plain values (symbols such as ``BTC-USDT``, decimals, enums, lower-case alphanumeric
+client ids, timestamps) both texts are identical; only the JSON lists of the batch
+endpoints differ.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def with_timestamp(query: tuple[tuple[str, str], ...],
 
 
 def parameter_string(request: Request, timestamp_ms: int) -> str:
-    """The string BingX signs, which is also the query string sent (before the signature)."""
-    return encode_query(with_timestamp(request.query, timestamp_ms))
+    """The string BingX signs: ``k=v`` pairs in the request's order, values raw."""
+    return "&".join(f"{key}={value}"
+                    for key, value in with_timestamp(request.query, timestamp_ms))
 
 
 def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
@@ -58,9 +60,9 @@ def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
                           plugin="bingx")
     if any(key == SIGNATURE for key, _ in request.query):
         raise PluginError("the request already has a signature parameter", plugin="bingx")
-    payload = parameter_string(request, timestamp_ms)
-    digest = signature(auth.credentials.api_secret, payload)
+    digest = signature(auth.credentials.api_secret, parameter_string(request, timestamp_ms))
+    sent = encode_query(with_timestamp(request.query, timestamp_ms))
     headers = (*request.headers, (KEY_HEADER, auth.credentials.api_key))
     return SignedRequest(method=request.method, path=request.path,
-                         query_string=f"{payload}&{SIGNATURE}={digest}", body=b"",
+                         query_string=f"{sent}&{SIGNATURE}={digest}", body=b"",
                          headers=headers, request=request)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,6 +30,8 @@ from venuekit.testing.simulator import (
     Simulator,
     sim_market,
 )
+
+from . import sim_account
 
 __all__ = ["BingXSimulator", "split_signature", "verify_signature"]
 
@@ -66,9 +70,28 @@ LIMITS: tuple[RateLimit, ...] = (
     RateLimit("cancel", UID_LIMIT_PER_S, 1.0, LimitScope.ACCOUNT),
     RateLimit("query", UID_LIMIT_PER_S, 1.0, LimitScope.ACCOUNT),
 )
+#: account endpoints (bingx-account-streams.md section 2): path, UID rule, IP group
+ACCOUNT_ENDPOINTS = {
+    ("GET", "/openApi/swap/v2/trade/openOrders"): ("open_orders", "group3"),
+    ("GET", "/openApi/swap/v2/trade/fillHistory"): ("fills", "group2"),
+    ("GET", "/openApi/swap/v2/user/positions"): ("positions", "group3"),
+    ("DELETE", "/openApi/swap/v2/trade/allOpenOrders"): ("cancel_all", "group2"),
+    ("POST", "/openApi/swap/v2/trade/batchOrders"): ("batch_place", "group3"),
+    ("DELETE", "/openApi/swap/v2/trade/batchOrders"): ("batch_cancel", "group3"),
+    ("POST", "/openApi/swap/v1/trade/amend"): ("amend", "group3"),
+    ("POST", "/openApi/swap/v2/trade/leverage"): ("leverage", "group2"),
+    ("GET", "/openApi/swap/v2/trade/leverage"): ("leverage_get", "group2"),
+}
+LIMITS = (*LIMITS, *(RateLimit(name, UID_LIMIT_PER_S, 1.0, LimitScope.ACCOUNT)
+                     for name, _ in ACCOUNT_ENDPOINTS.values()))
 _ENDPOINT = {("GET", BALANCE): "balance", ("POST", ORDER): "place",
-             ("DELETE", ORDER): "cancel", ("GET", ORDER): "query"}
-_GROUP = {"balance": "group3", "place": "group3", "cancel": "group3", "query": "group2"}
+             ("DELETE", ORDER): "cancel", ("GET", ORDER): "query",
+             **{key: name for key, (name, _) in ACCOUNT_ENDPOINTS.items()}}
+_GROUP = {"balance": "group3", "place": "group3", "cancel": "group3", "query": "group2",
+          **dict(ACCOUNT_ENDPOINTS.values())}
+#: BingX order ids are int64 above 2**53 (the docs' example ids): the simulator's are too,
+#: so a client that reads them through a float fails here.
+FIRST_ORDER_ID = 1733405587011123500
 
 _STATUS = {"open": "PENDING", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
            "canceled": "CANCELLED", "expired": "CANCELLED"}
@@ -87,12 +110,15 @@ def split_signature(raw_query: str) -> tuple[str, str] | None:
 
 
 def verify_signature(secret: str, raw_query: str, body: bytes = b"") -> bool:
-    """BingX: HMAC-SHA256 hex of the parameter string; a form body (older docs' mixed mode)
-    is appended to the query part without a separator."""
+    """BingX: HMAC-SHA256 hex of the parameter string with its values decoded (the docs
+    sign the raw text and URL-encode values afterwards); a form body (older docs' mixed
+    mode) is appended to the query part without a separator."""
     parts = split_signature(raw_query)
     if parts is None:
         return False
     signed, given = parts
+    signed = "&".join(f"{key}={value}" for key, value in
+                      parse_qsl(signed, keep_blank_values=True))
     expected = hmac.new(secret.encode(), signed.encode() + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, given.lower())
 
@@ -137,6 +163,15 @@ class BingXSimulator(Simulator):
     codes = CODES
     default_limits = LIMITS
     case_insensitive_client_ids = True
+    #: rows per page of fillHistory (BingX: pageSize up to 1000; small so clients page)
+    fills_page = 3
+    #: batch maxima: batchOrders "up to 5", orderIdList / clientOrderIdList "up to 10"
+    max_batch_orders = 5
+    max_batch_cancels = 10
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.state._next = FIRST_ORDER_ID
 
     # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
     # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
@@ -155,10 +190,31 @@ class BingXSimulator(Simulator):
             web.post(ORDER, self.place),
             web.delete(ORDER, self.cancel),
             web.get(ORDER, self.query),
+            *self.account_routes(),
+        ]
+
+    def account_routes(self) -> list[web.RouteDef]:
+        def bound(handler: Callable[[BingXSimulator, web.Request], Awaitable[web.Response]]
+                  ) -> Callable[[web.Request], Awaitable[web.Response]]:
+            return partial(handler, self)
+        a = sim_account
+        return [
+            web.get("/openApi/swap/v2/trade/openOrders", bound(a.open_orders)),
+            web.get("/openApi/swap/v2/trade/fillHistory", bound(a.fill_history)),
+            web.get("/openApi/swap/v2/user/positions", bound(a.positions)),
+            web.delete("/openApi/swap/v2/trade/allOpenOrders", bound(a.cancel_all)),
+            web.post("/openApi/swap/v2/trade/batchOrders", bound(a.batch_place)),
+            web.delete("/openApi/swap/v2/trade/batchOrders", bound(a.batch_cancel)),
+            web.post("/openApi/swap/v1/trade/amend", bound(a.amend)),
+            web.get("/openApi/swap/v2/trade/leverage", bound(a.get_leverage)),
+            web.post("/openApi/swap/v2/trade/leverage", bound(a.set_leverage)),
+            web.get("/openApi/swap/v2/quote/ticker", bound(a.ticker)),
+            web.get("/openApi/swap/v2/quote/depth", bound(a.depth)),
         ]
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
-        if request.path in (SERVER_TIME, CONTRACTS):
+        if request.path in (SERVER_TIME, CONTRACTS, "/openApi/swap/v2/quote/ticker",
+                            "/openApi/swap/v2/quote/depth"):
             return {"market": 1}
         endpoint = _ENDPOINT.get((request.method, request.path))
         return {endpoint: 1, _GROUP[endpoint]: 1} if endpoint else {}
@@ -244,6 +300,10 @@ class BingXSimulator(Simulator):
 
     async def place(self, request: web.Request) -> web.Response:
         params = await self.verify(request)
+        return self.ok({"order": self.book(params)}, request)
+
+    def book(self, params: dict[str, str]) -> dict[str, Any]:
+        """Validate and book one order (single or inside a batch); the acknowledgement."""
         side, kind = params.get("side", ""), params.get("type", "")
         if side not in ("BUY", "SELL") or kind not in ("LIMIT", "MARKET"):
             raise SimReject(ErrorKind.INVALID, f"side {side!r} / type {kind!r} not supported")
@@ -272,9 +332,9 @@ class BingXSimulator(Simulator):
         ack = {"symbol": order.symbol, "orderId": int(order.order_id),
                "side": order.side.upper(), "positionSide": "BOTH", "type": order.type.upper(),
                "clientOrderId": order.client_order_id or "", "workingType": "MARK_PRICE"}
-        return self.ok({"order": ack}, request)
+        return ack
 
-    def _lookup(self, params: dict[str, str]) -> SimOrder:
+    def lookup(self, params: dict[str, str]) -> SimOrder:
         order = self.state.get(order_id=params.get("orderId") or None,
                                client_order_id=_client_id(params))
         if order.symbol != params.get("symbol"):
@@ -283,10 +343,10 @@ class BingXSimulator(Simulator):
 
     async def query(self, request: web.Request) -> web.Response:
         params = await self.verify(request)
-        return self.ok({"order": render_order(self._lookup(params))}, request)
+        return self.ok({"order": render_order(self.lookup(params))}, request)
 
     async def cancel(self, request: web.Request) -> web.Response:
         params = await self.verify(request)
-        order = self._lookup(params)
+        order = self.lookup(params)
         cancelled = self.state.cancel(order_id=order.order_id)
         return self.ok({"order": render_order(cancelled)}, request)

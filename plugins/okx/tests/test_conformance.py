@@ -40,6 +40,8 @@ class TestConformance(ExchangeConformance):
     symbol = "BTC/USDT:USDT"
     quantity = Decimal("0.01")  # one contract of 0.01 BTC
     resting_price = Decimal("40000")
+    fills_path = "/api/v5/trade/fills-history"
+    batch_path = "/api/v5/trade/batch-orders"
 
     def error_response(self, code: Any, message: str) -> Response:
         """OKX's two error shapes: per-item sCode for order codes, top-level otherwise."""

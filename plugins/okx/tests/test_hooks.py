@@ -103,7 +103,14 @@ def test_exchange_info() -> None:
     assert info.key_types == frozenset({KeyType.HMAC})
     assert info.capabilities == frozenset({
         Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY, Capability.TESTNET,
-        Capability.KEY_PERMISSIONS})
+        Capability.KEY_PERMISSIONS, Capability.FETCH_OPEN_ORDERS,
+        Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS, Capability.FETCH_MY_TRADES,
+        Capability.FETCH_POSITIONS, Capability.CANCEL_ORDERS, Capability.AMEND_ORDER_PRICE,
+        Capability.AMEND_ORDER_QUANTITY, Capability.SET_LEVERAGE, Capability.PLACE_ORDERS,
+        Capability.FETCH_TICKER, Capability.FETCH_ORDER_BOOK})
+    # OKX has no cancel-all for a swap instrument: the core composes it
+    assert Capability.CANCEL_ALL_ORDERS not in info.capabilities
+    assert (info.max_batch_orders, info.max_batch_cancels) == (20, 20)
     rules = {rule.name: rule for rule in info.rate_limits}
     assert (rules["place_order"].limit, rules["place_order"].period_s) == (60, 2.0)
     assert rules["place_order"].scope is LimitScope.ACCOUNT

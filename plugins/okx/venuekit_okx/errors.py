@@ -70,6 +70,17 @@ ERRORS: dict[str, type[e.VenueError]] = {
     "51400": e.OrderNotFound,         # cancel failed: filled, canceled or does not exist
     "51016": e.DuplicateOrder,        # Client order ID already exists (among pending orders)
     "51011": e.DuplicateOrder,        # Order ID already exists
+    # amend, batches, leverage (okx-account-streams.md section 2)
+    "51503": e.OrderNotFound,         # amend: your order has already been filled or canceled
+    "51410": e.ExchangeError,         # cancel: the order is already being canceled
+    "51506": e.InvalidOrder,          # amend: order type does not support amending
+    "51511": e.InvalidOrder,          # amend would break post-only
+    "51512": e.InvalidOrder,          # duplicate order in an amend batch
+    "51513": e.ExchangeError,         # more than 3 amend requests in flight for one order
+    "59102": e.InvalidArgument,       # leverage above the maximum
+    "59103": e.InsufficientFunds,     # margin insufficient: leverage too low
+    "59101": e.ExchangeError,         # cancel pending isolated orders before changing leverage
+    "59000": e.ExchangeError,         # settings need no open positions or orders
 }
 
 #: HTTP status OKX sends with a code where it is not 200 (OK-ERR); simulator and tests use it.
@@ -85,6 +96,11 @@ ITEM_CODES = frozenset(code for code in ERRORS if code.startswith("51")) | {"500
 
 _ENVELOPE_FAILURES = frozenset({"1", "2"})  # "Operation failed." / bulk partially succeeded
 
+#: Batch endpoints: each item carries its own ``sCode``, judged by the batch's parser
+#: (one failed item must not turn the whole answer into an error).
+BATCH_PATHS = frozenset({"/api/v5/trade/batch-orders", "/api/v5/trade/cancel-batch-orders",
+                         "/api/v5/trade/amend-batch-orders"})
+
 
 def _item_error(data: Any) -> tuple[str, str] | None:
     """The first per-item failure (``sCode``/``sMsg``) in ``data``, if any."""
@@ -96,6 +112,11 @@ def _item_error(data: Any) -> tuple[str, str] | None:
             if code and code != "0":
                 return code, str(item.get("sMsg") or "")
     return None
+
+
+def _per_item(data: Any) -> bool:
+    return isinstance(data, list) and bool(data) and all(
+        isinstance(item, dict) and "sCode" in item for item in data)
 
 
 def error_for(code: str, message: str) -> e.VenueError:
@@ -115,6 +136,9 @@ def parse_error(response: Response) -> e.VenueError | None:
         return None
     code = str(payload.get("code"))
     message = str(payload.get("msg") or "")
+    if (code in {"0", *_ENVELOPE_FAILURES} and response.request is not None
+            and response.request.path in BATCH_PATHS and _per_item(payload.get("data"))):
+        return None
     item = _item_error(payload.get("data"))
     if code == "0":
         return None if item is None else error_for(*item)

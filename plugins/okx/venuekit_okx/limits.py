@@ -18,6 +18,15 @@ PLACE = "place_order"
 CANCEL = "cancel_order"
 ORDER_QUERY = "order_query"
 SUB_ACCOUNT_ORDERS = "sub_account_orders"
+OPEN_ORDERS = "orders_pending"
+FILLS = "fills_history"
+POSITIONS = "positions"
+BATCH_ORDERS = "batch_orders"
+BATCH_CANCEL = "batch_cancel"
+AMEND = "amend_order"
+SET_LEVERAGE = "set_leverage"
+TICKER = "market_ticker"
+BOOKS = "market_books"
 
 RULES: tuple[RateLimit, ...] = (
     # GET /api/v5/public/time: 10 requests / 2 s, per IP (OK-PD "Get system time")
@@ -37,4 +46,22 @@ RULES: tuple[RateLimit, ...] = (
     # new + amended orders: 1000 / 2 s per sub-account, the base fill-ratio tier (OK-RL
     # "Sub-account rate limit"; 50061 when exceeded); higher tiers via a host override
     RateLimit(SUB_ACCOUNT_ORDERS, 1000, 2.0, LimitScope.ACCOUNT),
+    # GET /api/v5/trade/orders-pending: 60 / 2 s, per User ID (okx-account-streams.md §2)
+    RateLimit(OPEN_ORDERS, 60, 2.0, LimitScope.ACCOUNT),
+    # GET /api/v5/trade/fills-history: 10 / 2 s, per User ID
+    RateLimit(FILLS, 10, 2.0, LimitScope.ACCOUNT),
+    # GET /api/v5/account/positions: 10 / 2 s, per User ID
+    RateLimit(POSITIONS, 10, 2.0, LimitScope.ACCOUNT),
+    # POST /api/v5/trade/batch-orders: 300 orders / 2 s, per User ID + Instrument ID
+    RateLimit(BATCH_ORDERS, 300, 2.0, LimitScope.ACCOUNT),
+    # POST /api/v5/trade/cancel-batch-orders: 300 orders / 2 s, per User ID + Instrument ID
+    RateLimit(BATCH_CANCEL, 300, 2.0, LimitScope.ACCOUNT),
+    # POST /api/v5/trade/amend-order: 60 / 2 s, per User ID + Instrument ID
+    RateLimit(AMEND, 60, 2.0, LimitScope.ACCOUNT),
+    # POST /api/v5/account/set-leverage: 20 / 2 s, per User ID
+    RateLimit(SET_LEVERAGE, 20, 2.0, LimitScope.ACCOUNT),
+    # GET /api/v5/market/ticker: 20 / 2 s, per IP (OK-QH market data)
+    RateLimit(TICKER, 20, 2.0, LimitScope.IP),
+    # GET /api/v5/market/books: 40 / 2 s, per IP
+    RateLimit(BOOKS, 40, 2.0, LimitScope.IP),
 )

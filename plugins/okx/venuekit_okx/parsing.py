@@ -93,7 +93,14 @@ def market(row: Reader) -> Market | None:
         kind=MarketKind.SWAP, tick_size=row.decimal("tickSz"),
         step_size=plain_decimal(row.decimal("lotSz") * size),
         min_quantity=plain_decimal(row.decimal("minSz") * size),
-        contract_size=size, active=row.get("state") == "live")
+        contract_size=size, active=row.get("state") == "live",
+        max_leverage=_max_leverage(row))
+
+
+def _max_leverage(row: Reader) -> int | None:
+    """``lever``: the instrument's maximum leverage (a whole number; "" when unknown)."""
+    value = row.optional_decimal("lever")
+    return int(value) if value is not None and value >= 1 else None
 
 
 def markets(response: Response) -> list[Market]:

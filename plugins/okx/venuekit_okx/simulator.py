@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +23,7 @@ from venuekit.models import Credentials
 from venuekit.testing import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
 from venuekit.testing.simulator import json_response, sim_market
 
-from . import limits, sim_auth
+from . import limits, sim_account, sim_auth
 
 #: ErrorKind -> (HTTP status, OKX code), from OK-ERR.
 CODES: dict[ErrorKind, tuple[int, str | int]] = {
@@ -62,6 +64,11 @@ class OkxSimulator(Simulator):
     exchange = "okx"
     codes = CODES
     default_limits = limits.RULES
+    #: rows per page of fills-history (OKX: up to 100; small so clients must page)
+    fills_page = 3
+    #: most orders per batch-orders / cancel-batch-orders request (OKX: 20)
+    max_batch = 20
+
     def __init__(self, *, demo: bool | None = None, **options: Any) -> None:
         """``demo``: True accepts only demo requests (``x-simulated-trading: 1``), False only
         live ones, None either."""
@@ -96,7 +103,21 @@ class OkxSimulator(Simulator):
             ("POST", "/api/v5/trade/order"): {limits.PLACE: 1, limits.SUB_ACCOUNT_ORDERS: 1},
             ("GET", "/api/v5/trade/order"): {limits.ORDER_QUERY: 1},
             ("POST", "/api/v5/trade/cancel-order"): {limits.CANCEL: 1},
+            ("GET", "/api/v5/trade/orders-pending"): {limits.OPEN_ORDERS: 1},
+            ("GET", "/api/v5/trade/fills-history"): {limits.FILLS: 1},
+            ("GET", "/api/v5/account/positions"): {limits.POSITIONS: 1},
+            ("POST", "/api/v5/trade/amend-order"): {limits.AMEND: 1,
+                                                     limits.SUB_ACCOUNT_ORDERS: 1},
+            ("POST", "/api/v5/account/set-leverage"): {limits.SET_LEVERAGE: 1},
+            ("GET", "/api/v5/market/ticker"): {limits.TICKER: 1},
+            ("GET", "/api/v5/market/books"): {limits.BOOKS: 1},
         }
+        # batches count orders, read from the body the middleware cannot see: one each
+        # here, as a floor (the client's limiter counts the real number)
+        batches = {"/api/v5/trade/batch-orders": {limits.BATCH_ORDERS: 1},
+                   "/api/v5/trade/cancel-batch-orders": {limits.BATCH_CANCEL: 1}}
+        if request.method == "POST" and request.path in batches:
+            return batches[request.path]
         return rules.get((request.method, request.path), {})
 
     def routes(self) -> list[web.RouteDef]:
@@ -108,6 +129,24 @@ class OkxSimulator(Simulator):
             web.post("/api/v5/trade/order", self.place),
             web.get("/api/v5/trade/order", self.query),
             web.post("/api/v5/trade/cancel-order", self.cancel),
+            *self.account_routes(),
+        ]
+
+    def account_routes(self) -> list[web.RouteDef]:
+        def bound(handler: Callable[[OkxSimulator, web.Request], Awaitable[web.Response]]
+                  ) -> Callable[[web.Request], Awaitable[web.Response]]:
+            return partial(handler, self)
+        return [
+            web.get("/api/v5/trade/orders-pending", bound(sim_account.orders_pending)),
+            web.get("/api/v5/trade/fills-history", bound(sim_account.fills_history)),
+            web.get("/api/v5/account/positions", bound(sim_account.positions)),
+            web.post("/api/v5/trade/batch-orders", bound(sim_account.batch_orders)),
+            web.post("/api/v5/trade/cancel-batch-orders",
+                     bound(sim_account.cancel_batch_orders)),
+            web.post("/api/v5/trade/amend-order", bound(sim_account.amend_order)),
+            web.post("/api/v5/account/set-leverage", bound(sim_account.set_leverage)),
+            web.get("/api/v5/market/ticker", bound(sim_account.ticker)),
+            web.get("/api/v5/market/books", bound(sim_account.books)),
         ]
 
     # ------------------------------------------------------------ envelopes
@@ -157,7 +196,7 @@ class OkxSimulator(Simulator):
                 "instType": "SWAP", "instId": m.native, "uly": f"{m.base}-{m.quote}",
                 "instFamily": f"{m.base}-{m.quote}", "baseCcy": "", "quoteCcy": "",
                 "settleCcy": m.quote, "ctVal": format_decimal(size), "ctMult": "1",
-                "ctValCcy": m.base, "ctType": "linear", "lever": "100",
+                "ctValCcy": m.base, "ctType": "linear", "lever": str(m.max_leverage),
                 "tickSz": format_decimal(m.tick_size), "lotSz": format_decimal(m.step_size / size),
                 "minSz": format_decimal(m.min_quantity / size), "state": "live",
                 "listTime": "1611916828000", "expTime": "", "maxLmtSz": "100000000",
