@@ -125,3 +125,25 @@ async def test_a_closed_sender_refuses(registry: Registry) -> None:
     with pytest.raises(ConfigurationError, match="closed"):
         await conn.fetch_balance()
     assert sender.requests == []
+
+
+async def test_the_target_reaches_the_handler_byte_for_byte() -> None:
+    from aiohttp import web
+    from venuekit.wire import SignedRequest
+
+    seen: list[str] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        seen.append(request.rel_url.raw_query_string)
+        seen.append(request.raw_path)
+        return web.Response(body=await request.read())
+
+    app = web.Application()
+    app.router.add_post("/v5/x", echo)
+    sender = InProcessSender.for_app(app)
+    signed = SignedRequest(method="POST", path="/v5/x", query_string="cursor=2%3A6&b=%2F",
+                           body=b'{"a":1}')
+    response = await sender.send(signed, base_url="http://h.invalid", exchange="x",
+                                 timeout_s=1.0)
+    assert seen == ["cursor=2%3A6&b=%2F", "/v5/x?cursor=2%3A6&b=%2F"]
+    assert response.body == b'{"a":1}' and sender.requests == [signed]

@@ -26,6 +26,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.test_utils import make_mocked_request
 from attrs import field, frozen
 from multidict import CIMultiDict
+from yarl import URL
 
 from ..errors import ConfigurationError, NetworkError, RequestTimeout, VenueError
 from ..wire import Response, SignedRequest, encode_json
@@ -177,8 +178,11 @@ async def _dispatch(app: web.Application, signed: SignedRequest, base_path: str)
     target = base_path + signed.target
     probe = make_mocked_request(signed.method, target, headers, app=app)
     match = await app.router.resolve(probe)
+    # the exact bytes of the target, as a server reads them off the request line (a plain
+    # mocked request would requote them, e.g. %3A into ":", and break signature checks)
     request = make_mocked_request(signed.method, target, headers, app=app, payload=payload,
-                                  match_info=dict(match))
+                                  match_info=dict(match)).clone(rel_url=URL(target,
+                                                                            encoded=True))
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]] = match.handler
     for middleware in reversed(app.middlewares):
         handler = functools.partial(middleware, handler=handler)
