@@ -26,11 +26,12 @@ def _s(value: Decimal | None) -> str:
 
 
 def _page(rows: list[Any], cursor: str | None, limit: int) -> tuple[list[Any], str]:
-    """Offset paging behind an opaque-looking cursor ("<offset>%3A<n>" style)."""
-    start = int(cursor.split(":")[0]) if cursor else 0
+    """Offset paging behind a cursor shaped like Bybit's (already percent-encoded text,
+    e.g. ``"12%3A1684738540559"``), which a client must send back as it came."""
+    start = int(cursor.split("%3A")[0]) if cursor else 0
     chunk = rows[start:start + limit]
     more = start + limit < len(rows)
-    return chunk, f"{start + limit}:{len(rows)}" if more else ""
+    return chunk, f"{start + limit}%3A{len(rows)}" if more else ""
 
 
 def _execution(fill: SimFill) -> dict[str, Any]:
