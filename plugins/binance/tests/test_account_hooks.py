@@ -194,11 +194,12 @@ async def test_margin_type_and_position_mode_already_set_are_success(
         sim: BinanceSimulator, conn: Connector) -> None:
     market = await conn.market(BTC)
     isolated = account.set_margin_mode(market, MarginMode.ISOLATED)
-    assert await run_plan(isolated, conn.run) == "success"
+    assert await run_plan(isolated, conn.run) == "ISOLATED"  # HTTP 200, "code": 200
+    assert sim.margin_types["BTCUSDT"] == "ISOLATED"
     assert await run_plan(isolated, conn.run) == "ISOLATED"  # -4046 answered
     assert sim.margin_types["BTCUSDT"] == "ISOLATED"
     assert await run_plan(account.set_position_mode(False), conn.run) == "false"  # -4059
-    assert await run_plan(account.set_position_mode(True), conn.run) == "success"
+    assert await run_plan(account.set_position_mode(True), conn.run) == "true"
     assert sim.dual_side is True
 
 

@@ -220,7 +220,7 @@ def test_set_leverage_reads_the_leverage_in_force() -> None:
 ])
 def test_margin_type_and_position_mode_already_set_is_success(plan: Any, code: int,
                                                              wanted: str) -> None:
-    assert drive(plan, answer_with({"code": 200, "msg": "success"})) == "success"
+    assert drive(plan, answer_with({"code": 200, "msg": "success"})) == wanted
     already = response({"code": code, "msg": "No need to change."}, 400)
     assert drive(plan, answer_with(already)) == wanted
     other = response({"code": -4048, "msg": "Margin type cannot be changed if there "

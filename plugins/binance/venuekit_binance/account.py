@@ -224,18 +224,20 @@ def set_leverage(market: Market, leverage: int) -> Call[int]:
 
 
 def _already_set(request: Request, code: int, wanted: str) -> Flow[str]:
+    """The setting now in force (``wanted``), whether changed now or already so."""
     def steps() -> Steps[str]:
         try:
-            return (yield from step(Call(request, code_200)))
+            yield from step(Call(request, code_200))
         except ExchangeError as exc:
-            if exc.code == str(code):  # "no need to change": the wanted value is in force
-                return wanted
-            raise
+            if exc.code != str(code):  # "no need to change": the wanted value is in force
+                raise
+        return wanted
     return Flow(steps)
 
 
 def set_margin_mode(market: Market, mode: MarginMode) -> Flow[str]:
     """``POST /fapi/v1/marginType`` (per symbol); -4046 "no need to change" is success.
+    Parses to the venue's name of the mode now in force (``ISOLATED`` / ``CROSSED``).
 
     No core hook exists for this yet: run it with ``venuekit.flows.run_plan(plan, conn.run)``.
     """
@@ -247,7 +249,8 @@ def set_margin_mode(market: Market, mode: MarginMode) -> Flow[str]:
 
 
 def set_position_mode(hedge: bool) -> Flow[str]:
-    """``POST /fapi/v1/positionSide/dual`` (whole account); -4059 is success."""
+    """``POST /fapi/v1/positionSide/dual`` (whole account); -4059 is success. Parses to
+    ``dualSidePosition`` now in force ("true" hedge, "false" one-way)."""
     wanted = "true" if hedge else "false"
     request = Request(method="POST", path=POSITION_MODE_PATH,
                       body=[("dualSidePosition", wanted)], body_format=BodyFormat.FORM,

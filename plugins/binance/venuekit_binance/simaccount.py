@@ -9,6 +9,7 @@ at the market price, resting ones stay open; positions are one-way net positions
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -80,7 +81,7 @@ class AccountEndpoints(Simulator):
             web.get("/fapi/v1/depth", self.depth),
         ]
 
-    def _symbol(self, params: dict[str, str] | Any, *, required: bool = True) -> str | None:
+    def _symbol(self, params: Mapping[str, str], *, required: bool = True) -> str | None:
         symbol = params.get("symbol")
         if not symbol:
             if required:
