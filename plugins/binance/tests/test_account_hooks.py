@@ -25,6 +25,7 @@ from venuekit.models import OrderParams, OrderResult, OrderStatus
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.testing import InProcessSender
 from venuekit_binance import account
+from venuekit_binance import fills as fill_history
 from venuekit_binance.simulator import BinanceSimulator
 
 BTC = "BTC/USDT:USDT"
@@ -75,7 +76,7 @@ async def test_open_orders_of_one_and_of_every_symbol(conn: Connector) -> None:
 async def test_fills_across_split_windows_come_back_complete_and_oldest_first(
         sim: BinanceSimulator, sender: InProcessSender, conn: Connector,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(account, "MAX_FILLS_PAGE", 2)
+    monkeypatch.setattr(fill_history, "MAX_FILLS_PAGE", 2)
     sim.max_fills_page = 2
     order = sim.state.place(symbol="BTCUSDT", side="buy", type="limit",
                             quantity=Decimal("0.01"), price=Decimal("40000"))

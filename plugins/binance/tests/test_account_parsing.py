@@ -17,8 +17,9 @@ from venuekit.account_models import MarginMode, PositionSide
 from venuekit.errors import BadResponse, ExchangeError, OrderNotFound, VenueError
 from venuekit.flows import Page, drive
 from venuekit.models import Market, MarketKind, OrderParams, OrderRef, OrderResult, OrderStatus
+from venuekit.payload import Reader
 from venuekit.wire import Call, Response
-from venuekit_binance import account, errors, market_data
+from venuekit_binance import account, errors, fills, market_data, positions
 
 BTC = Market(symbol="BTC/USDT:USDT", native="BTCUSDT", base="BTC", quote="USDT",
              settle="USDT", kind=MarketKind.SWAP, tick_size=Decimal("0.1"),
@@ -93,7 +94,7 @@ def test_open_orders_of_every_symbol_skip_unlisted_markets() -> None:
 
 
 def test_a_user_trade_is_a_fill_with_its_trade_id() -> None:
-    fill = account.fill(account.Reader.of(response(DOC_TRADE)), BTC)
+    fill = fills.fill(Reader.of(response(DOC_TRADE)), BTC)
     assert fill.trade_id == "698759" and fill.order_id == "25851813"
     assert fill.side.value == "sell" and fill.price == Decimal("7819.01")
     assert fill.quantity == Decimal("0.002") and fill.fee == Decimal("-0.07819010")
@@ -104,21 +105,21 @@ def test_a_user_trade_is_a_fill_with_its_trade_id() -> None:
 def test_int64_ids_keep_every_digit() -> None:
     big = 9_223_372_036_854_775_806  # above 2**53: a float would round it
     row = {**DOC_TRADE, "id": big, "orderId": big - 1}
-    fill = account.fill(account.Reader.of(
+    fill = fills.fill(Reader.of(
         Response(exchange="binance", status=200, headers={},
                  body=json.dumps(row).encode())), BTC)
     assert (fill.trade_id, fill.order_id) == (str(big), str(big - 1))
 
 
 def test_positions_merge_position_risk_v3_with_symbol_config() -> None:
-    plan = account.fetch_positions(None, [BTC, ETH])
+    plan = positions.fetch_positions(None, [BTC, ETH])
     flat = {**DOC_POSITION_V3, "symbol": "ETHUSDT", "positionAmt": "0.000",
             "positionSide": "BOTH"}
     answer = answer_with([DOC_POSITION_V3, flat], [DOC_SYMBOL_CONFIG])
-    positions = drive(plan, answer)
+    found = drive(plan, answer)
     assert [c.request.path for c in answer.calls] == ["/fapi/v3/positionRisk",
                                                       "/fapi/v1/symbolConfig"]
-    (short,) = positions
+    (short,) = found
     assert short.symbol == "BTC/USDT:USDT" and short.side is PositionSide.SHORT
     assert short.quantity == Decimal("1.000") and short.entry_price == Decimal("22185.2")
     assert short.mark_price == Decimal("21123.05052574")
@@ -131,14 +132,14 @@ def test_one_way_positions_take_their_side_from_the_sign() -> None:
     row = {**DOC_POSITION_V3, "positionSide": "BOTH", "positionAmt": "0.5",
            "liquidationPrice": "0"}
     config = {**DOC_SYMBOL_CONFIG, "marginType": "ISOLATED"}
-    (long,) = drive(account.fetch_positions([BTC], [BTC]), answer_with([row], [config]))
+    (long,) = drive(positions.fetch_positions([BTC], [BTC]), answer_with([row], [config]))
     assert long.side is PositionSide.LONG and long.quantity == Decimal("0.5")
     assert long.liquidation_price is None and long.margin_mode is MarginMode.ISOLATED
 
 
 def test_no_position_makes_one_call_only() -> None:
     answer = answer_with([])
-    assert drive(account.fetch_positions([BTC], [BTC]), answer) == []
+    assert drive(positions.fetch_positions([BTC], [BTC]), answer) == []
     assert len(answer.calls) == 1 and list(answer.calls[0].request.query) == [("symbol", "BTCUSDT")]
 
 
@@ -268,9 +269,9 @@ def _query(call: Call[Any]) -> dict[str, str]:
 
 
 def test_without_since_the_walk_goes_back_seven_days_at_a_time() -> None:
-    pages = account.fetch_my_trades(BTC, None, 10, now_ms=NOW)
+    pages = fills.fetch_my_trades(BTC, None, 10, now_ms=NOW)
     first = _query(pages.first)
-    end = NOW + account.CLOCK_SLACK_MS
+    end = NOW + fills.CLOCK_SLACK_MS
     assert pages.walk.value == "backward"
     assert int(first["endTime"]) == end
     assert int(first["endTime"]) - int(first["startTime"]) == 7 * DAY - 1
@@ -283,7 +284,7 @@ def test_without_since_the_walk_goes_back_seven_days_at_a_time() -> None:
 
 def test_with_since_the_walk_goes_forward_and_ends_at_now() -> None:
     since = datetime.fromtimestamp((NOW - 10 * DAY) / 1000, UTC)
-    pages = account.fetch_my_trades(BTC, since, None, now_ms=NOW)
+    pages = fills.fetch_my_trades(BTC, since, None, now_ms=NOW)
     assert pages.walk.value == "forward"
     calls = [pages.first]
     while True:
@@ -293,16 +294,16 @@ def test_with_since_the_walk_goes_forward_and_ends_at_now() -> None:
         calls.append(page.next)
     spans = [(int(_query(c)["startTime"]), int(_query(c)["endTime"])) for c in calls]
     assert spans[0][0] == NOW - 10 * DAY
-    assert spans[-1][1] == NOW + account.CLOCK_SLACK_MS
+    assert spans[-1][1] == NOW + fills.CLOCK_SLACK_MS
     assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(spans))
     assert all(end - start < 7 * DAY for start, end in spans)
 
 
 def test_a_full_page_is_dropped_and_its_window_read_again_in_halves(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(account, "MAX_FILLS_PAGE", 2)
+    monkeypatch.setattr(fills, "MAX_FILLS_PAGE", 2)
     since = datetime.fromtimestamp((NOW - DAY) / 1000, UTC)
-    pages = account.fetch_my_trades(BTC, since, None, now_ms=NOW)
+    pages = fills.fetch_my_trades(BTC, since, None, now_ms=NOW)
     start, end = (int(_query(pages.first)[k]) for k in ("startTime", "endTime"))
     page: Page[Any] = pages.first.parse(response([DOC_TRADE, {**DOC_TRADE, "id": 2}]))
     assert page.items == ()  # truncated: which two of the window came back is unknown

@@ -23,7 +23,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, info, market_data, signing
+from . import account, endpoints, errors, fills, info, market_data, positions, signing
 
 
 @hookimpl
@@ -98,13 +98,13 @@ def fetch_open_orders(market: Market | None,
 
 @hookimpl
 def fetch_my_trades(market: Market, since: datetime | None, limit: int | None) -> Pages[Fill]:
-    return account.fetch_my_trades(market, since, limit)
+    return fills.fetch_my_trades(market, since, limit)
 
 
 @hookimpl
 def fetch_positions(markets: list[Market] | None,
                     all_markets: list[Market]) -> Flow[list[Position]]:
-    return account.fetch_positions(markets, all_markets)
+    return positions.fetch_positions(markets, all_markets)
 
 
 @hookimpl
