@@ -40,6 +40,8 @@ class TestConformance(ExchangeConformance):
     symbol = "BTC/USDT:USDT"
     quantity = Decimal("0.01")
     resting_price = Decimal("40000")
+    fills_path = "/fapi/v1/userTrades"
+    batch_path = "/fapi/v1/batchOrders"
 
     def error_response(self, code: Any, message: str) -> Response:
         return Response(exchange="binance", status=400, headers={},

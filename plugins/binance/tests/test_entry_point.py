@@ -46,9 +46,15 @@ def test_exchange_info_describes_binance_usdm() -> None:
     assert (rules["orders_1m"].limit, rules["orders_1m"].period_s, rules["orders_1m"].scope) == \
         (1200, 60.0, LimitScope.ACCOUNT)
     assert (rules["orders_10s"].limit, rules["orders_10s"].period_s) == (300, 10.0)
-    assert info.capabilities == frozenset({Capability.FETCH_ORDER_BY_CLIENT_ID,
-                                           Capability.REDUCE_ONLY, Capability.TESTNET,
-                                           Capability.KEY_PERMISSIONS})
+    assert info.capabilities == frozenset({
+        Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY, Capability.TESTNET,
+        Capability.KEY_PERMISSIONS, Capability.FETCH_OPEN_ORDERS,
+        Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS, Capability.FETCH_MY_TRADES,
+        Capability.FETCH_POSITIONS, Capability.CANCEL_ALL_ORDERS, Capability.CANCEL_ORDERS,
+        Capability.AMEND_ORDER_PRICE, Capability.AMEND_ORDER_QUANTITY,
+        Capability.SET_LEVERAGE, Capability.PLACE_ORDERS, Capability.FETCH_TICKER,
+        Capability.FETCH_ORDER_BOOK})
+    assert (info.max_batch_orders, info.max_batch_cancels) == (5, 10)
     assert not info.has(Capability.MARKET_BUY_BY_QUOTE)
     assert info.request_window_s == 5.0
 

@@ -43,6 +43,8 @@ ERRORS: dict[int, type[e.VenueError]] = {
     -1116: e.InvalidOrder,           # INVALID_ORDER_TYPE
     -1117: e.InvalidOrder,           # INVALID_SIDE
     -1121: e.UnknownSymbol,          # BAD_SYMBOL: invalid symbol
+    -1127: e.InvalidArgument,        # MORE_THAN_XX_HOURS between startTime and endTime
+    -1128: e.InvalidArgument,        # OPTIONAL_PARAMS_BAD_COMBO (e.g. fromId with a window)
     -1130: e.InvalidOrder,           # INVALID_PARAMETER: data sent for a parameter not valid
     # 20xx: processing
     -2010: e.InvalidOrder,           # NEW_ORDER_REJECTED
@@ -64,7 +66,14 @@ ERRORS: dict[int, type[e.VenueError]] = {
     -4014: e.InvalidOrder,           # PRICE_NOT_INCREASED_BY_TICK_SIZE
     -4015: e.InvalidOrder,           # INVALID_CL_ORD_ID_LEN: client order id not valid
     -4023: e.InvalidOrder,           # QTY_NOT_INCREASED_BY_STEP_SIZE
+    -4028: e.InvalidArgument,        # INVALID_LEVERAGE: "Leverage %s is not valid"
+    -4046: e.ExchangeError,          # NO_NEED_TO_CHANGE_MARGIN_TYPE (success to the flow)
+    -4047: e.InvalidOrder,           # margin type cannot change: open orders exist
+    -4048: e.InvalidOrder,           # margin type cannot change: a position exists
+    -4059: e.ExchangeError,          # NO_NEED_TO_CHANGE_POSITION_SIDE (success to the flow)
     -4061: e.InvalidOrder,           # POSITION_SIDE_NOT_MATCH (account in Hedge Mode)
+    -4067: e.InvalidOrder,           # position side cannot change: open orders exist
+    -4068: e.InvalidOrder,           # position side cannot change: a position exists
     -4087: e.PermissionDenied,       # REDUCE_ONLY_ORDER_PERMISSION: reduce-only orders only
     -4088: e.PermissionDenied,       # NO_PLACE_ORDER_PERMISSION: cannot place orders now
     -4116: e.DuplicateOrder,         # DUPLICATED_CLIENT_ORDER_ID (among open orders only)
@@ -72,6 +81,9 @@ ERRORS: dict[int, type[e.VenueError]] = {
     # 50xx: order-type rejections (ccxt 4.5.90's table; not on the error-code page)
     -5021: e.InvalidOrder,           # FOK order could not be filled completely
     -5022: e.InvalidOrder,           # post-only (GTX) order would have taken liquidity
+    -5025: e.InvalidOrder,           # LIMIT_ORDER_ONLY: only limit orders can be modified
+    -5026: e.InvalidOrder,           # more than 10000 modifications of one order
+    -5027: e.InvalidOrder,           # SAME_ORDER: "No need to modify the order."
 }
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{12,14})")

@@ -18,6 +18,7 @@ from venuekit.usage import header_int
 from venuekit.wire import Response
 
 from . import NAME, signing
+from .account import MAX_BATCH_CANCELS, MAX_BATCH_ORDERS
 from .endpoints import IP_WEIGHT, ORDERS_1M, ORDERS_10S
 
 LIVE_HOST = "https://fapi.binance.com"
@@ -67,7 +68,17 @@ def exchange_info() -> ExchangeInfo:
             Capability.REDUCE_ONLY,
             Capability.TESTNET,
             Capability.KEY_PERMISSIONS,
+            # account state and market data: every operation has a documented endpoint
+            # (README, "Supported operations")
+            Capability.FETCH_OPEN_ORDERS, Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
+            Capability.FETCH_MY_TRADES, Capability.FETCH_POSITIONS,
+            Capability.CANCEL_ALL_ORDERS, Capability.CANCEL_ORDERS,
+            Capability.AMEND_ORDER_PRICE, Capability.AMEND_ORDER_QUANTITY,
+            Capability.SET_LEVERAGE, Capability.PLACE_ORDERS, Capability.FETCH_TICKER,
+            Capability.FETCH_ORDER_BOOK,
         }),
+        max_batch_orders=MAX_BATCH_ORDERS,
+        max_batch_cancels=MAX_BATCH_CANCELS,
         request_window_s=signing.RECV_WINDOW_MS / 1000.0,
     )
 

@@ -26,6 +26,9 @@ from venuekit.wire import Response
 
 from . import NAME
 
+#: Change Initial Leverage takes ``leverage`` "int from 1 to 125".
+MAX_LEVERAGE = 125
+
 _STATUS = {
     "NEW": OrderStatus.OPEN,
     "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
@@ -75,7 +78,10 @@ def market(row: Reader) -> Market:
                   tick_size=price.decimal("tickSize"), step_size=lot.decimal("stepSize"),
                   min_quantity=lot.decimal("minQty"),
                   min_notional=None if notional is None else notional.optional_decimal("notional"),
-                  active=row.get("status") == "TRADING")
+                  active=row.get("status") == "TRADING",
+                  # Change Initial Leverage: "int from 1 to 125"; the symbol's bracket
+                  # (GET /fapi/v1/leverageBracket, signed) may allow less
+                  max_leverage=MAX_LEVERAGE)
 
 
 def markets(response: Response) -> list[Market]:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
+from venuekit.account_models import Fill, OrderBook, Position, Ticker
 from venuekit.errors import VenueError
+from venuekit.flows import Flow, Pages, Plan
 from venuekit.hookspecs import hookimpl  # = venuekit.hookimpl (see README, core notes)
 from venuekit.models import (
     Auth,
@@ -18,7 +23,7 @@ from venuekit.models import (
 )
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import endpoints, errors, info, signing
+from . import account, endpoints, errors, fills, info, market_data, positions, signing
 
 
 @hookimpl
@@ -80,3 +85,61 @@ def parse_error(response: Response) -> VenueError | None:
 @hookimpl
 def rate_limit_feedback(response: Response) -> list[Usage]:
     return info.usage_from_headers(response)
+
+
+# ---------------------------------------------------------------- account state and market data
+
+
+@hookimpl
+def fetch_open_orders(market: Market | None,
+                      all_markets: list[Market]) -> Call[list[OrderResult]]:
+    return account.fetch_open_orders(market, all_markets)
+
+
+@hookimpl
+def fetch_my_trades(market: Market, since: datetime | None, limit: int | None) -> Pages[Fill]:
+    return fills.fetch_my_trades(market, since, limit)
+
+
+@hookimpl
+def fetch_positions(markets: list[Market] | None,
+                    all_markets: list[Market]) -> Flow[list[Position]]:
+    return positions.fetch_positions(markets, all_markets)
+
+
+@hookimpl
+def cancel_all_orders(market: Market) -> Flow[list[OrderResult]]:
+    return account.cancel_all_orders(market)
+
+
+@hookimpl
+def cancel_orders(refs: list[OrderRef],
+                  market: Market) -> Plan[list[OrderResult | VenueError]]:
+    return account.cancel_orders(refs, market)
+
+
+@hookimpl
+def amend_order(ref: OrderRef, market: Market, quantity: Decimal | None,
+                price: Decimal | None) -> Flow[OrderResult]:
+    return account.amend_order(ref, market, quantity, price)
+
+
+@hookimpl
+def set_leverage(market: Market, leverage: int) -> Call[int]:
+    return account.set_leverage(market, leverage)
+
+
+@hookimpl
+def place_orders(orders: list[OrderParams],
+                 markets: list[Market]) -> Call[list[OrderResult | VenueError]]:
+    return account.place_orders(orders, markets)
+
+
+@hookimpl
+def fetch_ticker(market: Market) -> Flow[Ticker]:
+    return market_data.fetch_ticker(market)
+
+
+@hookimpl
+def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
+    return market_data.fetch_order_book(market, depth)

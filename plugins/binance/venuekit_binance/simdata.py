@@ -59,6 +59,14 @@ WEIGHTS = {
     ("GET", "/fapi/v2/balance"): 5, ("GET", "/fapi/v3/balance"): 5,
     ("GET", "/fapi/v1/accountConfig"): 5, ("GET", "/fapi/v1/apiTradingStatus"): 10,
     ("POST", "/fapi/v1/order"): 0, ("GET", "/fapi/v1/order"): 1, ("DELETE", "/fapi/v1/order"): 1,
+    # account state, batches, market data (binance-account-streams.md section 2)
+    ("GET", "/fapi/v1/openOrders"): 1, ("DELETE", "/fapi/v1/allOpenOrders"): 1,
+    ("GET", "/fapi/v1/userTrades"): 5, ("GET", "/fapi/v3/positionRisk"): 5,
+    ("GET", "/fapi/v1/symbolConfig"): 5, ("POST", "/fapi/v1/leverage"): 1,
+    ("POST", "/fapi/v1/marginType"): 1, ("POST", "/fapi/v1/positionSide/dual"): 1,
+    ("PUT", "/fapi/v1/order"): 0, ("POST", "/fapi/v1/batchOrders"): 5,
+    ("DELETE", "/fapi/v1/batchOrders"): 1, ("GET", "/fapi/v1/ticker/bookTicker"): 2,
+    ("GET", "/fapi/v1/ticker/price"): 1, ("GET", "/fapi/v1/depth"): 2,
 }
 
 STATUS = {"open": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",

@@ -16,15 +16,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from venuekit.models import LimitScope, RateLimit
+from attrs import evolve
+from venuekit.models import Credentials, LimitScope, RateLimit
 from venuekit.testing.simulator import (
     ErrorKind,
+    SimOrder,
     SimReject,
-    Simulator,
     json_response,
     sim_market,
 )
 
+from .simaccount import AccountEndpoints, refused
 from .simdata import (
     CODES,
     MAX_RECV_WINDOW_MS,
@@ -46,12 +48,13 @@ ORDERS_10S = RateLimit("orders_10s", 300, 10.0, LimitScope.ACCOUNT)
 ORDERS_1M = RateLimit("orders_1m", 1200, 60.0, LimitScope.ACCOUNT)
 
 
-def _refused(code: int, message: str, kind: ErrorKind = ErrorKind.INVALID) -> SimReject:
-    """A refusal Binance answers with its own code (HTTP 400) rather than the kind's."""
-    return SimReject(kind, message, code=code, status=400)
+_refused = refused
+#: Order-count cost per (method, path): (10-second count, minute count), from the pages
+ORDER_COUNTS = {("POST", "/fapi/v1/order"): (1, 1), ("PUT", "/fapi/v1/order"): (1, 1),
+                ("POST", "/fapi/v1/batchOrders"): (5, 1)}
 
 
-class BinanceSimulator(Simulator):
+class BinanceSimulator(AccountEndpoints):
     exchange = "binance"
     codes = CODES
     counted_limits = (IP_WEIGHT, ORDERS_10S, ORDERS_1M)
@@ -62,11 +65,17 @@ class BinanceSimulator(Simulator):
 
     # tick / step / minimums as Binance's exchangeInfo lists these perpetuals
     default_markets = (
-        sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001", notional="100",
-                   price="50000"),
-        sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.001", notional="20",
-                   price="3000"),
+        evolve(sim_market("BTCUSDT", "BTC", "USDT", tick="0.10", step="0.001",
+                          notional="100", price="50000"), max_leverage=125),
+        evolve(sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.001",
+                          notional="20", price="3000"), max_leverage=100),
     )
+
+    def __init__(self, *, credentials: Credentials | None = None, **kwargs: Any) -> None:
+        super().__init__(credentials=credentials, **kwargs)
+        #: per-symbol margin type (CROSSED by default) and the account's position mode
+        self.margin_types: dict[str, str] = {}
+        self.dual_side = False
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -79,6 +88,7 @@ class BinanceSimulator(Simulator):
             web.post("/fapi/v1/order", self.place),
             web.get("/fapi/v1/order", self.query),
             web.delete("/fapi/v1/order", self.cancel),
+            *self.account_routes(),
         ]
 
     def reject_response(self, reject: SimReject) -> web.Response:
@@ -91,8 +101,14 @@ class BinanceSimulator(Simulator):
     def request_cost(self, request: web.Request) -> dict[str, int]:
         """Costs on rules named like the plugin's: ``ip``, ``orders_10s``, ``orders_1m``."""
         weight = WEIGHTS.get((request.method, request.path), 1)
-        is_order = request.method == "POST" and request.path == "/fapi/v1/order"
-        return {"ip": weight, "orders_10s": int(is_order), "orders_1m": int(is_order)}
+        if request.method == "GET" and request.path in ("/fapi/v1/openOrders",
+                                                        "/fapi/v1/ticker/bookTicker"):
+            weight = weight if "symbol" in request.query else {"/fapi/v1/openOrders": 40}.get(
+                request.path, 5)
+        if request.path == "/fapi/v1/depth":
+            weight = _depth_weight(request.query.get("limit", "500"))
+        ten_s, minute = ORDER_COUNTS.get((request.method, request.path), (0, 0))
+        return {"ip": weight, "orders_10s": ten_s, "orders_1m": minute}
 
     # ------------------------------------------------------------ usage headers
 
@@ -198,7 +214,11 @@ class BinanceSimulator(Simulator):
     # ------------------------------------------------------------ orders
 
     async def place(self, request: web.Request) -> web.Response:
-        params = await self.verify(request)
+        order = self.place_params(await self.verify(request))
+        return self.ok(order_payload(order, with_time=False), order=True)
+
+    def place_params(self, params: dict[str, str]) -> SimOrder:
+        """New Order's checks and booking, shared with batchOrders' items."""
         order_type = params.get("type", "")
         if order_type not in ("LIMIT", "MARKET"):
             raise _refused(-1116, "Invalid orderType.")
@@ -220,12 +240,11 @@ class BinanceSimulator(Simulator):
                 or (side == "sell" and price <= market.price)):
             raise _refused(-5022, "Due to the order could not be executed as maker, "
                                   "the Post Only order will be rejected.")
-        order = self.state.place(
+        return self.state.place(
             symbol=market.native, side=side, type=order_type, quantity=quantity, price=price,
             client_order_id=params.get("newClientOrderId") or f"sim{self.next_id()}",
             time_in_force=TIF_IN.get(tif or "GTC", "gtc"),
             reduce_only=params.get("reduceOnly") == "true", dedupe_open_only=True)
-        return self.ok(order_payload(order, with_time=False), order=True)
 
     def _ref(self, params: dict[str, str]) -> dict[str, str | None]:
         if "orderId" not in params and "origClientOrderId" not in params:
@@ -252,3 +271,9 @@ class BinanceSimulator(Simulator):
                 raise _refused(-2011, "Unknown order sent.", ErrorKind.NOT_FOUND) from None
             raise
         return self.ok(order_payload(order, with_time=False))
+
+
+def _depth_weight(limit: str) -> int:
+    """Order Book weight by ``limit``: 2 up to 50, 5 for 100, 10 for 500, 20 for 1000."""
+    value = int(limit) if limit.isdigit() else 500
+    return 2 if value <= 50 else 5 if value <= 100 else 10 if value <= 500 else 20

@@ -25,6 +25,8 @@ class TestConformance(ExchangeConformance):
     symbol = "BTC/USDT:USDT"
     quantity = Decimal("0.01")
     resting_price = Decimal("40000")
+    fills_path = "/v5/execution/list"
+    batch_path = "/v5/order/create-batch"
     signature_vectors = (
         # SUMMARY.md's table (computed: Bybit does not publish the secret of its example)
         SignatureVector(

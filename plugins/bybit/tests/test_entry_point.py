@@ -42,7 +42,13 @@ def test_exchange_info() -> None:
     assert info.key_types == frozenset({KeyType.HMAC})
     assert info.capabilities == frozenset({
         Capability.FETCH_ORDER_BY_CLIENT_ID, Capability.REDUCE_ONLY, Capability.TESTNET,
-        Capability.KEY_PERMISSIONS})
+        Capability.KEY_PERMISSIONS, Capability.FETCH_OPEN_ORDERS,
+        Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS, Capability.FETCH_MY_TRADES,
+        Capability.FETCH_POSITIONS, Capability.CANCEL_ALL_ORDERS, Capability.CANCEL_ORDERS,
+        Capability.AMEND_ORDER_PRICE, Capability.AMEND_ORDER_QUANTITY,
+        Capability.SET_LEVERAGE, Capability.PLACE_ORDERS, Capability.FETCH_TICKER,
+        Capability.FETCH_ORDER_BOOK})
+    assert (info.max_batch_orders, info.max_batch_cancels) == (10, 10)
     assert info.request_window_s == 5.0
     rules = {r.name: (r.limit, r.period_s, r.scope) for r in info.rate_limits}
     assert rules == {
@@ -52,6 +58,16 @@ def test_exchange_info() -> None:
         "order_realtime": (50, 1.0, LimitScope.ACCOUNT),
         "wallet_balance": (50, 1.0, LimitScope.ACCOUNT),
         "query_api": (10, 1.0, LimitScope.ACCOUNT),
+        "execution_list": (50, 1.0, LimitScope.ACCOUNT),
+        "position_list": (50, 1.0, LimitScope.ACCOUNT),
+        "account_info": (50, 1.0, LimitScope.ACCOUNT),
+        "cancel_all": (10, 1.0, LimitScope.ACCOUNT),
+        "batch_create": (10, 1.0, LimitScope.ACCOUNT),
+        "batch_cancel": (10, 1.0, LimitScope.ACCOUNT),
+        "order_amend": (10, 1.0, LimitScope.ACCOUNT),
+        "set_leverage": (10, 1.0, LimitScope.ACCOUNT),
+        "switch_mode": (10, 1.0, LimitScope.ACCOUNT),
+        "set_margin_mode": (5, 1.0, LimitScope.ACCOUNT),
     }
     rule = info.client_order_id
     assert rule.max_length == 36 and not rule.lowercase

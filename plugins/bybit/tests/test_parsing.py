@@ -128,7 +128,8 @@ def test_markets_from_the_linear_sample() -> None:
     assert btc == Market(symbol="BTC/USDT:USDT", native="BTCUSDT", base="BTC", quote="USDT",
                          kind=MarketKind.SWAP, settle="USDT", tick_size=Decimal("0.10"),
                          step_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
-                         min_notional=Decimal("5"), contract_size=Decimal(1), active=True)
+                         min_notional=Decimal("5"), contract_size=Decimal(1), active=True,
+                         max_leverage=100)  # leverageFilter.maxLeverage "100.00"
     assert bio.symbol == "BIO/USDT:USDT" and bio.step_size == 1 and not bio.active
 
 

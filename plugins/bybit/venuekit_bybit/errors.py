@@ -56,6 +56,15 @@ ERRORS: dict[int, type[e.VenueError]] = {
     110121: e.InvalidOrder,         # price limit
     110094: e.BelowMinimum,         # order notional value below the lower limit
     110001: e.OrderNotFound,        # order does not exist
+    170213: e.OrderNotFound,        # order does not exist (batch-cancel item example)
+    110043: e.ExchangeError,        # set leverage not modified (success to the flow)
+    110025: e.ExchangeError,        # position mode not modified (success to the flow)
+    110026: e.ExchangeError,        # cross/isolated margin mode not modified (success)
+    110013: e.InvalidArgument,      # cannot set leverage due to the risk limit level
+    110024: e.InvalidOrder,         # position mode switch blocked by an open position
+    110028: e.InvalidOrder,         # position mode switch blocked by open orders
+    110029: e.InvalidOrder,         # hedge mode is not supported for this symbol
+    110073: e.InvalidOrder,         # set margin mode failed
     110008: e.OrderNotFound,        # order has been finished or canceled
     110010: e.OrderNotFound,        # order already cancelled
     110072: e.DuplicateOrder,       # OrderLinkedID is duplicate

@@ -26,6 +26,16 @@ ORDER_CANCEL = "order_cancel"
 ORDER_REALTIME = "order_realtime"
 WALLET_BALANCE = "wallet_balance"
 QUERY_API = "query_api"
+EXECUTION_LIST = "execution_list"
+POSITION_LIST = "position_list"
+ACCOUNT_INFO = "account_info"
+CANCEL_ALL = "cancel_all"
+BATCH_CREATE = "batch_create"
+BATCH_CANCEL = "batch_cancel"
+ORDER_AMEND = "order_amend"
+SET_LEVERAGE = "set_leverage"
+SWITCH_MODE = "switch_mode"
+SET_MARGIN_MODE = "set_margin_mode"
 
 RATE_LIMITS: tuple[RateLimit, ...] = (
     # "600 requests within a 5-second window per IP" (Rate Limit Rules, HTTP IP limit)
@@ -40,6 +50,18 @@ RATE_LIMITS: tuple[RateLimit, ...] = (
     RateLimit(WALLET_BALANCE, 50, 1.0, LimitScope.ACCOUNT),
     # GET /v5/user/query-api: 10 req/s per UID (User)
     RateLimit(QUERY_API, 10, 1.0, LimitScope.ACCOUNT),
+    # account state (bybit-account-streams.md section 2, linear column of the table)
+    RateLimit(EXECUTION_LIST, 50, 1.0, LimitScope.ACCOUNT),  # GET /v5/execution/list
+    RateLimit(POSITION_LIST, 50, 1.0, LimitScope.ACCOUNT),  # GET /v5/position/list
+    RateLimit(ACCOUNT_INFO, 50, 1.0, LimitScope.ACCOUNT),  # GET /v5/account/info
+    RateLimit(CANCEL_ALL, 10, 1.0, LimitScope.ACCOUNT),  # POST /v5/order/cancel-all
+    # batch endpoints: their own bucket, "consumption = number of orders in the request"
+    RateLimit(BATCH_CREATE, 10, 1.0, LimitScope.ACCOUNT),  # POST /v5/order/create-batch
+    RateLimit(BATCH_CANCEL, 10, 1.0, LimitScope.ACCOUNT),  # POST /v5/order/cancel-batch
+    RateLimit(ORDER_AMEND, 10, 1.0, LimitScope.ACCOUNT),  # POST /v5/order/amend
+    RateLimit(SET_LEVERAGE, 10, 1.0, LimitScope.ACCOUNT),  # POST /v5/position/set-leverage
+    RateLimit(SWITCH_MODE, 10, 1.0, LimitScope.ACCOUNT),  # POST /v5/position/switch-mode
+    RateLimit(SET_MARGIN_MODE, 5, 1.0, LimitScope.ACCOUNT),  # POST /v5/account/set-margin-mode
 )
 
 #: Which per-UID rule each private endpoint spends; public endpoints spend the IP rule only.
@@ -49,6 +71,16 @@ RULE_BY_PATH: dict[str, str] = {
     "/v5/order/realtime": ORDER_REALTIME,
     "/v5/account/wallet-balance": WALLET_BALANCE,
     "/v5/user/query-api": QUERY_API,
+    "/v5/execution/list": EXECUTION_LIST,
+    "/v5/position/list": POSITION_LIST,
+    "/v5/account/info": ACCOUNT_INFO,
+    "/v5/order/cancel-all": CANCEL_ALL,
+    "/v5/order/create-batch": BATCH_CREATE,
+    "/v5/order/cancel-batch": BATCH_CANCEL,
+    "/v5/order/amend": ORDER_AMEND,
+    "/v5/position/set-leverage": SET_LEVERAGE,
+    "/v5/position/switch-mode": SWITCH_MODE,
+    "/v5/account/set-margin-mode": SET_MARGIN_MODE,
 }
 
 LIMIT_HEADER = "X-Bapi-Limit"
@@ -56,12 +88,13 @@ STATUS_HEADER = "X-Bapi-Limit-Status"
 RESET_HEADER = "X-Bapi-Limit-Reset-Timestamp"
 
 
-def cost(path: str) -> dict[str, int]:
-    """The limiter cost of one request to ``path``: the IP rule plus its endpoint rule."""
+def cost(path: str, orders: int = 1) -> dict[str, int]:
+    """The limiter cost of one request to ``path``: the IP rule plus its endpoint rule,
+    which a batch spends once per order in it."""
     costs = {IP: 1}
     rule = RULE_BY_PATH.get(path)
     if rule is not None:
-        costs[rule] = 1
+        costs[rule] = orders
     return costs
 
 

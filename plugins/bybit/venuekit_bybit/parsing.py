@@ -98,7 +98,17 @@ def market(row: Reader) -> Market:
         step_size=lot.decimal("qtyStep"), min_quantity=lot.decimal("minOrderQty"),
         min_notional=lot.nonzero_decimal("minNotionalValue"),
         contract_size=Decimal(1),  # linear qty is counted in base coin, 1 contract = 1 coin
-        active=row.get("status") == "Trading")
+        active=row.get("status") == "Trading", max_leverage=_max_leverage(row))
+
+
+def _max_leverage(row: Reader) -> int | None:
+    """``leverageFilter.maxLeverage`` ("100.00"), whole leverage only (set-leverage takes
+    steps of ``leverageStep``; venuekit's API sets whole numbers)."""
+    found = row.optional_at("leverageFilter")
+    if found is None or not found.is_object():
+        return None
+    value = found.nonzero_decimal("maxLeverage")
+    return None if value is None else int(value)
 
 
 def markets(response: Response) -> list[Market]:

@@ -17,16 +17,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
+from attrs import evolve
+from venuekit.models import Credentials
 from venuekit.testing.simulator import (
     ErrorKind,
     SimOrder,
     SimReject,
-    Simulator,
     json_response,
     sim_market,
 )
 
 from . import limits as rules
+from .simaccount import AccountEndpoints
 
 #: ErrorKind -> (HTTP status, retCode): Bybit answers every refusal at HTTP 200, the code
 #: inside the envelope.
@@ -68,7 +70,7 @@ def _s(value: Decimal | None) -> str:
     return "" if value is None else format(value, "f")
 
 
-class BybitSimulator(Simulator):
+class BybitSimulator(AccountEndpoints):
     exchange = "bybit"
     codes = CODES
     default_limits = rules.RATE_LIMITS
@@ -79,9 +81,17 @@ class BybitSimulator(Simulator):
                    price="50000"),
         sim_market("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.01", notional="5",
                    price="3000"),
-        sim_market("SOLUSDT", "SOL", "USDT", tick="0.010", step="0.1", notional="5",
-                   price="150"),
+        evolve(sim_market("SOLUSDT", "SOL", "USDT", tick="0.010", step="0.1", notional="5",
+                          price="150"), max_leverage=50),
     )
+
+    def __init__(self, *, credentials: Credentials | None = None, **kwargs: Any) -> None:
+        super().__init__(credentials=credentials, **kwargs)
+        #: the unified account's margin mode, symbols switched to hedge mode, and
+        #: non-trade execution rows (Funding, ...) a test adds to the history
+        self.margin_mode = "REGULAR_MARGIN"
+        self.hedge_symbols: set[str] = set()
+        self.extra_executions: list[dict[str, Any]] = []
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -92,6 +102,7 @@ class BybitSimulator(Simulator):
             web.post("/v5/order/create", self.create),
             web.post("/v5/order/cancel", self.cancel),
             web.get("/v5/order/realtime", self.realtime),
+            *self.account_routes(),
         ]
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
@@ -108,12 +119,16 @@ class BybitSimulator(Simulator):
                 rules.STATUS_HEADER: str(window.remaining()), rules.RESET_HEADER: str(now)}
 
     def envelope(self, code: str | int | None, message: str, result: Any, *,
-                 headers: dict[str, str] | None = None) -> web.Response:
+                 headers: dict[str, str] | None = None,
+                 ext: dict[str, Any] | None = None) -> web.Response:
         return json_response({"retCode": code, "retMsg": message, "result": result,
-                              "retExtInfo": {}, "time": self.now_ms()}, headers=headers)
+                              "retExtInfo": ext or {}, "time": self.now_ms()},
+                             headers=headers)
 
-    def ok(self, request: web.Request, result: Any) -> web.Response:
-        return self.envelope(0, "OK", result, headers=self._limit_headers(request.path))
+    def ok(self, request: web.Request, result: Any, *,
+           ext: dict[str, Any] | None = None) -> web.Response:
+        return self.envelope(0, "OK", result, headers=self._limit_headers(request.path),
+                             ext=ext)
 
     def reject_response(self, reject: SimReject) -> web.Response:
         headers: dict[str, str] = {}
@@ -172,6 +187,8 @@ class BybitSimulator(Simulator):
             "lotSizeFilter": {"maxOrderQty": "1190.000", "minOrderQty": _s(m.min_quantity),
                               "qtyStep": _s(m.step_size), "maxMktOrderQty": "500.000",
                               "minNotionalValue": _s(m.min_notional)},
+            "leverageFilter": {"minLeverage": "1", "maxLeverage": f"{m.max_leverage}.00",
+                               "leverageStep": "0.01"},
         } for m in self.state.markets.values()]
         return self.ok(request, {"category": "linear", "list": rows, "nextPageCursor": ""})
 
@@ -206,6 +223,12 @@ class BybitSimulator(Simulator):
 
     # ------------------------------------------------------------ orders
 
+    def order_row(self, order: SimOrder) -> dict[str, Any]:
+        return self._order(order)
+
+    def body_of(self, raw: bytes) -> dict[str, Any]:
+        return self._json(raw)
+
     def _order(self, order: SimOrder) -> dict[str, Any]:
         status = _STATUS[order.status]
         if status == "Cancelled" and order.filled > 0:
@@ -235,7 +258,12 @@ class BybitSimulator(Simulator):
         return payload
 
     async def create(self, request: web.Request) -> web.Response:
-        body = self._json(await self.verify(request))
+        order = self.create_item(self._json(await self.verify(request)))
+        return self.ok(request, {"orderId": order.order_id,
+                                 "orderLinkId": order.client_order_id or ""})
+
+    def create_item(self, body: dict[str, Any]) -> SimOrder:
+        """Place Order's checks and booking, shared with create-batch's items."""
         self._category(body.get("category"))
         side, order_type = body.get("side"), body.get("orderType")
         if side not in ("Buy", "Sell") or order_type not in ("Limit", "Market"):
@@ -253,12 +281,10 @@ class BybitSimulator(Simulator):
         tif = "IOC" if order_type == "Market" else body.get("timeInForce", "GTC")
         if tif not in _TIF_IN:
             raise SimReject(ErrorKind.INVALID, f"timeInForce {tif!r}")
-        order = self.state.place(
+        return self.state.place(
             symbol=str(body.get("symbol", "")), side=side, type=order_type,
             quantity=quantity, price=price, client_order_id=link_id,
             time_in_force=_TIF_IN[tif], reduce_only=body.get("reduceOnly") is True)
-        return self.ok(request, {"orderId": order.order_id,
-                                 "orderLinkId": order.client_order_id or ""})
 
     async def cancel(self, request: web.Request) -> web.Response:
         body = self._json(await self.verify(request))
@@ -285,7 +311,15 @@ class BybitSimulator(Simulator):
         else:
             closed = query.get("openOnly") == "1"
             rows = [o for o in self.state.orders.values() if o.is_open != closed]
-        rows = [o for o in rows if symbol is None or o.symbol == symbol]
-        rows.sort(key=lambda o: o.created_ms, reverse=True)
-        return self.ok(request, {"category": "linear", "nextPageCursor": "",
-                                 "list": [self._order(o) for o in rows]})
+        coin = query.get("settleCoin")
+        rows = [o for o in rows if (symbol is None or o.symbol == symbol)
+                and (coin is None or self.state.markets[o.symbol].quote == coin)]
+        rows.sort(key=lambda o: (o.created_ms, int(o.order_id)), reverse=True)
+        limit = int(query.get("limit", "20"))
+        if not 1 <= limit <= self.open_orders_page:
+            raise SimReject(ErrorKind.INVALID, "params error: limit")
+        start = int(query.get("cursor", "0") or 0)
+        chunk = rows[start:start + limit]
+        cursor = str(start + limit) if start + limit < len(rows) else ""
+        return self.ok(request, {"category": "linear", "nextPageCursor": cursor,
+                                 "list": [self._order(o) for o in chunk]})
