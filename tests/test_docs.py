@@ -8,7 +8,8 @@
   network; it must still compile.
 * The index links every page, and every relative link resolves.
 * ``docs/exchanges/`` holds an up-to-date copy of each bundled plugin's README; their
-  examples run too, against each plugin's loopback simulator.
+  examples run against each plugin's loopback simulator in the contract session
+  (tests/contract/test_exchange_pages.py), where every plugin is installed.
 * The CLI page documents every command.
 * The README's first example respects the venue's minimum order value.
 """
@@ -21,40 +22,18 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from docs_support import FENCE, NOT_RUN, blocks, run_block
 from venuekit.cli import build_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
-FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
-NOT_RUN = "# not run:"
-ALLOWED_REASONS = ("real", "network", "credentials")
-TEST_MODULE = re.compile(r"# tests/(test_\w+)\.py")
-PYTEST_INI = """
-[pytest]
-asyncio_mode = auto
-asyncio_default_fixture_loop_scope = function
-filterwarnings = error
-"""
 
 pytest_plugins = ["pytester"]
 
 
-EXCHANGE_PAGES = sorted((DOCS / "exchanges").glob("*.md"))
-
-
-def blocks() -> list[tuple[str, str]]:
-    found = []
-    for page in [*PAGES, *EXCHANGE_PAGES]:
-        text = page.read_text(encoding="utf-8")
-        for match in FENCE.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            found.append((f"{page.relative_to(DOCS)}:{line}", match[1]))
-    return found
-
-
-BLOCKS = blocks()
+BLOCKS = blocks(PAGES, DOCS)
 
 
 def test_there_are_examples_to_run() -> None:
@@ -65,24 +44,7 @@ def test_there_are_examples_to_run() -> None:
 
 @pytest.mark.parametrize(("where", "code"), BLOCKS, ids=[where for where, _ in BLOCKS])
 def test_python_example_runs(where: str, code: str, request: pytest.FixtureRequest) -> None:
-    compiled = compile(code, where, "exec")
-    first = code.splitlines()[0]
-    if code.startswith(NOT_RUN):
-        reason = first.removeprefix(NOT_RUN).strip()
-        assert any(word in reason for word in ALLOWED_REASONS), \
-            f"{where}: a block may skip running only for real credentials or network"
-        return
-    module = TEST_MODULE.fullmatch(first)
-    if module:
-        pytester: pytest.Pytester = request.getfixturevalue("pytester")
-        pytester.makeini(PYTEST_INI)
-        pytester.makepyfile(**{module[1]: code})
-        result = pytester.runpytest("-p", "no:cacheprovider")
-        outcomes = result.parseoutcomes()
-        assert outcomes.get("passed", 0) >= 1, result.stdout.str()[-3000:]
-        assert set(outcomes) == {"passed"}, result.stdout.str()[-3000:]
-        return
-    exec(compiled, {"__name__": "__docs__"})  # noqa: S102 - our own documentation
+    run_block(where, code, request)
 
 
 # ---------------------------------------------------------------- links
