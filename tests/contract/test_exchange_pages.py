@@ -6,12 +6,14 @@ simulator and so needs that plugin installed; the core docs test checks the copi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from docs_support import NOT_RUN, blocks, run_block
+from docs_support import FENCE, NOT_RUN, blocks, run_block
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 BLOCKS = blocks(sorted((DOCS / "exchanges").glob("*.md")), DOCS)
 
 pytest_plugins = ["pytester"]
@@ -26,3 +28,22 @@ def test_every_exchange_page_has_an_example_that_runs() -> None:
 def test_exchange_page_example_runs(where: str, code: str,
                                     request: pytest.FixtureRequest) -> None:
     run_block(where, code, request)
+
+
+async def test_readme_first_order_meets_the_venues_minimum() -> None:
+    """The README's first order, as written, passes Binance's checks (the 100 USDT
+    minimum notional of BTCUSDT futures, as the simulator mirrors it)."""
+    from venuekit import OrderParams, connect
+    from venuekit_binance.simulator import BinanceSimulator
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = FENCE.search(text)
+    assert code is not None
+    found = re.search(r'OrderParams\((.*?)\)\)', code[1], re.S)
+    assert found is not None
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', found[1]))
+    async with BinanceSimulator() as sim, connect("binance", sim.credentials,
+                                                   base_url=sim.api_url) as conn:
+        market = await conn.market(fields["symbol"])
+        conn.validate_order(OrderParams(**fields), market)  # type: ignore[arg-type]
+        assert market.min_notional is not None and market.min_notional >= 100
