@@ -12,6 +12,7 @@ cannot look orders up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from .wire import Call
 
 if TYPE_CHECKING:
     from .connector import Connector
+    from .journal import JournalRecorder
 
 __all__ = ["place_orders"]
 
@@ -53,12 +55,20 @@ async def place_orders(conn: Connector, orders: Sequence[OrderParams]) -> list[I
         return []
     require(conn, Capability.PLACE_ORDERS, "place_orders")
     prepared = await _prepare_orders(conn, orders)
+    if conn.journal is not None:
+        await conn._recover_once()  # a crash's leftovers first, as for a single order
     results: list[Item | None] = [None] * len(prepared)
     size = max(conn.info.max_batch_orders, 1)
-    for chunk in _chunks(prepared, size):
-        for index, item in zip(chunk, await _place_chunk(conn, [prepared[i] for i in chunk]),
-                               strict=True):
-            results[index] = item
+    with contextlib.ExitStack() as in_flight:
+        if conn.journal is not None:  # recover() in another task leaves these alone
+            for order, _ in prepared:
+                assert order.client_order_id is not None
+                in_flight.enter_context(conn.journal.placing(conn._journal_account,
+                                                             order.client_order_id))
+        for chunk in _chunks(prepared, size):
+            answered = await _place_chunk(conn, [prepared[i] for i in chunk])
+            for index, item in zip(chunk, answered, strict=True):
+                results[index] = item
     assert all(item is not None for item in results)
     return [item for item in results if item is not None]
 
@@ -100,13 +110,15 @@ MAX_CHUNK_SENDS = 3
 async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]]) -> list[Item]:
     orders = [order for order, _ in chunk]
     markets = [market for _, market in chunk]
+    recorders = [conn._recorder(order, market) for order, market in chunk]
     healed: set[type[VenueError]] = set()
     for _ in range(MAX_CHUNK_SENDS):
         plan = planned(conn, "place_orders",
                         conn._hook.place_orders(orders=orders, markets=markets))
         # the batch's signing time on the venue's clock: the receive window of every order
-        # in it runs from there, however long the chunk waited in the limiter
-        sent = Attempt()
+        # in it runs from there, however long the chunk waited in the limiter; a journaled
+        # connector writes every order of the chunk down before the bytes leave
+        sent = Attempt(before_send=functools.partial(_journal_sent, recorders))
         try:
             items: list[Item] = await run_plan(plan, functools.partial(_send, conn, sent))
         except (InvalidTimestamp, TokenExpired) as exc:
@@ -123,21 +135,35 @@ async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]])
             continue  # the limiter now blocks until the venue's Retry-After
         except VenueError as exc:
             if not exc.ambiguous:
+                for recorder in recorders:
+                    if recorder is not None and sent.sent:
+                        recorder.rejected(exc)
                 return [exc] * len(chunk)
-            return list(await asyncio.gather(*(_resolve(conn, order, market, exc, sent)
-                                               for order, market in chunk)))
+            return list(await asyncio.gather(*(
+                _resolve(conn, order, market, exc, sent, recorder)
+                for (order, market), recorder in zip(chunk, recorders, strict=True))))
         check_items("place_orders", conn, items, len(chunk))
         resolved: list[Any] = []
-        for (order, market), item in zip(chunk, items, strict=True):
+        for (order, market), item, recorder in zip(chunk, items, recorders, strict=True):
             if isinstance(item, VenueError):
                 item.with_context(exchange=conn.exchange)
                 if item.ambiguous:
-                    resolved.append(_resolve(conn, order, market, item, sent))
+                    resolved.append(_resolve(conn, order, market, item, sent, recorder))
                     continue
+                if recorder is not None:
+                    recorder.rejected(item)
+            elif recorder is not None:
+                recorder.placed(item)
             resolved.append(_ready(item))
         return list(await asyncio.gather(*resolved))
     raise RateLimitExceeded(f"place_orders refused {MAX_CHUNK_SENDS} times before execution",
                             exchange=conn.exchange)
+
+
+def _journal_sent(recorders: list[JournalRecorder | None], signed_ms: int) -> None:
+    for recorder in recorders:
+        if recorder is not None:
+            recorder.sending(signed_ms)
 
 
 async def _send(conn: Connector, attempt: Attempt, call: Call[Any]) -> Any:
@@ -151,7 +177,8 @@ async def _ready(item: Item) -> Item:
 
 
 async def _resolve(conn: Connector, order: OrderParams, market: Market,
-                   cause: VenueError, batch: Attempt) -> Item:
+                   cause: VenueError, batch: Attempt,
+                   recorder: JournalRecorder | None) -> Item:
     """One order of an ambiguous batch: look it up; resend it alone only if proven absent.
 
     Reuses :class:`~venuekit.retry.OrderPlacer`: its first "send" is the batch that already
@@ -180,7 +207,8 @@ async def _resolve(conn: Connector, order: OrderParams, market: Market,
     placer = OrderPlacer(send=send, lookup=lookup if can_lookup else None,
                          resync=conn._resync, relogin=conn._drop_token, client_order_id=cid,
                          exchange=conn.exchange, settle_s=conn.order_settle_s,
-                         clock_ms=conn.clock.now_ms, max_sends=max(conn.retry.max_tries, 2))
+                         clock_ms=conn.clock.now_ms, max_sends=max(conn.retry.max_tries, 2),
+                         record=recorder)
     try:
         return await placer.place()
     except OrderStatusUnknown as exc:
