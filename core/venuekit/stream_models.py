@@ -19,7 +19,7 @@ Quantities are in base currency, as everywhere in venuekit.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from attrs import field, frozen
@@ -116,6 +116,10 @@ class Heartbeat:
     frame: str | None = None
 
 
+def _kinds(value: Iterable[StreamKind]) -> frozenset[StreamKind]:
+    return frozenset(value)
+
+
 def _default_roles() -> Mapping[StreamKind, StreamRole]:
     return {kind: StreamRole.PRIVATE if kind.private else StreamRole.PUBLIC
             for kind in StreamKind}
@@ -151,7 +155,7 @@ class StreamInfo:
     :param login_timeout_s: how long to wait for :class:`LoggedIn` after the login frames.
     """
 
-    kinds: frozenset[StreamKind] = field(converter=frozenset)
+    kinds: frozenset[StreamKind] = field(converter=_kinds)
     roles: Mapping[StreamKind, StreamRole] = field(factory=_default_roles)
     heartbeat: Heartbeat | None = None
     idle_timeout_s: float = 30.0
@@ -251,12 +255,16 @@ class BalanceUpdate:
     complete: bool = True
 
 
+def _positions(value: Iterable[Position]) -> tuple[Position, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class PositionsUpdate:
     """Positions after a change. ``complete`` False: only the symbols that changed
     (a position of quantity 0 then means it was closed)."""
 
-    positions: tuple[Position, ...] = field(converter=tuple)
+    positions: tuple[Position, ...] = field(converter=_positions)
     complete: bool = True
 
 

@@ -15,6 +15,7 @@ logged as a warning, so a socket that keeps dying is visible, never a silent sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import random
@@ -88,10 +89,8 @@ class ManagedSocket:
         self.state = SocketState.CLOSED
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: S110 - closing: nothing to report
-                pass
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task  # closing: whatever it ended with is not news
             self._task = None
         await self._close_socket()
 
@@ -180,7 +179,7 @@ class ManagedSocket:
             if self.stopping():
                 return
             self.state = SocketState.BACKOFF
-            delay = self.hub.settings.backoff(attempt, random.random())  # noqa: S311 - jitter
+            delay = self.hub.settings.backoff(attempt, random.random())  # jitter, not crypto
             attempt += 1
             log.warning("%s lost (%s); reconnect attempt %d in %.2f s", self.name, reason,
                         attempt, delay)
@@ -301,7 +300,5 @@ class ManagedSocket:
     async def _close_socket(self) -> None:
         sock, self._socket = self._socket, None
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError, RuntimeError):  # already gone
                 await sock.close()
-            except (OSError, RuntimeError):  # noqa: S110 - already gone
-                pass

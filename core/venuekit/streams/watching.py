@@ -15,7 +15,7 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, cast
 
-from attrs import define
+from attrs import define, field
 
 from ..account_models import Fill, OrderBook, Position, Ticker, Trade
 from ..convert import to_jsonable
@@ -34,7 +34,7 @@ __all__ = ["LINE_KINDS", "close", "configure", "hub", "lines", "watch"]
 @define
 class _Config:
     base_url: str | None = None
-    settings: StreamSettings = StreamSettings()
+    settings: StreamSettings = field(factory=StreamSettings)
     opener: SocketOpener | None = None
 
 
