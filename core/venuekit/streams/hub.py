@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -45,9 +45,9 @@ from ..stream_models import (
     StreamRole,
     Subscription,
 )
-from .book import LocalBook, Verdict
+from .book import BookState, LocalBook, Verdict
 from .channel import Channel
-from .connection import ManagedSocket
+from .connection import ManagedSocket, SocketState
 from .settings import StreamSettings
 from .socket import AiohttpSocketOpener, SocketOpener
 
@@ -130,6 +130,7 @@ class StreamHub:
     _positions: dict[str, Position] | None = None
     _down_since: datetime | None = None
     _baseline: bool = False
+    _pending_resyncs: int = 0
     _resync_lock: asyncio.Lock = field(factory=asyncio.Lock)
     _tasks: set[asyncio.Task[None]] = field(factory=set)
     _markets: dict[str, Market] = field(factory=dict)
@@ -352,7 +353,8 @@ class StreamHub:
                     if not self.info.book_snapshot_on_subscribe:
                         self._spawn(self._rest_book(sub.market.symbol, sub.depth or 20))
         if socket.role is StreamRole.PRIVATE and self.settings.resync:
-            self._spawn(self.resync())
+            self._pending_resyncs += 1
+            self._spawn(self._counted_resync())
 
     def on_disconnected(self, socket: ManagedSocket) -> None:
         if socket.role is StreamRole.PRIVATE and self._down_since is None:
@@ -396,10 +398,25 @@ class StreamHub:
 
     # ------------------------------------------------------------ orders and fills
 
-    def offer_order(self, order: OrderResult, *, announce: bool = True) -> bool:
+    def offer_order(self, order: OrderResult, *, announce: bool = True,
+                    from_resync: bool = False) -> bool:
         """Deliver ``order`` unless it was delivered in this state (id, status, filled)
-        or is older than what was (a late frame after a resync's final state)."""
+        or is older than what was (a late frame after a resync's final state).
+
+        ``announce`` False (the first resync's baseline) only notes open orders, so a
+        later resync can look up those that vanished; a resync does not re-announce an
+        order whose state is the baseline's.
+        """
+        if not announce:
+            if order.status not in _FINAL and order.order_id not in self._orders:
+                self._open[order.order_id] = order
+            return False
         previous = self._orders.get(order.order_id)
+        if previous is None and from_resync:
+            base = self._open.get(order.order_id)
+            if base is not None and (base.status, base.filled_quantity) == \
+                    (order.status, order.filled_quantity):
+                return False
         if isinstance(previous, OrderResult):
             if (previous.status, previous.filled_quantity) == \
                     (order.status, order.filled_quantity):
@@ -413,8 +430,6 @@ class StreamHub:
             self._open.pop(order.order_id, None)
         else:
             self._open[order.order_id] = order
-        if not announce:
-            return False
         self._deliver(StreamKind.ORDERS, order.symbol, order)
         if self.info.derive_fills:
             self._derive_fill(order, last)
@@ -481,6 +496,25 @@ class StreamHub:
 
     # ------------------------------------------------------------ resync
 
+    async def _counted_resync(self) -> None:
+        try:
+            await self.resync()
+        finally:
+            self._pending_resyncs -= 1
+
+    def ready(self) -> bool:
+        """Every socket is open and subscribed, the resync after the last connect is done
+        and every book is consistent: what tests and tools wait for before acting."""
+        sockets = [s for shards in self.sockets.values() for s in shards]
+        if not sockets or any(s.state is not SocketState.OPEN for s in sockets):
+            return False
+        if self._pending_resyncs:
+            return False
+        if any(s.role is StreamRole.PRIVATE for s in sockets) and self.settings.resync \
+                and not self._baseline:
+            return False
+        return all(book.state is BookState.LIVE for book in self._books.values())
+
     async def resync(self) -> None:
         """Reconcile account state over REST after a (re)connect of the private socket.
 
@@ -493,40 +527,53 @@ class StreamHub:
             announce = self._baseline
             since = (self._down_since or datetime.now(UTC)) - _FILL_MARGIN
             self._down_since = None
-            try:
-                if kinds & {StreamKind.ORDERS, StreamKind.FILLS}:
-                    await self._resync_orders(announce, since,
-                                              fills=StreamKind.FILLS in kinds and announce)
-                if StreamKind.BALANCE in kinds:
-                    self.offer_balance(await self.connector.fetch_balance(), complete=True)
-                if StreamKind.POSITIONS in kinds:
-                    self.offer_positions(await self.connector.fetch_positions(), complete=True)
-            except VenueError as exc:
-                log.warning("%s: stream resync failed (%s); next reconnect tries again",
-                            self.exchange, self.scrub(str(exc)))
-                return
+            steps: list[Callable[[], Awaitable[None]]] = []
+            if kinds & {StreamKind.ORDERS, StreamKind.FILLS}:
+                steps.append(lambda: self._resync_orders(
+                    announce, since, fills=StreamKind.FILLS in kinds and announce))
+            if StreamKind.BALANCE in kinds:
+                steps.append(self._resync_balance)
+            if StreamKind.POSITIONS in kinds:
+                steps.append(self._resync_positions)
+            for step in steps:
+                try:
+                    await step()
+                except NotSupported as exc:  # the venue cannot read it over REST: streams only
+                    log.debug("%s: resync step skipped (%s)", self.exchange, exc)
+                except VenueError as exc:
+                    log.warning("%s: stream resync failed (%s); next reconnect tries again",
+                                self.exchange, self.scrub(str(exc)))
+                    return
             self._baseline = True
+
+    async def _resync_balance(self) -> None:
+        self.offer_balance(await self.connector.fetch_balance(), complete=True)
+
+    async def _resync_positions(self) -> None:
+        self.offer_positions(await self.connector.fetch_positions(), complete=True)
 
     async def _resync_orders(self, announce: bool, since: datetime, *, fills: bool) -> None:
         info = self.connector.info
         watched = {w.symbol for w in self.watchers if w.symbol is not None}
         known = set(self._open)
+        listed: list[OrderResult] = []
         if info.has(Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS):
             listed = await self.connector.fetch_open_orders(None)
-        else:
-            listed = []
+        elif info.has(Capability.FETCH_OPEN_ORDERS):
             for symbol in sorted(watched | {o.symbol for o in self._open.values()}):
                 listed += await self.connector.fetch_open_orders(symbol)
+        # without a listing, every order last seen open is looked up one by one below
         touched: set[str] = set()
         for order in listed:
-            if self.offer_order(order, announce=announce):
+            if self.offer_order(order, announce=announce, from_resync=True):
                 touched.add(order.symbol)
-        for order_id in known - {o.order_id for o in listed}:
+        listed_ids = {o.order_id for o in listed}
+        for order_id in known - listed_ids:
             last = self._open.get(order_id)
             if last is None:
                 continue
             final = await self.connector.fetch_order(last.symbol, order_id=order_id)
-            if self.offer_order(final, announce=announce):
+            if self.offer_order(final, announce=True, from_resync=True):
                 touched.add(final.symbol)
         if fills and not self.info.derive_fills and info.has(Capability.FETCH_MY_TRADES):
             for symbol in sorted(touched):

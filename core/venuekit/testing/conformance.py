@@ -62,6 +62,7 @@ from ..registry import Registry
 from ..retry import RetryPolicy
 from ..wire import Request, Response, SignedRequest
 from .conformance_account import AccountConformance
+from .conformance_streams import StreamConformance
 from .simulator import Simulator
 
 __all__ = ["ExchangeConformance", "SignatureVector"]
@@ -79,7 +80,7 @@ class SignatureVector:
     token: AuthToken | None = None
 
 
-class ExchangeConformance(AccountConformance):
+class ExchangeConformance(AccountConformance, StreamConformance):
     """Base of every plugin's ``TestConformance``; set the class attributes below."""
 
     name: ClassVar[str]
