@@ -53,6 +53,8 @@ class StreamClient:
     session_key: str | None = None
     last_heard: float = field(factory=time.monotonic)
     frames_in: list[str] = field(factory=list)
+    #: this socket is half dead: the venue reads nothing and sends nothing on it
+    silent: bool = False
     outbox: asyncio.Queue[str | bytes] = field(factory=asyncio.Queue)
 
 
@@ -60,7 +62,7 @@ class StreamClient:
 class StreamFaults:
     """Stream faults; each applies until cleared (or, for counters, until used up)."""
 
-    #: the server neither answers heartbeats nor sends anything (a half-dead socket)
+    #: the server neither answers heartbeats nor sends anything on any socket
     silent: bool = False
     #: refuse the next login frames with the venue's auth error
     refuse_logins: int = 0
@@ -208,6 +210,13 @@ class StreamServer:
                 with contextlib.suppress(Exception):
                     await client.ws.close()
 
+    def silence(self, role: str | None = None) -> None:
+        """Make the open sockets (of ``role``) half dead: no answers, no data, no close.
+        Sockets opened afterwards work, so a client that replaces a dead one recovers."""
+        for client in self.clients:
+            if role is None or client.role == role:
+                client.silent = True
+
     # ------------------------------------------------------------ market data
 
     def book(self, native: str) -> SimBook:
@@ -283,7 +292,7 @@ class StreamServer:
             self._publish(("balance", None), balance)
 
     def _send(self, client: StreamClient, frame: str) -> None:
-        if self.faults.silent or client.ws.closed:
+        if self.faults.silent or client.silent or client.ws.closed:
             return
         client.outbox.put_nowait(self.venue.encode(frame))  # one writer keeps the order
 
@@ -320,7 +329,7 @@ class StreamServer:
                     continue
                 client.last_heard = time.monotonic()
                 client.frames_in.append(message.data)
-                if self.faults.silent:
+                if self.faults.silent or client.silent:
                     continue
                 try:
                     replies = self.venue.on_frame(self, client, message.data)
