@@ -402,7 +402,9 @@ class Connector:
                              client_order_id=cid, exchange=self.exchange,
                              settle_s=self.order_settle_s,
                              max_sends=max(self.retry.max_tries, 1))
-        return await placer.place()
+        placed = await placer.place()
+        streams.note_order(self, placed)  # a watcher's resync then looks it up if it is missed
+        return placed
 
     def validate_order(self, params: OrderParams, market: Market) -> None:
         """Refuse locally what the venue would refuse: step, tick, minimums, options."""

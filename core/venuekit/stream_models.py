@@ -152,7 +152,11 @@ class StreamInfo:
     :param derive_fills: the venue has no execution events (BingX): the core derives each
         :class:`~venuekit.Fill` from an order's cumulative filled quantity, with the trade
         id ``"<order_id>:<filled quantity>"``. A FILLS watch then subscribes to ORDERS.
-    :param login_timeout_s: how long to wait for :class:`LoggedIn` after the login frames.
+    :param subscribe_acks: the venue answers every subscribe frame (parse the answer into
+        :class:`Ack`); the core resyncs only after all of them, so a change between the
+        REST read and the subscription cannot go unseen. False where it does not answer.
+    :param login_timeout_s: how long to wait for :class:`LoggedIn` after the login frames
+        (and for the subscribe acks).
     """
 
     kinds: frozenset[StreamKind] = field(converter=_kinds)
@@ -167,6 +171,7 @@ class StreamInfo:
     book_recovery: BookRecovery = BookRecovery.SNAPSHOT
     book_snapshot_on_subscribe: bool = True
     derive_fills: bool = False
+    subscribe_acks: bool = True
     login_timeout_s: float = 10.0
 
     def role(self, kind: StreamKind) -> StreamRole:

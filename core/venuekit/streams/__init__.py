@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .settings import StreamSettings
 from .socket import AiohttpSocketOpener, MessageKind, Socket, SocketMessage, SocketOpener
-from .watching import LINE_KINDS, close, configure, hub, lines, watch
+from .watching import LINE_KINDS, close, configure, hub, lines, note_order, watch
 
 __all__ = [
     "LINE_KINDS",
@@ -25,5 +25,6 @@ __all__ = [
     "configure",
     "hub",
     "lines",
+    "note_order",
     "watch",
 ]

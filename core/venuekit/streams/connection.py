@@ -2,7 +2,8 @@
 
 States and the moves between them (h11 style)::
 
-    CONNECTING --open--> LOGGING_IN --LoggedIn--> OPEN      (no login frames: straight to OPEN)
+    CONNECTING --open--> LOGGING_IN --LoggedIn--> SUBSCRIBING --every Ack--> OPEN
+                         (no login frames / no subscribe acks: those steps are skipped)
     any --dead / closed / error--> BACKOFF --wait--> CONNECTING
     any --SessionExpired / lifetime reached--> CONNECTING  (at once, a new session)
     any --login refused (AuthenticationError)--> FAILED     (watchers get the error)
@@ -51,6 +52,7 @@ log = logging.getLogger("venuekit.streams")
 class SocketState(enum.Enum):
     CONNECTING = "connecting"
     LOGGING_IN = "logging_in"
+    SUBSCRIBING = "subscribing"
     OPEN = "open"
     BACKOFF = "backoff"
     FAILED = "failed"
@@ -71,6 +73,7 @@ class ManagedSocket:
         self.subs: dict[object, Subscription] = {}
         self.state = SocketState.CONNECTING
         self.connects = 0  #: successful opens (for tests and the bench)
+        self.healthy = False  #: the current or last socket got as far as OPEN
         self._socket: Socket | None = None
         self._task: asyncio.Task[None] | None = None
         self._request_id = 0
@@ -125,7 +128,9 @@ class ManagedSocket:
                              subscriptions=tuple(self.subs.values()),
                              request_id=self._request_id)
 
-    async def _send_subscriptions(self, subs: list[Subscription], *, subscribe: bool) -> None:
+    async def _send_subscriptions(self, subs: list[Subscription], *, subscribe: bool) -> int:
+        """Send the frames in chunks; returns how many frames went out."""
+        sent = 0
         size = max(self.hub.info.max_subscriptions_per_frame, 1)
         for start in range(0, len(subs), size):
             chunk = subs[start:start + size]
@@ -138,6 +143,8 @@ class ManagedSocket:
                                    exchange=self.hub.exchange, operation="watch")
             for frame in frames:
                 await self._send(frame)
+            sent += len(frames)
+        return sent
 
     async def _send(self, text: str) -> None:
         sock = self._socket
@@ -178,6 +185,9 @@ class ManagedSocket:
                 await self._close_socket()
             if self.stopping():
                 return
+            if self.healthy:  # it served before it died: start the backoff afresh
+                attempt = 0
+                self.healthy = False
             self.state = SocketState.BACKOFF
             delay = self.hub.settings.backoff(attempt, random.random())  # jitter, not crypto
             attempt += 1
@@ -198,6 +208,7 @@ class ManagedSocket:
         self._socket = await hub.opener.open(rebase_url(url, hub.base_url),
                                              timeout_s=hub.settings.connect_timeout_s)
         self.connects += 1
+        self.healthy = False
         opened = time.monotonic()
         lifetime = hub.lifetime_s()
         heartbeat: asyncio.Task[None] | None = None
@@ -207,20 +218,29 @@ class ManagedSocket:
                 await self._send(frame)
             if login:
                 self.state = SocketState.LOGGING_IN
-                await self._read(until_logged_in=True,
+                await self._read(until=LoggedIn, count=1,
                                  deadline=time.monotonic() + hub.info.login_timeout_s)
-            await self._send_subscriptions(list(self.subs.values()), subscribe=True)
+            frames = await self._send_subscriptions(list(self.subs.values()), subscribe=True)
+            if frames and hub.info.subscribe_acks:
+                # resync only once the venue serves the subscriptions: a change between
+                # the REST read and the subscription would otherwise be seen by neither
+                self.state = SocketState.SUBSCRIBING
+                await self._read(until=Ack, count=frames,
+                                 deadline=time.monotonic() + hub.info.login_timeout_s)
             self.state = SocketState.OPEN
+            self.healthy = True
             hub.on_connected(self)
             heartbeat = asyncio.get_running_loop().create_task(self._heartbeat())
-            await self._read(until_logged_in=False,
+            await self._read(until=None, count=0,
                              deadline=None if lifetime is None else opened + lifetime)
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
             self.hub.on_disconnected(self)
 
-    async def _read(self, *, until_logged_in: bool, deadline: float | None) -> None:
+    async def _read(self, *, until: type[LoggedIn] | type[Ack] | None, count: int,
+                    deadline: float | None) -> None:
+        """Read and act on frames; with ``until``, return after ``count`` such events."""
         hub = self.hub
         sock = self._socket
         assert sock is not None
@@ -230,8 +250,9 @@ class ManagedSocket:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    if until_logged_in:
-                        raise NetworkError(f"{self.name}: no login answer in time")
+                    if until is not None:
+                        what = "login" if until is LoggedIn else "subscribe"
+                        raise NetworkError(f"{self.name}: no {what} answer in time")
                     log.info("%s: maximum lifetime reached, replacing it", self.name)
                     raise _Rotate
                 wait = min(wait, left)
@@ -253,16 +274,17 @@ class ManagedSocket:
                             type(exc).__name__, exc, hub.scrub(text))
                 continue
             for event in events or ():
-                if await self._control(event) and until_logged_in:
-                    return
+                await self._control(event)
+                if until is not None and isinstance(event, until):
+                    count -= 1
+                    if count <= 0:
+                        return
 
-    async def _control(self, event: StreamEvent) -> bool:
-        """Act on a control event; data events go to the hub. True on LoggedIn."""
-        if isinstance(event, LoggedIn):
-            return True
+    async def _control(self, event: StreamEvent) -> None:
+        """Act on a control event; data events go to the hub."""
         if isinstance(event, Ping):
             await self._send(event.reply)
-        elif isinstance(event, Pong | Ack):
+        elif isinstance(event, Pong | Ack | LoggedIn):
             pass
         elif isinstance(event, StreamFailure):
             if isinstance(event.error, AuthenticationError) or event.fatal:
@@ -277,7 +299,6 @@ class ManagedSocket:
             self.hub.resync_needed(self, event)
         else:
             self.hub.on_data(event)
-        return False
 
     async def _heartbeat(self) -> None:
         beat = self.hub.heartbeat()

@@ -131,6 +131,7 @@ class StreamHub:
     _down_since: datetime | None = None
     _baseline: bool = False
     _pending_resyncs: int = 0
+    _pending_books: int = 0
     _resync_lock: asyncio.Lock = field(factory=asyncio.Lock)
     _tasks: set[asyncio.Task[None]] = field(factory=set)
     _markets: dict[str, Market] = field(factory=dict)
@@ -270,8 +271,13 @@ class StreamHub:
             # a smaller book depth on the same symbol rides on the deeper subscription
             socket = self._socket_for(self.info.role(sub.kind))
             entry = self._subs[sub.key] = _Sub(sub, socket)
+            was_open = socket.state is SocketState.OPEN
             await socket.add(sub)
             socket.start()
+            if was_open and sub.kind.private and self.settings.resync:
+                # a new account stream on a live socket: its current state comes by REST
+                self._pending_resyncs += 1
+                self._spawn(self._counted_resync())
         entry.count += 1
 
     def _socket_for(self, role: StreamRole) -> ManagedSocket:
@@ -435,6 +441,11 @@ class StreamHub:
             self._derive_fill(order, last)
         return True
 
+    def note_order(self, order: OrderResult) -> None:
+        """An order placed through the connector: known open even before its event."""
+        if order.status not in _FINAL and order.order_id not in self._orders:
+            self._open.setdefault(order.order_id, order)
+
     def _derive_fill(self, order: OrderResult, last: OrderResult | None) -> None:
         """A fill from the change in cumulative quantity (venues without execution events).
 
@@ -508,7 +519,7 @@ class StreamHub:
         sockets = [s for shards in self.sockets.values() for s in shards]
         if not sockets or any(s.state is not SocketState.OPEN for s in sockets):
             return False
-        if self._pending_resyncs:
+        if self._pending_resyncs or self._pending_books:
             return False
         if any(s.role is StreamRole.PRIVATE for s in sockets) and self.settings.resync \
                 and not self._baseline:
@@ -605,12 +616,15 @@ class StreamHub:
             self._spawn(entry.socket.resubscribe(entry.sub))
 
     async def _rest_book(self, symbol: str, depth: int) -> None:
+        self._pending_books += 1
         try:
             snapshot: OrderBook = await self.connector.fetch_order_book(symbol, depth)
         except VenueError as exc:
             log.warning("%s: %s book snapshot failed (%s)", self.exchange, symbol,
                         self.scrub(str(exc)))
             return
+        finally:
+            self._pending_books -= 1
         book = self._books.get(symbol)
         if book is not None:
             book.load_rest(snapshot)

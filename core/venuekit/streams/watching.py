@@ -85,6 +85,14 @@ def hub(conn: Connector) -> StreamHub:
     return made
 
 
+def note_order(conn: Connector, order: OrderResult) -> None:
+    """Remember an order this connector placed, so that a resync after a drop looks it up
+    even if its first stream event was lost with the socket (no-op without watchers)."""
+    found = _HUBS.get(id(conn))
+    if found is not None:
+        found.note_order(order)
+
+
 async def close(conn: Connector) -> None:
     """End the connector's watchers and sockets (called by ``Connector.close``)."""
     found = _HUBS.pop(id(conn), None)

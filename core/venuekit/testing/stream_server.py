@@ -244,11 +244,11 @@ class StreamServer:
                     side[price] = quantity
                 else:
                     side.pop(price, None)
-        prev = book.sequence
-        book.sequence += 1
         if native in self.faults.gaps:
             self.faults.gaps.discard(native)
-            prev -= 1  # the frame claims to follow an update the client never saw
+            book.sequence += 1  # an update the client never gets: the frame follows it
+        prev = book.sequence
+        book.sequence += 1
         frame = self.venue.book_frame(native, bid_list, ask_list, snapshot=False,
                                       sequence=book.sequence, prev_sequence=prev)
         self._publish(("order_book", native), frame)
