@@ -8,11 +8,11 @@ same run, because the machines are shared and noisy.
    book update, the consistent top-20 view a watcher gets) against a bare ``json.loads``
    of the same frames.
 3. Events lost and duplicated over 1,000 order changes (orders placed through the
-   connector, cancels made in the simulator as the venue would) with 20 forced socket drops, each followed by cancels made while the socket
-   is down: every order's final state must arrive exactly once (the resync after each
-   reconnect covers what a drop hides); no (order, status, filled) may arrive twice.
-   Intermediate states hidden by a drop are counted apart (allowed: the host gets the
-   final state).
+   connector, cancels made in the simulator as the venue would) with 20 forced socket
+   drops, each followed by cancels made while the socket is down: every order's final
+   state must arrive exactly once (the resync after each reconnect covers what a drop
+   hides); no (order, status, filled) may arrive twice. Intermediate states hidden by a
+   drop are counted apart (allowed: the host gets the final state).
 
 Run: python bench/bench_streams.py [--quick]
 """
