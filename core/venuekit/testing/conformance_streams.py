@@ -244,7 +244,7 @@ class StreamConformance:
 
     async def test_refused_login_raises_authentication_error(self, sim: Simulator) -> None:
         if StreamKind.ORDERS not in self._kinds():
-            pytest.skip(f"{self.name} has no private streams (covered by the NotSupported "
+            pytest.skip(f"{self.name} declares no private streams (see the NotSupported "
                         "tests)")
         wrong = Credentials(api_key=sim.credentials.api_key,
                             api_secret="wrong-" + sim.credentials.api_secret,
