@@ -115,6 +115,14 @@ async def test_lossless_channel_keeps_everything_then_ends() -> None:
         await channel.get()
 
 
+async def test_bounded_channel_drops_the_oldest_beyond_its_limit() -> None:
+    channel: Channel[int] = Channel(latest_only=False, limit=3)
+    for i in range(5):
+        channel.put(i)
+    assert [await channel.get() for _ in range(3)] == [2, 3, 4]
+    assert channel.replaced == 2
+
+
 async def test_channel_closed_with_an_error_raises_it_to_a_waiting_reader() -> None:
     channel: Channel[int] = Channel(latest_only=False)
     reader = asyncio.ensure_future(channel.get())

@@ -1,8 +1,9 @@
 """One consumer's buffer: lossless for account events, latest-only for market data.
 
 A slow reader of tickers or books must not grow memory without bound, and has no use for
-stale prices: it gets the newest value. Orders, fills, balances and positions are each a
-change the host must see, so they queue (their rate is the account's own activity).
+stale prices: it gets the newest value. Public trades queue up to a limit (the oldest go
+first). Orders, fills, balances and positions are each a change the host must see, so
+they always queue (their rate is the account's own activity).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ T = TypeVar("T")
 
 
 class Channel(Generic[T]):
-    def __init__(self, *, latest_only: bool) -> None:
+    def __init__(self, *, latest_only: bool, limit: int | None = None) -> None:
         self.latest_only = latest_only
+        #: public trades: the oldest are dropped beyond ``limit`` (counted in ``replaced``)
+        self.limit = limit
         self._items: deque[T] = deque()
         self._ready = asyncio.Event()
         self._closed = False
@@ -30,6 +33,9 @@ class Channel(Generic[T]):
             return
         if self.latest_only and self._items:
             self._items.clear()
+            self.replaced += 1
+        elif self.limit is not None and len(self._items) >= self.limit:
+            self._items.popleft()
             self.replaced += 1
         self._items.append(item)
         self._ready.set()

@@ -66,6 +66,8 @@ _MEMORY = 50_000
 #: Fills are re-read from this long before the socket went down.
 _FILL_MARGIN = timedelta(seconds=5)
 _LATEST_ONLY = frozenset({StreamKind.TICKER, StreamKind.ORDER_BOOK})
+#: Public trades a slow reader may fall behind by before the oldest are dropped.
+TRADES_BUFFER = 10_000
 
 
 @define(eq=False)
@@ -208,7 +210,9 @@ class StreamHub:
             raise self._failed[role]
         watcher = Watcher(kind=kind, symbol=None if market is None else market.symbol,
                           depth=depth,
-                          channel=Channel(latest_only=kind in _LATEST_ONLY))
+                          channel=Channel(latest_only=kind in _LATEST_ONLY,
+                                          limit=TRADES_BUFFER if kind is StreamKind.TRADES
+                                          else None))
         self.watchers.append(watcher)
         sub_kind = StreamKind.ORDERS if kind is StreamKind.FILLS and self.info.derive_fills \
             else kind
