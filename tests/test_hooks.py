@@ -437,3 +437,113 @@ def test_hook_fetch_order_book(registry: Registry) -> None:
         "lastUpdateId": 42, "time": 1_700_000_000_000,
         "bids": [["1", "2"], ["3", "4"]], "asks": [["5", "1"]]}}}))
     assert book.sequence == 42 and book.bids[0] == (Decimal(3), Decimal(4))
+
+
+# ---------------------------------------------------------------- streams
+
+
+def _context(role: Any, **changes: Any) -> Any:
+    from venuekit.stream_models import SocketContext
+    fields: dict[str, Any] = {"role": role, "testnet": False, "timestamp_ms": 1_700_000_000_000}
+    fields.update(changes)
+    return SocketContext(**fields)
+
+
+def test_hook_stream_info(registry: Registry) -> None:
+    from venuekit.stream_models import BookRecovery, StreamKind, StreamRole
+    info = hook(registry).stream_info()
+    assert info.kinds == frozenset(StreamKind)
+    assert info.role(StreamKind.FILLS) is StreamRole.PRIVATE
+    assert info.role(StreamKind.ORDER_BOOK) is StreamRole.PUBLIC
+    assert info.book_recovery is BookRecovery.RESUBSCRIBE
+    assert info.heartbeat is not None and info.heartbeat.frame == '{"op": "ping"}'
+
+
+def test_hook_stream_session(registry: Registry) -> None:
+    from venuekit.stream_models import StreamRole
+    assert hook(registry).stream_session(role=StreamRole.PUBLIC) is None
+    session = hook(registry).stream_session(role=StreamRole.PRIVATE)
+    assert (session.create.request.method, session.create.request.path) == \
+        ("POST", "/v1/listenKey")
+    assert session.create.request.signed
+    assert ("listenKey", "K1") in session.keepalive("K1").request.query
+    assert session.close is not None and session.close("K1").request.method == "DELETE"
+
+
+def test_hook_stream_url(registry: Registry) -> None:
+    from venuekit.stream_models import StreamRole
+    url = hook(registry).stream_url(context=_context(StreamRole.PRIVATE, session_key="K1"))
+    assert url == "wss://stream.example.invalid/ws/private?listenKey=K1"
+    assert hook(registry).stream_url(context=_context(StreamRole.PUBLIC, testnet=True)) == \
+        "wss://stream-testnet.example.invalid/ws/public"
+    assert hook(registry).stream_url(context=_context(StreamRole.MARKET)) is None
+
+
+def test_hook_stream_login(registry: Registry) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from venuekit.stream_models import StreamRole
+    creds = Credentials(api_key="example-key", api_secret="example-secret")
+    (frame,) = hook(registry).stream_login(context=_context(StreamRole.PRIVATE,
+                                                            auth=Auth(creds)))
+    message = json.loads(frame)
+    expected = hmac.new(b"example-secret", b"1700000000000login", hashlib.sha256).hexdigest()
+    assert message == {"op": "login", "key": "example-key", "ts": 1_700_000_000_000,
+                       "sign": expected}
+    assert hook(registry).stream_login(context=_context(StreamRole.PUBLIC)) == []
+
+
+def test_hook_stream_subscribe(registry: Registry) -> None:
+    import json
+
+    from venuekit.stream_models import StreamKind, StreamRole, Subscription
+    subs = [Subscription(kind=StreamKind.ORDER_BOOK, market=BTC, depth=5),
+            Subscription(kind=StreamKind.TRADES, market=ETH)]
+    (frame,) = hook(registry).stream_subscribe(
+        context=_context(StreamRole.PUBLIC, request_id=9), subscriptions=subs, subscribe=True)
+    assert json.loads(frame) == {"op": "subscribe", "id": 9,
+                                 "args": ["book:BTCUSDT:5", "trades:ETHUSDT"]}
+    (leave,) = hook(registry).stream_subscribe(
+        context=_context(StreamRole.PRIVATE), subscriptions=[
+            Subscription(kind=StreamKind.ORDERS)], subscribe=False)
+    assert json.loads(leave)["op"] == "unsubscribe" and json.loads(leave)["args"] == ["orders"]
+
+
+def test_hook_parse_stream_frame(registry: Registry) -> None:
+    import json
+
+    from venuekit.stream_models import (
+        BookUpdate,
+        LoggedIn,
+        Ping,
+        SessionExpired,
+        StreamFailure,
+        StreamFrame,
+        StreamRole,
+    )
+    markets = {"BTCUSDT": BTC, BTC.symbol: BTC}
+
+    def parse(message: Any) -> Any:
+        frame = StreamFrame(role=StreamRole.PUBLIC, text=json.dumps(message), markets=markets)
+        return hook(registry).parse_stream_frame(frame=frame)
+
+    assert parse({"op": "login", "ok": True}) == [LoggedIn()]
+    (failure,) = parse({"op": "login", "ok": False, "code": 1002, "message": "no"})
+    assert isinstance(failure, StreamFailure) and failure.fatal
+    assert isinstance(failure.error, errors.AuthenticationError)
+    assert parse({"op": "ping"}) == [Ping('{"op": "pong"}')]
+    assert parse({"op": "expired"}) == [SessionExpired()]
+    (book,) = parse({"ch": "book", "type": "delta", "data": {
+        "symbol": "BTCUSDT", "bids": [["100.5", "0"]], "asks": [["101", "2"]], "seq": 12,
+        "prevSeq": 11, "time": 1_700_000_000_000}})
+    assert isinstance(book, BookUpdate) and not book.snapshot
+    assert (book.symbol, book.sequence, book.prev_sequence) == (BTC.symbol, 12, 11)
+    assert book.bids == ((Decimal("100.5"), Decimal(0)),)
+    (order,) = parse({"ch": "orders", "data": {
+        "orderId": "7", "clientOrderId": "c7", "symbol": "BTCUSDT", "side": "BUY",
+        "type": "LIMIT", "status": "PARTIALLY_FILLED", "quantity": "0.01", "price": "100",
+        "filled": "0.004", "avgPrice": "100", "reduceOnly": False,
+        "createdAt": 1_700_000_000_000, "updatedAt": 1_700_000_000_500}})
+    assert isinstance(order, OrderResult) and order.filled_quantity == Decimal("0.004")

@@ -223,11 +223,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
 def test_generated_project_passes_its_own_tests(installed: tuple[Path, Path]) -> None:
     python, project = installed
     # -P: the installed distribution is imported, not the source tree in the working directory
-    done = _run([str(python), "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+    done = _run([str(python), "-P", "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"],
                 cwd=project)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert " passed" in summary and "skipped" not in summary, summary
+    assert " passed" in summary, summary
+    # the only skips allowed: the streams a new plugin declares absent (each skip comes
+    # after the test asserted NotSupported with no socket opened)
+    skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all("declares no" in line for line in skips), skips
     assert int(summary.split()[0]) >= 40, summary  # conformance suite included
 
 

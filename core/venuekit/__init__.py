@@ -38,6 +38,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "registry": ("PluginInfo", "Registry", "available"),
     "retry": ("RetryPolicy",),
+    "stream_models": ("BalanceUpdate", "BookRecovery", "BookUpdate", "Compression",
+                      "Heartbeat", "PositionsUpdate", "SocketContext", "StreamFrame",
+                      "StreamInfo", "StreamKind", "StreamRole", "StreamSession",
+                      "Subscription"),
+    "streams.settings": ("StreamSettings",),
     "wire": ("BodyFormat", "Call", "Request", "Response", "SignedRequest"),
 }
 
@@ -86,6 +91,14 @@ if TYPE_CHECKING:
     )
     from .registry import PluginInfo as PluginInfo, Registry as Registry, available as available
     from .retry import RetryPolicy as RetryPolicy
+    from .stream_models import (
+        BalanceUpdate as BalanceUpdate, BookRecovery as BookRecovery, BookUpdate as BookUpdate,
+        Compression as Compression, Heartbeat as Heartbeat, PositionsUpdate as PositionsUpdate,
+        SocketContext as SocketContext, StreamFrame as StreamFrame, StreamInfo as StreamInfo,
+        StreamKind as StreamKind, StreamRole as StreamRole, StreamSession as StreamSession,
+        Subscription as Subscription,
+    )
+    from .streams.settings import StreamSettings as StreamSettings
     from .wire import (
         BodyFormat as BodyFormat, Call as Call, Request as Request, Response as Response,
         SignedRequest as SignedRequest,

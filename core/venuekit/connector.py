@@ -13,7 +13,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 from attrs import define, evolve, field
 
-from . import account, batch
+from . import account, batch, streams
 from . import clock as clock_mod
-from .account_models import Fill, OrderBook, Position, Ticker
+from .account_models import Fill, OrderBook, Position, Ticker, Trade
 from .checks import default_checks, run_checks
 from .errors import (
     BelowMinimum,
@@ -58,6 +58,9 @@ from .registry import LoadedPlugin, Registry, default_registry
 from .retry import OrderPlacer, RetryPolicy, generate_client_order_id, retry_idempotent
 from .scrub import Scrubber
 from .senders import AiohttpSender, Sender
+from .streams import watching as stream_watch
+from .streams.settings import StreamSettings
+from .streams.socket import SocketOpener
 from .transport import Transport
 from .wire import Call
 
@@ -87,7 +90,10 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
             order_settle_s: float | None = None,
             session: aiohttp.ClientSession | None = None,
             sender: Sender | None = None,
-            journal: str | os.PathLike[str] | None = None) -> Connector:
+            journal: str | os.PathLike[str] | None = None,
+            stream_base_url: str | None = None,
+            stream_settings: StreamSettings | None = None,
+            socket_opener: SocketOpener | None = None) -> Connector:
     """Load ``exchange``'s plugin and return a connector (use it with ``async with``).
 
     Everything that can be checked without the network is checked here: the plugin loads
@@ -99,6 +105,9 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
     ``journal`` names an order journal file (:mod:`venuekit.journal`; created in an
     existing directory): every order is written there before it is sent, and
     :meth:`Connector.recover` resolves what a crash left open.
+    ``stream_base_url`` replaces the scheme and host of every socket URL (paths and queries
+    kept), as ``base_url`` does for REST; ``stream_settings`` tunes reconnect pacing and
+    timeouts; ``socket_opener`` replaces the aiohttp WebSocket opener.
     """
     plugin = (registry or default_registry()).load(exchange)
     info = plugin.info
@@ -123,12 +132,15 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
                                if testnet else ())
     transport = Transport(protocol=protocol, sender=sender, base_url=base,
                           limiter=limiter or _LazyLimiter(), clock=clk, timeout_s=timeout_s)
-    return Connector(plugin=plugin, credentials=credentials, testnet=testnet,
+    conn = Connector(plugin=plugin, credentials=credentials, testnet=testnet,
                      transport=transport, clock=clk, retry=retry or RetryPolicy(),
                      check_timeout_s=check_timeout_s,
                      order_settle_s=info.request_window_s + ORDER_SETTLE_MARGIN_S
                      if order_settle_s is None else order_settle_s,
                      journal=None if journal is None else OrderJournal.open(journal))
+    streams.configure(conn, base_url=stream_base_url, settings=stream_settings,
+                      opener=socket_opener)
+    return conn
 
 
 def _check_credentials(credentials: Credentials, plugin: LoadedPlugin) -> None:
@@ -226,6 +238,7 @@ class Connector:
 
     async def close(self) -> None:
         """Close the connector; every later request fails fast with ConfigurationError."""
+        await streams.close(self)  # watchers end first, while REST can still end sessions
         await self.transport.aclose()
 
     # ------------------------------------------------------------ plumbing
@@ -404,9 +417,12 @@ class Connector:
                              max_sends=max(self.retry.max_tries, 1),
                              record=self._recorder(order, market))
         if self.journal is None:
-            return await placer.place()
-        with self.journal.placing(self._journal_account, cid):
-            return await placer.place()
+            placed = await placer.place()
+        else:
+            with self.journal.placing(self._journal_account, cid):
+                placed = await placer.place()
+        streams.note_order(self, placed)  # a watcher's resync then looks it up if it is missed
+        return placed
 
     # ------------------------------------------------------------ order journal
 
@@ -592,6 +608,39 @@ class Connector:
     async def fetch_order_book(self, symbol: str, depth: int = 20) -> OrderBook:
         """An order-book snapshot of ``symbol``, ``depth`` levels per side."""
         return await account.fetch_order_book(self, symbol, depth)
+
+    # ------------------------------------------------------------ streams
+    # (0.2, issue 15) Thin delegations: the logic lives in venuekit.streams. Each is an
+    # async iterator that raises NotSupported / UnknownSymbol before anything is sent and
+    # ends when the connector closes.
+
+    def watch_orders(self, symbol: str | None = None) -> AsyncIterator[OrderResult]:
+        """Each change of an order (``symbol`` None: every symbol), final states included."""
+        return stream_watch.watch_orders(self, symbol)
+
+    def watch_fills(self, symbol: str | None = None) -> AsyncIterator[Fill]:
+        """Each execution of our orders, once (by trade id)."""
+        return stream_watch.watch_fills(self, symbol)
+
+    def watch_balance(self) -> AsyncIterator[Balance]:
+        """The balance after each change (the first item is the current balance)."""
+        return stream_watch.watch_balance(self)
+
+    def watch_positions(self) -> AsyncIterator[list[Position]]:
+        """Open positions after each change (the first item is the current list)."""
+        return stream_watch.watch_positions(self)
+
+    def watch_ticker(self, symbol: str) -> AsyncIterator[Ticker]:
+        """Best bid, ask and last of ``symbol``; a slow reader gets the latest."""
+        return stream_watch.watch_ticker(self, symbol)
+
+    def watch_order_book(self, symbol: str, depth: int = 20) -> AsyncIterator[OrderBook]:
+        """A consistent local book of ``symbol`` after each update, never across a gap."""
+        return stream_watch.watch_order_book(self, symbol, depth)
+
+    def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
+        """Public trades on ``symbol``."""
+        return stream_watch.watch_trades(self, symbol)
 
 
 def _notional(params: OrderParams) -> Decimal | None:

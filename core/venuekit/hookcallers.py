@@ -44,6 +44,15 @@ if TYPE_CHECKING:
         OrderResult,
         Usage,
     )
+    from .stream_models import (
+        SocketContext,
+        StreamEvent,
+        StreamFrame,
+        StreamInfo,
+        StreamRole,
+        StreamSession,
+        Subscription,
+    )
     from .wire import Call, Request, Response, SignedRequest
 
 __all__ = ["HookCallers", "spec_names"]
@@ -124,6 +133,13 @@ class HookCallers:
                          ) -> Plan[list[OrderResult | VenueError]] | None: ...
         def fetch_ticker(self, *, market: Market) -> Plan[Ticker] | None: ...
         def fetch_order_book(self, *, market: Market, depth: int) -> Plan[OrderBook] | None: ...
+        def stream_info(self) -> StreamInfo | None: ...
+        def stream_session(self, *, role: StreamRole) -> StreamSession | None: ...
+        def stream_url(self, *, context: SocketContext) -> str | None: ...
+        def stream_login(self, *, context: SocketContext) -> list[str] | None: ...
+        def stream_subscribe(self, *, context: SocketContext, subscriptions: list[Subscription],
+                             subscribe: bool) -> list[str] | None: ...
+        def parse_stream_frame(self, *, frame: StreamFrame) -> list[StreamEvent] | None: ...
 
     def __init__(self, manager: pluggy.PluginManager, *, plugin: str = "?") -> None:
         for name in spec_names():

@@ -39,6 +39,15 @@ if TYPE_CHECKING:
         OrderResult,
         Usage,
     )
+    from .stream_models import (
+        SocketContext,
+        StreamEvent,
+        StreamFrame,
+        StreamInfo,
+        StreamRole,
+        StreamSession,
+        Subscription,
+    )
     from .wire import Call, Request, Response, SignedRequest
 
 PROJECT_NAME = "venuekit"
@@ -462,6 +471,108 @@ def register_commands(cli: click.Group) -> None:
 
     Every extension is called in turn; the first non-None result is used, and since
     implementations return None, every one of them runs.
+
+    .. versionadded:: 0.2
+    """
+
+
+# ---------------------------------------------------------------- streams (WebSocket)
+#
+# The plugin describes a venue's sockets; the core connects, logs in, subscribes, keeps
+# the sockets alive, reconnects, resyncs over REST and keeps order books (see
+# venuekit.streams). Every hook is pure: frames in, frames and typed events out. A venue
+# without streams answers None to stream_info and every watch raises NotSupported.
+
+@hookspec(firstresult=True)
+def stream_info() -> StreamInfo | None:
+    """Describe the venue's streams: kinds, socket roles, heartbeat, limits, recovery.
+
+    :returns: a :class:`~venuekit.stream_models.StreamInfo`, or None where the venue has
+        no streams. Called once per connector.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def stream_session(role: StreamRole) -> StreamSession | None:
+    """Describe the REST session a socket of ``role`` needs (listenKey), if any.
+
+    :param role: the socket's role.
+    :returns: a :class:`~venuekit.stream_models.StreamSession` whose ``create`` call
+        parses to the session key, with its keepalive and close calls; None where the role
+        needs no REST session (login frames, signed URLs or public data).
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def stream_url(context: SocketContext) -> str | None:
+    """Build the URL of a socket (``wss://...``), signed or carrying a listenKey.
+
+    :param context: role, environment, credentials, the venue's clock, the session key
+        and the socket's subscriptions.
+    :returns: the full URL (the core replaces its scheme and host with the connector's
+        ``stream_base_url`` where one is given), or None where the venue has no socket of
+        this role.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def stream_login(context: SocketContext) -> list[str] | None:
+    """Build the frames that authenticate a socket right after it opens.
+
+    :param context: as for :func:`stream_url`; sign with ``context.timestamp_ms``.
+    :returns: the frames to send (OKX and Bybit login frames); the core then waits up to
+        ``StreamInfo.login_timeout_s`` for a :class:`~venuekit.stream_models.LoggedIn`
+        event. None or ``[]`` where the socket needs no login (listenKey or signed URL).
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str] | None:
+    """Build the frames that subscribe to (or, ``subscribe`` False, leave) streams.
+
+    :param context: the socket (``request_id`` is fresh for each call).
+    :param subscriptions: at most ``StreamInfo.max_subscriptions_per_frame`` streams of
+        the socket's role; account streams have ``market`` None.
+    :param subscribe: True to subscribe, False to unsubscribe.
+    :returns: the frames to send; ``[]`` where the venue needs none (a listenKey socket
+        carries every account stream by itself). None where a subscription is not
+        offered: the core raises NotSupported.
+
+    The exchange plugin answers; the first non-None result is used.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent] | None:
+    """Read one incoming frame into typed data and control events.
+
+    :param frame: the frame's text (already decompressed), its socket role and the
+        markets by native and unified symbol.
+    :returns: the events the frame carries, in order (a frame may carry several orders,
+        or nothing the core needs: ``[]``); quantities in base currency; book updates as
+        :class:`~venuekit.stream_models.BookUpdate` with the venue's sequence fields; a
+        server ping as :class:`~venuekit.stream_models.Ping` with the reply to send.
+
+    The exchange plugin answers; the first non-None result is used.
 
     .. versionadded:: 0.2
     """

@@ -69,6 +69,7 @@ from ..registry import Registry
 from ..retry import RetryPolicy
 from ..wire import Call, Request, Response, SignedRequest
 from .conformance_account import AccountConformance
+from .conformance_streams import StreamConformance
 from .simulator import Simulator
 
 __all__ = ["ExchangeConformance", "SignatureVector"]
@@ -90,7 +91,7 @@ class SignatureVector:
 BURST_RATE_SLACK = 1.5
 
 
-class ExchangeConformance(AccountConformance):
+class ExchangeConformance(AccountConformance, StreamConformance):
     """Base of every plugin's ``TestConformance``; set the class attributes below."""
 
     name: ClassVar[str]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from attrs import define, field, frozen
@@ -139,6 +139,9 @@ class SimState:
         self.positions: dict[str, SimPosition] = {}
         self.leverage: dict[str, int] = {}
         self._next_trade = 5000
+        #: called with every order after it changes and every fill as it happens (the
+        #: stream side of a simulator pushes them; see venuekit.testing.stream_server)
+        self.listeners: list[Callable[[SimOrder | SimFill], None]] = []
 
     # ------------------------------------------------------------ lookups
 
@@ -220,6 +223,7 @@ class SimState:
             order.status = "expired"
         else:
             self._reserve(market.quote, margin)
+        self.changed(order)
         return order
 
     def cancel(self, *, order_id: str | None = None,
@@ -231,6 +235,7 @@ class SimState:
         self._release(market.quote, (order.quantity - order.filled) * (order.price or market.price))
         order.status = "canceled"
         order.updated_ms = int(time.time() * 1000)
+        self.changed(order)
         return order
 
     def _reserve(self, asset: str, amount: Decimal) -> None:
@@ -267,6 +272,7 @@ class SimState:
         position.quantity = after
         if after == 0:
             position.entry_price = Decimal(0)
+        self.changed(fill)
         return fill
 
     def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
@@ -299,7 +305,34 @@ class SimState:
             self.record_fill(order, market.price, rest, is_maker=False)
         else:
             self._reserve(market.quote, (order.quantity - order.filled) * new_price)
+        self.changed(order)
         return order
+
+    def fill_resting(self, order_id: str, quantity: Decimal | None = None) -> SimFill:
+        """Fill a resting order as maker (what is left, or ``quantity`` of it): the market
+        traded through its price. Stream tests use it to change an order without a request."""
+        order = self.get(order_id=order_id)
+        if not order.is_open:
+            raise SimReject(ErrorKind.NOT_FOUND, "order is not open")
+        market = self.markets[order.symbol]
+        rest = order.quantity - order.filled
+        quantity = rest if quantity is None else min(quantity, rest)
+        price = order.price or market.price
+        self._release(market.quote, quantity * price)
+        total = order.filled + quantity
+        order.average_price = ((order.average_price or Decimal(0)) * order.filled
+                               + price * quantity) / total
+        order.filled = total
+        order.status = "filled" if total == order.quantity else "partially_filled"
+        order.updated_ms = int(time.time() * 1000)
+        fill = self.record_fill(order, price, quantity, is_maker=True)
+        self.changed(order)
+        return fill
+
+    def changed(self, item: SimOrder | SimFill) -> None:
+        """Tell the listeners (a test that edits an order by hand calls this too)."""
+        for listener in list(self.listeners):
+            listener(item)
 
     def set_leverage(self, symbol: str, leverage: int) -> bool:
         """Set a market's leverage; False when it already was that (venues answer that

@@ -26,9 +26,18 @@ from venuekit.models import (
     RateLimit,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    StreamRole,
+    StreamSession,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, signing
+from . import account, endpoints, errors, signing, streams
 
 USED_WEIGHT_HEADER = "X-EX-USED-WEIGHT-1M"
 
@@ -172,3 +181,37 @@ def fetch_ticker(market: Market) -> Call[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return account.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_session(role: StreamRole) -> StreamSession | None:
+    return streams.stream_session(role)
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_login(context: SocketContext) -> list[str]:
+    return streams.stream_login(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str]:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return streams.parse_stream_frame(frame)

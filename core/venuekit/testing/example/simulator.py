@@ -17,6 +17,9 @@ from aiohttp import web
 from venuekit.models import LimitScope, RateLimit
 from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator, json_response
 from venuekit.testing.state import SimFill
+from venuekit.testing.stream_server import StreamServer
+
+from .stream_sim import ExampleStreamVenue
 
 CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.AUTH: (401, 1001), ErrorKind.SIGNATURE: (401, 1002),
@@ -58,6 +61,11 @@ class ExampleSimulator(Simulator):
     #: the venue reports request weight per IP per minute; counted, not enforced
     counted_limits = (RateLimit(USED_WEIGHT_RULE, 1200, 60.0, LimitScope.IP),)
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: the venue's streams on the same port (see stream_sim.py)
+        self.streams = StreamServer(self.state, ExampleStreamVenue(self))
+
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/v1/time", self.time),
@@ -68,6 +76,7 @@ class ExampleSimulator(Simulator):
             web.get("/v1/order", self.query),
             web.delete("/v1/order", self.cancel),
             *self.account_routes(),
+            *self.stream_routes(),
         ]
 
     def reject_response(self, reject: SimReject) -> web.Response:
@@ -296,10 +305,34 @@ class ExampleSimulator(Simulator):
         limit = int(request.query.get("limit", 20))
         if limit not in BOOK_DEPTHS:
             raise SimReject(ErrorKind.INVALID, f"limit must be one of {BOOK_DEPTHS}")
-        bids, asks = self.state.book(symbol, limit)
-        return self.ok({"lastUpdateId": len(self.state.fills) + 1, "time": self.now_ms(),
+        book = self.streams.book(symbol)  # the book the streams publish, same sequence
+        bids, asks = book.top(limit)
+        return self.ok({"lastUpdateId": book.sequence, "time": self.now_ms(),
                         "bids": [[str(p), str(q)] for p, q in bids],
                         "asks": [[str(p), str(q)] for p, q in asks]})
+
+    # ------------------------------------------------------------ streams (listenKey + sockets)
+
+    def stream_routes(self) -> list[web.RouteDef]:
+        return [web.post("/v1/listenKey", self.listen_key_create),
+                web.put("/v1/listenKey", self.listen_key_keepalive),
+                web.delete("/v1/listenKey", self.listen_key_close),
+                *self.streams.routes()]
+
+    async def listen_key_create(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        return self.ok({"listenKey": self.streams.new_session()})
+
+    async def listen_key_keepalive(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        if request.query.get("listenKey") not in self.streams.sessions:
+            raise SimReject(ErrorKind.NOT_FOUND, "listenKey does not exist")
+        return self.ok({})
+
+    async def listen_key_close(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        self.streams.sessions.discard(request.query.get("listenKey", ""))
+        return self.ok({})
 
 
 def _fill(fill: SimFill) -> dict[str, Any]:
@@ -308,3 +341,4 @@ def _fill(fill: SimFill) -> dict[str, Any]:
             "side": fill.side.upper(), "price": str(fill.price), "qty": str(fill.quantity),
             "fee": str(fill.fee), "feeAsset": fill.fee_asset, "maker": fill.is_maker,
             "time": fill.time_ms}
+
