@@ -29,11 +29,12 @@ from .plugins import plugins
 from .sandbox import sandbox
 from .serve import serve
 from .trading import balance, order
+from .watch import watch
 
 __all__ = ["build_cli", "main", "run"]
 
 BUILTIN_COMMANDS: tuple[click.Command, ...] = (
-    plugins, connections, balance, order, key, sandbox, serve, demo, new_plugin)
+    plugins, connections, balance, order, watch, key, sandbox, serve, demo, new_plugin)
 
 
 def build_cli(extensions: Iterable[tuple[str, object]] | None = None) -> click.Group:
