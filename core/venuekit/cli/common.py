@@ -322,8 +322,9 @@ def resolve(store: ConnectionStore, ref: str) -> ExchangeConnection:
         return store.get(ref)
     listing = store.list()
     loaded = {conn.id for conn in listing}
-    everyone = [*listing, *(problem.connection for problem in listing.problems
-                            if problem.connection is not None)]
+    locked = [problem.connection for problem in listing.problems
+              if problem.connection is not None]  # parsed, sealed under another key
+    everyone: list[ExchangeConnection] = [*listing, *locked]
     folded = ref.strip().casefold()
     named = [conn for conn in everyone if conn.name == ref] or [
         conn for conn in everyone if conn.name.casefold() == folded]
