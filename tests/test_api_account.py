@@ -182,6 +182,13 @@ async def test_a_refused_key_is_502_with_the_venues_words_and_no_secret(
     assert "signature" in error["message"].lower()
 
 
+async def test_a_connection_whose_plugin_is_gone_is_409(api: Api, store: ConnectionStore,
+                                                        sim: ExampleSimulator) -> None:
+    gone = store.create(name="gone", exchange="uninstalled", credentials=sim.credentials)
+    got, body, _ = await api.call("GET", f"/api/connections/{gone.id}/positions")
+    assert_error(got, body, 409, "connection_unusable", "uninstalled")
+
+
 @pytest.fixture
 async def bare_api(aiohttp_client: AiohttpClient, store: ConnectionStore,
                    sim: ExampleSimulator) -> AsyncIterator[Api]:

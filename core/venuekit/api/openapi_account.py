@@ -101,6 +101,9 @@ def _read(operation_id: str, summary: str, schema: str, description: str,
     responses = {"200": _ok("What the venue reported.", schema),
                  "400": {"$ref": "#/components/responses/BadJson"},
                  "404": {"$ref": "#/components/responses/NotFound"},
+                 "409": _error("The connection cannot be used here: its exchange's plugin "
+                               "is not installed, or it asks for a test environment the "
+                               "venue lacks (`connection_unusable`)."),
                  "422": {"$ref": "#/components/responses/VenueRefused"},
                  "502": {"$ref": "#/components/responses/VenueFailed"},
                  "503": {"$ref": "#/components/responses/VenueFailed"},

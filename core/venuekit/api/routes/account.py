@@ -23,7 +23,7 @@ from aiohttp import web
 
 from ...connector import Connector, connect
 from ...convert import to_jsonable
-from ...errors import VenueError
+from ...errors import ConfigurationError, VenueError
 from ...markets_cache import MarketsCache, use_cached_markets
 from ...service import connect_options
 from ...store import ExchangeConnection, testlog
@@ -144,6 +144,9 @@ async def _ask(request: web.Request,
                        f"{READ_TIMEOUT_S:.0f} s") from None
     except VenueError as exc:
         raise VenueFailure(venue_error_response(exc, secrets)) from None
+    except ConfigurationError as exc:  # its plugin is gone, or it asks for a missing testnet
+        raise ApiError(409, "connection_unusable",
+                       str(testlog.scrub(str(exc), secrets))) from None
 
 
 class VenueFailure(Exception):
