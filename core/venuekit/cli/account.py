@@ -17,18 +17,20 @@ them (docs/cli.md lists their fields).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from ..account_models import Fill, Position
 from ..connector import Connector
-from ..models import OrderResult
+from ..markets_cache import MarketsCache, use_cached_markets
+from ..models import Capability, OrderResult
 from ..wire import Response
+from . import common
 from .common import EXIT_OK, POSITIVE, UsageError, home_option, json_option, wants_json
 from .output import emit_json, spinner_while, table
 from .trading import _connection_options, _with_connector, order
@@ -36,6 +38,27 @@ from .trading import _connection_options, _with_connector, order
 __all__ = ["cancel_all", "fills", "orders", "parse_since", "positions"]
 
 SYMBOL_HELP = "Unified (BTC/USDT:USDT) or native (BTCUSDT) symbol."
+
+T = TypeVar("T")
+
+
+async def with_markets(connector: Connector, root: Path, *needs: Capability) -> None:
+    """The venue's markets from the on-disk cache (or downloaded once), but only when the
+    venue has one of ``needs``: an operation it lacks fails with NotSupported before
+    anything is sent, not after a market download."""
+    if any(connector.info.has(capability) for capability in needs):
+        await use_cached_markets(connector, MarketsCache.under(root))
+
+
+def _read(ref: str, home: Path | None, base_url: str | None, needs: Sequence[Capability],
+          work: Callable[[Connector], Awaitable[T]]) -> T:
+    root = common.home_of(home)
+
+    async def go(connector: Connector) -> T:
+        await with_markets(connector, root, *needs)
+        return await work(connector)
+
+    return _with_connector(ref, home, base_url, trading=False, markets=False, work=go)
 
 
 def _cell(value: object) -> str:
@@ -78,7 +101,9 @@ def orders(ref: str, base_url: str | None, symbol: str | None, home: Path | None
     async def work(c: Connector) -> tuple[str, list[OrderResult]]:
         return _exchange(c), await c.fetch_open_orders(symbol)
 
-    exchange, found = _with_connector(ref, home, base_url, trading=False, work=work)
+    needs = (Capability.FETCH_OPEN_ORDERS if symbol else
+             Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,)
+    exchange, found = _read(ref, home, base_url, needs, work)
     if wants_json():
         emit_json({"exchange": exchange, "symbol": symbol, "orders": found})
     elif not found:
@@ -116,7 +141,7 @@ def positions(ref: str, base_url: str | None, symbols: tuple[str, ...],
     async def work(c: Connector) -> tuple[str, list[Position]]:
         return _exchange(c), await c.fetch_positions(wanted)
 
-    exchange, found = _with_connector(ref, home, base_url, trading=False, work=work)
+    exchange, found = _read(ref, home, base_url, (Capability.FETCH_POSITIONS,), work)
     if wants_json():
         emit_json({"exchange": exchange, "symbols": wanted, "positions": found})
     elif not found:
@@ -190,7 +215,7 @@ def fills(ref: str, base_url: str | None, symbol: str, since: str | None, limit:
                     f"{pages.count} request(s)")
         return _exchange(c), found
 
-    exchange, found = _with_connector(ref, home, base_url, trading=False, work=work)
+    exchange, found = _read(ref, home, base_url, (Capability.FETCH_MY_TRADES,), work)
     if wants_json():
         payload: dict[str, Any] = {"exchange": exchange, "symbol": symbol,
                                    "since": start, "limit": limit, "fills": found}
@@ -217,7 +242,8 @@ def cancel_all(ref: str, base_url: str | None, symbol: str, home: Path | None) -
     async def work(c: Connector) -> tuple[str, list[OrderResult]]:
         return _exchange(c), await c.cancel_all_orders(symbol)
 
-    exchange, cancelled = _with_connector(ref, home, base_url, trading=False, work=work)
+    exchange, cancelled = _read(
+        ref, home, base_url, (Capability.CANCEL_ALL_ORDERS, Capability.FETCH_OPEN_ORDERS), work)
     if wants_json():
         emit_json({"exchange": exchange, "symbol": symbol, "cancelled": cancelled})
     elif not cancelled:

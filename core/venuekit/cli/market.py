@@ -24,11 +24,11 @@ import click
 from ..account_models import OrderBook, Ticker
 from ..connector import Connector, connect
 from ..convert import to_jsonable
-from ..markets_cache import MarketsCache, use_cached_markets
+from ..models import Capability
 from ..service import connect_options
 from ..store import ConnectionNotFound
 from . import common
-from .account import SYMBOL_HELP, _cell
+from .account import SYMBOL_HELP, _cell, with_markets
 from .common import EXIT_OK, POSITIVE, UsageError, home_option, host_url, json_option, wants_json
 from .limits import machine_limiter
 from .output import emit_json, table
@@ -47,7 +47,7 @@ def _installed(target: str) -> str | None:
 
 
 def _public(target: str, home: Path | None, base_url: str | None, testnet: bool,
-            work: Callable[[Connector], Awaitable[T]]) -> T:
+            needs: Capability, work: Callable[[Connector], Awaitable[T]]) -> T:
     """Run ``work`` on a credential-less connector for ``target`` (exchange or connection)."""
     override = host_url(base_url)
     root = common.home_of(home)
@@ -72,7 +72,7 @@ def _public(target: str, home: Path | None, base_url: str | None, testnet: bool,
         async with connect(exchange, None, testnet=testnet, registry=common.registry(),
                            **options) as connector:
             if root.is_dir():  # a first run never creates the home just for a cache file
-                await use_cached_markets(connector, MarketsCache.under(root))
+                await with_markets(connector, root, needs)
             return await work(connector)
 
     with machine_limiter(root):
@@ -99,7 +99,7 @@ def ticker(target: str, symbol: str, base_url: str | None, testnet: bool,
     async def work(c: Connector) -> tuple[str, Ticker]:
         return c.exchange, await c.fetch_ticker(symbol)
 
-    exchange, found = _public(target, home, base_url, testnet, work)
+    exchange, found = _public(target, home, base_url, testnet, Capability.FETCH_TICKER, work)
     if wants_json():
         emit_json({"exchange": exchange, **to_jsonable(found)})
         return EXIT_OK
@@ -134,7 +134,8 @@ def book(target: str, symbol: str, base_url: str | None, testnet: bool, depth: i
     async def work(c: Connector) -> tuple[str, OrderBook]:
         return c.exchange, await c.fetch_order_book(symbol, depth)
 
-    exchange, found = _public(target, home, base_url, testnet, work)
+    exchange, found = _public(target, home, base_url, testnet, Capability.FETCH_ORDER_BOOK,
+                              work)
     if wants_json():
         emit_json({"exchange": exchange, "depth": depth, **to_jsonable(found)})
         return EXIT_OK

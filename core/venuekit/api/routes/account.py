@@ -25,6 +25,7 @@ from ...connector import Connector, connect
 from ...convert import to_jsonable
 from ...errors import ConfigurationError, VenueError
 from ...markets_cache import MarketsCache, use_cached_markets
+from ...models import Capability
 from ...service import connect_options
 from ...store import ExchangeConnection, testlog
 from ..context import ApiContext, context
@@ -121,9 +122,11 @@ def _host(ctx: ApiContext, conn: ExchangeConnection) -> dict[str, Any]:
     return options
 
 
-async def _ask(request: web.Request,
+async def _ask(request: web.Request, needs: tuple[Capability, ...],
                work: Callable[[Connector], Awaitable[T]]) -> tuple[ExchangeConnection, T]:
-    """The connection (404 if none) and what ``work`` read through its connector.
+    """The connection (404 if none) and what ``work`` read through its connector; the
+    markets are loaded first only when the venue has one of ``needs`` (an operation it
+    lacks is refused before anything is sent, the market list included).
 
     Raises:
         ApiError: a venue failure, worded by :mod:`venuekit.api.venue_errors`.
@@ -137,7 +140,8 @@ async def _ask(request: web.Request,
         async with asyncio.timeout(READ_TIMEOUT_S):
             async with connect(conn.exchange, credentials, testnet=conn.is_testnet,
                                registry=ctx.registry, **_host(ctx, conn)) as connector:
-                await use_cached_markets(connector, MarketsCache.under(ctx.store.root))
+                if any(connector.info.has(capability) for capability in needs):
+                    await use_cached_markets(connector, MarketsCache.under(ctx.store.root))
                 return conn, await work(connector)
     except TimeoutError:
         raise ApiError(504, "venue_timeout", f"the venue did not answer within "
@@ -175,7 +179,9 @@ def _answer(handler: Callable[[web.Request], Awaitable[dict[str, Any]]]
 async def _orders(request: web.Request) -> dict[str, Any]:
     """Open orders on ``symbol``, or on every symbol where the venue lists them at once."""
     symbol = _one_symbol(request, required=False)
-    conn, found = await _ask(request, lambda c: c.fetch_open_orders(symbol))
+    needs = (Capability.FETCH_OPEN_ORDERS if symbol else
+             Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,)
+    conn, found = await _ask(request, needs, lambda c: c.fetch_open_orders(symbol))
     return {"connection_id": conn.id, "exchange": conn.exchange, "symbol": symbol,
             "orders": found}
 
@@ -183,7 +189,8 @@ async def _orders(request: web.Request) -> dict[str, Any]:
 async def _positions(request: web.Request) -> dict[str, Any]:
     """Open positions, on the ``symbol`` values given (repeatable) or on every market."""
     symbols = _symbols(request)
-    conn, found = await _ask(request, lambda c: c.fetch_positions(symbols))
+    conn, found = await _ask(request, (Capability.FETCH_POSITIONS,),
+                             lambda c: c.fetch_positions(symbols))
     return {"connection_id": conn.id, "exchange": conn.exchange, "symbols": symbols,
             "positions": found}
 
@@ -194,8 +201,8 @@ async def _fills(request: web.Request) -> dict[str, Any]:
     assert symbol is not None
     since = parse_since(request.query.get("since"))
     limit = _limit(request)
-    conn, found = await _ask(request, lambda c: c.fetch_my_trades(symbol, since=since,
-                                                                  limit=limit))
+    conn, found = await _ask(request, (Capability.FETCH_MY_TRADES,),
+                             lambda c: c.fetch_my_trades(symbol, since=since, limit=limit))
     return {"connection_id": conn.id, "exchange": conn.exchange, "symbol": symbol,
             "since": since, "limit": limit, "fills": found}
 
