@@ -74,7 +74,8 @@ async def test_every_route_but_health_needs_the_token(api: Api, store: Connectio
 
 def test_every_route_is_covered() -> None:
     names = {(m, p) for m, p in ROUTES}
-    assert len(names) == 12 and ("GET", "/api/openapi.json") in names
+    assert len(names) == 15 and ("GET", "/api/openapi.json") in names
+    assert ("GET", "/api/connections/0123456789abcdef/fills") in names
 
 
 async def test_the_scheme_is_case_insensitive(api: Api) -> None:

@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from account_support import variant as without_capabilities
+from aiohttp import web
 from cli_support import SECRET_ENV, example_registry, isolate
+from venuekit import Capability
 from venuekit import demo as demo_module
 from venuekit.cli import main
 from venuekit.connector import connect
-from venuekit.registry import PluginInfo
+from venuekit.registry import PluginInfo, Registry
 from venuekit.testing.example.simulator import ExampleSimulator
 from venuekit.testing.simulator import ErrorKind, Simulator
 
@@ -44,10 +47,11 @@ def test_demo_uses_a_temporary_store_only(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert main(["demo"]) == 0
     out, err = capsys.readouterr()
     header, _, row = out.splitlines()[:3]
-    assert header.split() == ["exchange", "result", "test", "balance", "order", "cancel",
-                              "store", "time"]
+    assert header.split() == ["exchange", "result", "test", "balance", "order", "open",
+                              "orders", "positions", "cancel", "store", "time"]
     assert row.split()[:4] == ["example", "PASS", "ok", row.split()[3]]
     assert "100000 USDT" in row and "canceled" in row and "sealed" in row
+    assert " ".join(row.split()).count("open 1 listed 0 open canceled") == 1
     assert "[1/1] example PASS" in err
     assert SIM_SECRET not in out + err
     assert not home.exists()
@@ -59,6 +63,48 @@ def test_demo_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     assert main(["--json", "demo"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["exchange"] == "example" and row["ok"] is True and row["store"] == "sealed"
+    assert (row["open_orders"], row["positions"]) == ("1 listed", "0 open")
+
+
+def test_demo_shows_n_a_where_the_venue_lacks_the_operations(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bare = without_capabilities(without={Capability.FETCH_OPEN_ORDERS,
+                                         Capability.FETCH_OPEN_ORDERS_ALL_SYMBOLS,
+                                         Capability.FETCH_POSITIONS})
+    isolate(monkeypatch, tmp_path,
+            lambda: Registry(extra={"example": bare}, autoload=False))
+
+    def simulator(plugin: PluginInfo) -> type[Simulator]:
+        return ExampleSimulator
+
+    monkeypatch.setattr(demo_module, "find_simulator", simulator)
+    assert main(["--json", "demo"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ok"] is True and (row["open_orders"], row["positions"]) == ("n/a", "n/a")
+
+
+class ForgetfulSimulator(ExampleSimulator):
+    """Lists no open orders, even with one resting: the demo must not call that a pass."""
+
+    async def open_orders(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        return self.ok([])
+
+
+def test_demo_fails_when_the_resting_order_is_not_listed(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    isolate(monkeypatch, tmp_path)
+
+    def forgetful(plugin: PluginInfo) -> type[Simulator]:
+        return ForgetfulSimulator
+
+    monkeypatch.setattr(demo_module, "find_simulator", forgetful)
+    assert main(["--json", "demo"]) == 1
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["ok"] is False and row["open_orders"] == "MISSING (0 listed)"
+    assert "was not listed" in row["error"] and row["cancel"] == "canceled"
 
 
 class RefusingSimulator(ExampleSimulator):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import Cli, ThreadedSimulator, add, cli_runner, prompts
-from venuekit.cli import common
+from venuekit.cli import common, output
 from venuekit.store import ConnectionStore, Keyring, generate_key
 from venuekit.testing.example.simulator import ExampleSimulator
 
@@ -127,3 +127,65 @@ def test_key_rotate_with_an_env_key(cli: Cli, monkeypatch: pytest.MonkeyPatch,
     assert code == 0 and conn_id in out and "drop them from VENUEKIT_MASTER_KEY" in out
     monkeypatch.setenv("VENUEKIT_MASTER_KEY", new)
     assert cli("connections", "test", conn_id, "--base-url", sim.base_url)[0] == 0
+
+
+def test_key_rotate_reports_progress_file_by_file(key_file_cli: Cli,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  sim: ExampleSimulator) -> None:
+    cli = key_file_cli
+    for name in ("a", "b", "c"):
+        add(cli, monkeypatch, sim, name)
+    seen: list[tuple[int, int]] = []
+    result = ConnectionStore(cli.home).rotate_key(
+        progress=lambda done, total: seen.append((done, total)))
+    assert len(result.rewritten) == 3
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_key_rotate_draws_a_progress_bar_on_a_terminal(key_file_cli: Cli,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       sim: ExampleSimulator) -> None:
+    cli = key_file_cli
+    for name in ("a", "b"):
+        add(cli, monkeypatch, sim, name)
+    code, _, err = cli("key", "rotate")
+    assert code == 0 and "re-encrypting" not in err  # off a terminal: the summary only
+    monkeypatch.setattr(output, "_is_terminal", lambda stream: True)
+    code, out, err = cli("key", "rotate")
+    assert code == 0 and "rewrote 2 connection(s)" in out
+    assert "re-encrypting connections" in err and "2/2" in err
+
+
+# ---------------------------------------------------------------- naming a connection
+
+
+def test_a_connection_under_another_key_is_named_as_such(cli: Cli,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         sim: ExampleSimulator) -> None:
+    conn_id = add(cli, monkeypatch, sim, "bn")
+    other = generate_key().hex()
+    cli.add_secrets(other)
+    monkeypatch.setenv("VENUEKIT_MASTER_KEY", other)
+    for ref in ("bn", "BN"):
+        code, _, err = cli("connections", "show", ref)
+        assert code == 1
+        assert "connection 'bn' exists but is encrypted under key" in err, err
+        assert "no connection" not in err
+    code, _, err = cli("connections", "show", conn_id)  # by id too
+    assert code == 1 and "not in the keyring" in err
+    code, _, err = cli("connections", "show", "nobody")
+    assert code == 1 and "no readable connection with id or name 'nobody'" in err
+
+
+def test_two_connections_of_one_name_are_a_usage_error_even_under_another_key(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch, sim: ExampleSimulator) -> None:
+    first = add(cli, monkeypatch, sim, "twin")
+    # a second file of that name, written behind the CLI's back (the CLI refuses it)
+    second = ConnectionStore(cli.home).create(name="twin", exchange="example",
+                                              credentials=sim.credentials).id
+    code, _, err = cli("connections", "show", "twin")
+    assert code == 2 and "2 connections are named 'twin'" in err
+    assert first in err and second in err
+    monkeypatch.setenv("VENUEKIT_MASTER_KEY", generate_key().hex())
+    code, _, err = cli("connections", "show", "TWIN")
+    assert code == 2 and "2 connections are named 'TWIN'" in err

@@ -2,12 +2,14 @@
 
 What a host app does, end to end, once per venue: start the venue's simulator, store a
 connection in a connection store, test it through the connection test service (which
-records the outcome and the log), then read the balance, place a resting limit order and
-cancel it, all through the real core (limiter, signing, retries). The store is a temporary
+records the outcome and the log), then read the balance, place a resting limit order, list
+the open orders (the order must be among them) and the positions, and cancel the order,
+all through the real core (limiter, signing, retries). The store is a temporary
 directory under a freshly generated, in-memory master key, so the demo never reads or
 writes the user's own store; before it is deleted, each venue's files are checked for the
 venue's secrets in clear. The result is one row per venue; success only when every row
-passes.
+passes. An operation the venue declares absent (``NotSupported``, nothing sent) shows as
+"n/a" and does not fail its row; one it claims and gets wrong does.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from types import ModuleType
 
 from attrs import frozen
 
-from .connector import connect
-from .errors import VenuekitError
-from .models import OrderParams, OrderStatus
+from .connector import Connector, connect
+from .errors import NotSupported, VenuekitError
+from .models import OrderParams, OrderResult, OrderStatus
 from .registry import PluginInfo, Registry, default_registry
 from .retry import RetryPolicy
 from .service import ConnectionTester
@@ -49,6 +51,8 @@ class DemoRow:
     order: str
     cancel: str
     seconds: float
+    open_orders: str = "-"
+    positions: str = "-"
     error: str = ""
     store: str = "-"
 
@@ -118,10 +122,34 @@ def _leaked(store: ConnectionStore, conn: ExchangeConnection) -> str | None:
     return None
 
 
+NOT_AVAILABLE = "n/a"
+
+
+async def _account_cells(connector: Connector, order: OrderResult) -> tuple[str, str, bool]:
+    """The open-orders and positions cells after placing ``order``, and whether the open
+    orders were right: the resting order listed (or the venue cannot list them)."""
+    try:
+        listed = await connector.fetch_open_orders(order.symbol)
+    except NotSupported:
+        open_cell, found = NOT_AVAILABLE, True
+    else:
+        found = any(o.order_id == order.order_id for o in listed)
+        open_cell = f"{len(listed)} listed" if found else f"MISSING ({len(listed)} listed)"
+    try:
+        held = await connector.fetch_positions()
+    except NotSupported:
+        positions_cell = NOT_AVAILABLE
+    else:
+        positions_cell = f"{len(held)} open"
+    return open_cell, positions_cell, found
+
+
 async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
     started = time.perf_counter()
     sim = venue.simulator()
-    cells = {"check": "-", "balance": "-", "order": "-", "cancel": "-", "store": "-"}
+    cells = {"check": "-", "balance": "-", "order": "-", "cancel": "-", "store": "-",
+             "open_orders": "-", "positions": "-"}
+    listed = False
     retry = RetryPolicy(max_tries=2, base_delay_s=0.05)
     try:
         await sim.start()
@@ -151,14 +179,19 @@ async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
                 market.min_notional))
             side = order.side.value if order.side else "?"
             cells["order"] = f"{side} {order.quantity} @ {order.price} {order.status.value}"
+            cells["open_orders"], cells["positions"], listed = await _account_cells(
+                connector, order)
             cancelled = await connector.cancel_order(market.symbol, order_id=order.order_id)
             if cancelled.status is not OrderStatus.CANCELED:
                 cancelled = await connector.fetch_order(market.symbol, order_id=order.order_id)
             cells["cancel"] = cancelled.status.value
         leak = await asyncio.to_thread(_leaked, store, conn)
         cells["store"] = f"SECRET IN {leak}" if leak else "sealed"
-        ok = cancelled.status is OrderStatus.CANCELED and leak is None
-        return DemoRow(venue.name, ok, seconds=time.perf_counter() - started, **cells)
+        ok = cancelled.status is OrderStatus.CANCELED and leak is None and listed
+        error = "" if listed else (f"open orders: the resting order {order.order_id} "
+                                   "was not listed")
+        return DemoRow(venue.name, ok, seconds=time.perf_counter() - started, error=error,
+                       **cells)
     except (VenuekitError, OSError) as exc:
         return DemoRow(venue.name, False, seconds=time.perf_counter() - started,
                        error=f"{type(exc).__name__}: {exc}", **cells)

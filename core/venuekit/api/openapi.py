@@ -132,7 +132,10 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
                  "detail": _STRING, "error": _nullable(_STRING)})
     flag = {"type": ["boolean", "null"]}
     return {
-        "Error": _obj({"error": _obj({"code": _STRING, "message": _STRING})}),
+        "Error": _obj({"error": _obj({"code": _STRING, "message": _STRING,
+                                      "venue": _ref("VenueDetail")},
+                                     required=["code", "message"])},
+                      description="`venue` only on errors about a venue's failure."),
         "Health": _obj({"status": {"type": "string", "const": "ok"}, "version": _STRING}),
         "Credentials": credentials,
         "Connection": _obj(connection_fields, description="A stored connection; no secret."),
@@ -344,17 +347,21 @@ def build_document(*, exchanges: Sequence[str], max_body_bytes: int) -> dict[str
     :param exchanges: the installed exchange names (the ``exchange`` enum).
     :param max_body_bytes: the body size limit, stated in the description.
     """
+    # imported here: the account part builds on this module's helpers
+    from .openapi_account import account_paths, account_responses, account_schemas
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "venuekit API", "version": __version__,
                  "description": DESCRIPTION.format(max_body=max_body_bytes)},
         "tags": [{"name": "connections", "description": "Exchange connections"},
-                 {"name": "meta", "description": "The server itself"}],
+                 {"name": "meta", "description": "The server itself"},
+                 {"name": "account", "description": "Account state read through a connection"}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **account_paths()},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(exchanges),
-            "responses": _RESPONSES,
+            "schemas": {**_schemas(exchanges), **account_schemas()},
+            "responses": {**_RESPONSES, **account_responses()},
         },
     }

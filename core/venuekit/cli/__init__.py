@@ -19,11 +19,13 @@ import click
 from .._version import __version__
 from ..errors import VenuekitError
 from . import common  # noqa: F401 - venuekit.cli.common is where hosts set REGISTRY_FACTORY
+from .account import fills, orders, positions
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, json_option
 from .connections import connections
 from .demo import demo
 from .extensions import register_extension_commands
 from .keys import key
+from .market import book, ticker
 from .new_plugin import new_plugin
 from .plugins import plugins
 from .sandbox import sandbox
@@ -34,7 +36,8 @@ from .watch import watch
 __all__ = ["build_cli", "main", "run"]
 
 BUILTIN_COMMANDS: tuple[click.Command, ...] = (
-    plugins, connections, balance, order, watch, key, sandbox, serve, demo, new_plugin)
+    plugins, connections, balance, order, orders, positions, fills, ticker, book, watch, key,
+    sandbox, serve, demo, new_plugin)
 
 
 def build_cli(extensions: Iterable[tuple[str, object]] | None = None) -> click.Group:

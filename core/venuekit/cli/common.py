@@ -310,26 +310,41 @@ def open_store(home: Path | None) -> ConnectionStore:
 
 
 def resolve(store: ConnectionStore, ref: str) -> ExchangeConnection:
-    """A connection by id, or else by its name when exactly one connection has it."""
+    """A connection by id, or else by its name (any case) when exactly one connection has it.
+
+    Two connections of that name are a usage error (exit 2: give the id), checked here
+    first, counting those sealed under another key too. The rest is the store's
+    :meth:`~venuekit.store.ConnectionStore.find`, which tells a connection sealed under a
+    key this keyring lacks (:class:`~venuekit.store.KeyMismatch`, naming the key) from one
+    that does not exist.
+    """
     if ID_PATTERN.fullmatch(ref) and ref in store:
         return store.get(ref)
     listing = store.list()
-    named = [conn for conn in listing if conn.name == ref] or [
-        conn for conn in listing if conn.name.casefold() == ref.strip().casefold()]
-    if len(named) == 1:
-        return named[0]
-    if named:
+    loaded = {conn.id for conn in listing}
+    locked = [problem.connection for problem in listing.problems
+              if problem.connection is not None]  # parsed, sealed under another key
+    everyone: list[ExchangeConnection] = [*listing, *locked]
+    folded = ref.strip().casefold()
+    named = [conn for conn in everyone if conn.name == ref] or [
+        conn for conn in everyone if conn.name.casefold() == folded]
+    if len(named) > 1:
         ids = ", ".join(conn.id for conn in named)
         raise UsageError(f"{len(named)} connections are named {ref!r} ({ids}); give the id")
-    if listing.problems:
-        # the connection may be one of the files that did not load (another master key,
-        # a damaged file): say so rather than claim it does not exist
-        first = listing.problems[0]
-        raise StoreError(f"no readable connection with id or name {ref!r} in {store.root}; "
-                         f"{len(listing.problems)} connection file(s) could not be read, "
-                         f"e.g. {first.path.name}: {first.reason}")
-    raise ConnectionNotFound(f"no connection with id or name {ref!r} in {store.root}"
-                             " (see venuekit connections list)")
+    if named and named[0].id in loaded:
+        return named[0]
+    try:
+        return store.find(named[0].name if named else ref)
+    except ConnectionNotFound:
+        if listing.problems:
+            # the connection may be one of the files that did not load (a damaged file):
+            # say so rather than claim it does not exist
+            first = listing.problems[0]
+            raise StoreError(f"no readable connection with id or name {ref!r} in "
+                             f"{store.root}; {len(listing.problems)} connection file(s) could "
+                             f"not be read, e.g. {first.path.name}: {first.reason}") from None
+        raise ConnectionNotFound(f"no connection with id or name {ref!r} in {store.root}"
+                                 " (see venuekit connections list)") from None
 
 
 def report_problems(problems: Iterable[Problem]) -> None:

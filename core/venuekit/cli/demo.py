@@ -20,8 +20,9 @@ __all__ = ["demo"]
 @click.command("demo", short_help="Run every plugin end to end on its loopback simulator.",
     help="Start the simulator of every installed plugin (or of the "
                "EXCHANGEs named) on loopback and, for each, store a connection in a temporary "
-               "store, test it, fetch the balance, place a resting limit order and cancel "
-               "it. Exit 0 only when every venue passes. Nothing touches your own store or "
+               "store, test it, fetch the balance, place a resting limit order, list the "
+               "open orders and positions (n/a where the venue has none) and cancel the "
+               "order. Exit 0 only when every venue passes. Nothing touches your own store or "
                "the network.")
 @click.argument("names", metavar="[EXCHANGE]...", nargs=-1)
 @click.option("--with-example", is_flag=True, help="Also run the built-in example exchange.")
@@ -40,10 +41,11 @@ def demo(names: tuple[str, ...], with_example: bool) -> int:
     if wants_json():
         emit_json(rows)
     else:
-        print(table(["exchange", "result", "test", "balance", "order", "cancel", "store",
-                     "time"],
+        print(table(["exchange", "result", "test", "balance", "order", "open orders",
+                     "positions", "cancel", "store", "time"],
                     [[r.exchange, "PASS" if r.ok else "FAIL", r.check, r.balance, r.order,
-                      r.cancel, r.store, f"{r.seconds:.2f}s"] for r in rows]))
+                      r.open_orders, r.positions, r.cancel, r.store, f"{r.seconds:.2f}s"]
+                     for r in rows]))
         for row in rows:
             if row.error:
                 print(f"{row.exchange}: {row.error}")

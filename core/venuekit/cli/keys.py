@@ -9,20 +9,18 @@ finishes that one instead of starting another.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from ..errors import ConfigurationError
 from ..store import ENV_KEY, ENV_PASSPHRASE, KEY_FILE, Keyring
 from . import common
 from .common import EXIT_FAILURE, EXIT_OK, UsageError, home_option, json_option, wants_json
-from .output import emit_json, progress
+from .output import emit_json, progress, progress_bar
 
 __all__ = ["BACKUP_REMINDER", "key", "weak_passphrase"]
 
@@ -133,12 +131,13 @@ def run_rotate(home: Path | None) -> int:
     store = common.open_store(home)
     resuming = store.keyring().rotating
     names = {conn.id: conn.name for conn in store.list()}
-    status: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-    if sys.stderr.isatty():
-        status = Console(file=sys.stderr).status(
-            f"re-encrypting {len(names)} connection(s) under a new key")
-    with status:
-        result = store.rotate_key()
+    with progress_bar("re-encrypting connections", len(names)) as bar:
+
+        def advance(done: int, total: int) -> None:
+            if bar is not None:  # a terminal: the bar; elsewhere the summary below says it
+                bar.update(bar.task_ids[0], completed=done, total=total)
+
+        result = store.rotate_key(progress=advance)
     if wants_json():
         emit_json({"key_id": result.key_id, "resumed": resuming,
                    "rewritten": list(result.rewritten), "retired": list(result.retired),

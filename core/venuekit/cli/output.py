@@ -8,12 +8,13 @@ that cuts columns sees the same two-space layout on a terminal and off one.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from rich import box
 from rich.console import Console
@@ -23,7 +24,15 @@ from rich.text import Text
 
 from ..convert import to_jsonable
 
-__all__ = ["Progress", "emit_json", "progress", "progress_bar", "table"]
+__all__ = ["Progress", "emit_json", "progress", "progress_bar", "spinner_while", "table"]
+
+T = TypeVar("T")
+
+#: A wait shorter than this shows nothing: a spinner that flashes up for a fast command
+#: is noise. Tests set it to zero.
+SPINNER_DELAY_S = 0.75
+#: How often the spinner's text is asked for again.
+SPINNER_REFRESH_S = 0.2
 
 #: wide enough that no table of ours wraps; lines are right-stripped afterwards
 _RENDER_WIDTH = 10_000
@@ -71,3 +80,24 @@ def progress_bar(description: str, total: int) -> Iterator[Progress | None]:
     with bar:
         bar.add_task(description, total=total)
         yield bar
+
+
+async def spinner_while(work: Awaitable[T], describe: Callable[[], str]) -> T:
+    """Await ``work``; if it takes longer than :data:`SPINNER_DELAY_S` and stderr is a
+    terminal, show a rich spinner there with ``describe()`` (asked again while waiting,
+    so it can count pages). Off a terminal nothing is printed: logs stay clean."""
+    task = asyncio.ensure_future(work)
+    try:
+        if not _is_terminal(sys.stderr):
+            return await task
+        await asyncio.wait({task}, timeout=SPINNER_DELAY_S)
+        if not task.done():
+            console = Console(file=sys.stderr, force_terminal=True, highlight=False)
+            with console.status(Text(describe())) as status:
+                while not task.done():
+                    await asyncio.wait({task}, timeout=SPINNER_REFRESH_S)
+                    status.update(Text(describe()))
+        return task.result()
+    finally:
+        if not task.done():  # interrupted: stop the work with us
+            task.cancel()

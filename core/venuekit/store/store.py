@@ -445,13 +445,19 @@ class ConnectionStore:
 
     # ------------------------------------------------------------ key rotation
 
-    def rotate_key(self) -> RotationResult:
+    def rotate_key(self, progress: Callable[[int, int], None] | None = None
+                   ) -> RotationResult:
         """Re-encrypt every connection under a new key, resuming an interrupted rotation.
 
         The new key is saved in the keyring (beside the old) before any file is touched;
         each file is then replaced atomically; the old key is retired only when no file
         may still need it. Interrupted anywhere, the store stays readable, and calling
         this again finishes the job instead of starting another rotation.
+
+        :param progress: called as ``progress(done, total)`` with the connection files
+            handled so far: ``0`` before the first, then after each one (rewritten,
+            already under the new key, or reported as a problem), so a command can draw
+            a progress bar.
         """
         with self._writing():
             keyring = self.keyring(create=True)
@@ -460,7 +466,10 @@ class ConnectionStore:
             rewritten: list[str] = []
             problems: list[Problem] = []
             blocking = False
-            for path in self._files():
+            files = self._files()
+            for done, path in enumerate(files):
+                if progress is not None:
+                    progress(done, len(files))  # the files before this one are done
                 try:
                     conn, sealed = self._load(path, self._raw(path), keyring)
                     if sealed.key_id == keyring.primary_id:
@@ -478,6 +487,8 @@ class ConnectionStore:
                     continue
                 self._write(conn, seal_secrets(keyring, conn.id, credentials))
                 rewritten.append(conn.id)
+            if progress is not None:
+                progress(len(files), len(files))
             retired = () if blocking else keyring.retire_old()
             return RotationResult(key_id=keyring.primary_id, rewritten=tuple(rewritten),
                                   retired=retired, problems=tuple(problems),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import connections, health, plugins, tests
+from . import account, connections, health, plugins, tests
 
 __all__ = ["PUBLIC_ROUTES", "all_routes"]
 
@@ -13,4 +13,5 @@ PUBLIC_ROUTES = frozenset({health.OPERATION_ID})
 
 
 def all_routes() -> list[web.RouteDef]:
-    return [*health.routes(), *connections.routes(), *tests.routes(), *plugins.routes()]
+    return [*health.routes(), *connections.routes(), *tests.routes(), *plugins.routes(),
+            *account.routes()]
