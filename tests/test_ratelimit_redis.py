@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from redis_server import RedisServer, free_port
 from venuekit import Registry
 from venuekit.connector import connect
-from venuekit.errors import ConfigurationError
+from venuekit.errors import ConfigurationError, LimiterUnavailable, VenueError
 from venuekit.models import RateLimit
 from venuekit.ratelimit import Demand, MemoryLimiter, default_limiter
 from venuekit.ratelimit.redis_backend import RedisLimiter
@@ -514,6 +514,45 @@ async def test_restart_with_fallback_continues_in_memory(
     finally:
         await client.aclose()
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+async def test_a_stalled_redis_fails_acquires_within_the_timeout(
+        own_server: RedisServer, make: Make) -> None:
+    """SIGSTOP: the kernel still accepts connections, nothing answers. Forty requests at
+    once (more than the pool's connections) all fail within the timeout, as not sent."""
+    rule = RateLimit("req", 100, 1.0)
+    limiter = make(own_server.url, timeout_s=0.5)
+    await limiter.acquire([need(rule)])  # connected and the script loaded
+    own_server.pause()
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(*(limiter.acquire([need(rule)]) for _ in range(40)),
+                                       return_exceptions=True)
+        elapsed = time.monotonic() - started
+    finally:
+        own_server.resume()
+    assert all(isinstance(result, LimiterUnavailable) for result in results), results
+    assert "no answer within 0.5 s" in str(results[0])
+    assert elapsed < 0.5 + 0.4
+    assert not isinstance(results[0], VenueError)  # nothing was sent: never ambiguous
+    permit = await limiter.acquire([need(rule)])  # and it answers again once resumed
+    assert permit.waited < 0.5
+
+
+async def test_a_stalled_redis_switches_to_the_fallback_within_the_timeout(
+        own_server: RedisServer, make: Make) -> None:
+    rule = RateLimit("req", 100, 1.0)
+    limiter = make(own_server.url, timeout_s=0.3, fallback=True)
+    await limiter.acquire([need(rule)])
+    own_server.pause()
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(limiter.acquire([need(rule)]) for _ in range(20)))
+        elapsed = time.monotonic() - started
+    finally:
+        own_server.resume()
+    assert limiter.degraded
+    assert elapsed < 0.3 + 0.4
 
 
 # ---------------------------------------------------------------- selection

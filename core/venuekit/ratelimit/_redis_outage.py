@@ -1,7 +1,7 @@
 """What the Redis limiter does while Redis is unreachable.
 
 Internal to :mod:`venuekit.ratelimit.redis_backend`. Failing closed, requests get a clear
-:class:`~venuekit.errors.ConfigurationError`; with the fallback, they are limited in this
+:class:`~venuekit.errors.LimiterUnavailable`; with the fallback, they are limited in this
 process's memory. Either way, usage feedback and blocks that arrive meanwhile are kept in
 memory, and pushed to Redis (with what memory granted) when it answers again. One warning
 per outage, one info line when it ends.
@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from ..errors import ConfigurationError
+from ..errors import LimiterUnavailable
 from ..models import RateLimit
 from .base import Demand, Permit
 from .memory import MemoryLimiter
@@ -69,9 +69,9 @@ class Outage:
             log.info("rate limiter: Redis at %s answers again; limiting through it",
                      self.where)
 
-    def error(self) -> ConfigurationError:
+    def error(self) -> LimiterUnavailable:
         why = f" ({self.cause})" if self.cause is not None else ""
-        return ConfigurationError(
+        return LimiterUnavailable(
             f"rate limiter: Redis at {self.where} is unreachable{why}; failing closed, so "
             "nothing is sent without its limit. Bring Redis back, or allow the in-memory "
             "fallback (fallback=True, VENUEKIT_LIMITER_FALLBACK=1)")

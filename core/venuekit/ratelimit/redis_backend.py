@@ -57,8 +57,11 @@ evict them first. Should a set be lost anyway, the counters are recounted from w
 later than the margin-widened window from its grant (the rule of the in-memory backend). It
 is a background call, made only when the response came back later than the margin.
 
-**Loss of Redis** fails closed by default: :class:`~venuekit.errors.ConfigurationError`
-saying Redis is unreachable, and nothing is sent. It is deliberately not a
+**Loss of Redis** fails closed by default: :class:`~venuekit.errors.LimiterUnavailable` (a
+:class:`~venuekit.errors.ConfigurationError`) saying Redis is unreachable, and nothing is
+sent. A Redis that accepts connections but does not answer (stopped, swapping, stuck on a
+slow command) counts as lost too: every call, from asking the pool for a connection to the
+reply and including redis-py's one retry, has ``timeout_s`` in all. It is deliberately not a
 :class:`~venuekit.errors.VenueError`: the request never left, so retry and order-lookup
 logic must not treat it as a network failure. With ``fallback=True`` the limiter logs one
 warning and limits in this process's memory until Redis answers again (tried at most every
@@ -152,7 +155,9 @@ class RedisLimiter(Limiter):
     :param fallback: on loss of Redis, limit in memory with one warning instead of failing.
     :param prefix: namespace of every key.
     :param ticket_grace_s: how late a waiter may come back before its ticket lapses.
-    :param timeout_s: connect and read timeout of the client made from a URL.
+    :param timeout_s: the most one call to Redis may take, queueing for a connection and
+        redis-py's retry included; past it Redis counts as unreachable, so a stalled Redis
+        fails an acquire (or switches it to the fallback) within about this long.
     :param reconnect_s: with the fallback, how often Redis is tried again while it is down.
     :param max_connections: pool size of the client made from a URL; callers beyond it
         queue for a connection.
@@ -184,6 +189,7 @@ class RedisLimiter(Limiter):
         self._outage = Outage(where, fallback=fallback, margin=margin,
                               reconnect_s=reconnect_s)
         self._margin = margin
+        self._timeout_s = timeout_s
         self._prefix = prefix
         self._grace_us = round(ticket_grace_s * 1e6)
         self._instance = secrets.token_hex(6)
@@ -308,7 +314,11 @@ class RedisLimiter(Limiter):
         args: list[str | int] = [op, ident, self._grace_us, KEY_SLACK_MS, spec.count, extra,
                                  *spec.args]
         try:
-            reply = await self._script(keys=keys, args=args)
+            async with asyncio.timeout(self._timeout_s):
+                reply = await self._script(keys=keys, args=args)
+        except TimeoutError as exc:
+            raise Unavailable(TimeoutError(
+                f"no answer within {self._timeout_s:g} s")) from exc
         except (RedisError, OSError) as exc:
             raise Unavailable(exc) from exc
         return [int(value) for value in reply]
@@ -372,7 +382,11 @@ class RedisLimiter(Limiter):
         try:
             if not await outage.push(self._send):
                 try:
-                    await self._client.ping()
+                    async with asyncio.timeout(self._timeout_s):
+                        await self._client.ping()
+                except TimeoutError as exc:
+                    raise Unavailable(TimeoutError(
+                        f"no answer within {self._timeout_s:g} s")) from exc
                 except (RedisError, OSError) as exc:
                     raise Unavailable(exc) from exc
         except Unavailable as exc:

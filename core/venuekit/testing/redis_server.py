@@ -75,8 +75,19 @@ class RedisServer:
             self.process.wait(10)
             self.process = None
 
+    def pause(self) -> None:
+        """Stall it (SIGSTOP): connections are still accepted, nothing is answered."""
+        assert self.process is not None, "not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Undo :meth:`pause` (SIGCONT)."""
+        assert self.process is not None, "not running"
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server cannot act on TERM
             self.process.terminate()
             try:
                 self.process.wait(10)
