@@ -204,8 +204,8 @@ async def main():
     await asyncio.sleep(max(0.0, float(start_at) - time.time()))
 
     async def one(cost):
-        await limiter.acquire([Demand("venue:account:k:req", rule, cost)])
-        return time.time(), cost
+        permit = await limiter.acquire([Demand("venue:account:k:req", rule, cost)])
+        return permit.granted_at, cost
 
     grants = await asyncio.gather(*(one(cost) for cost in costs))
     await limiter.aclose()
@@ -235,8 +235,8 @@ async def test_sqlite_never_over_the_limit_across_processes(tmp_path: Path) -> N
         assert worker.returncode == 0, err.decode()
         grants += [(at, cost) for at, cost in json.loads(out)]
     assert len(grants) == 120
-    # stamped after the grant in each process: a few ms late at most
-    assert busiest_window(grants, rule.period_s * 1.02 - 0.01) <= rule.limit
+    # on the shared wall clock, as the grants are dated; with the 2% margin
+    assert busiest_window(grants, rule.period_s * 1.02) <= rule.limit
     times = sorted(at for at, _ in grants)
     total = sum(cost for _, cost in grants)
     achieved = (total - rule.limit) / (times[-1] - times[0]) / (rule.limit / rule.period_s)
