@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_redis import KEY, RULE, _worker
 from bench_ratelimit import _serve
+from bench_redis import KEY, RULE, _worker
 from venuekit.models import RateLimit
 from venuekit.ratelimit import Demand, Limiter, MemoryLimiter, make_limiter, sqlite_url
 
