@@ -97,6 +97,25 @@ class MemoryLimiter(Limiter):
         bucket.prune(self._clock())
         return bucket.used
 
+    def entries(self, key: str) -> list[tuple[float, int]]:
+        """``(until, cost)`` of every entry still counting on ``key``: for handing this
+        limiter's count to another backend (the Redis fallback switching back)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return []
+        bucket.prune(self._clock())
+        return [(entry.until, entry.cost) for entry in bucket.log if entry.cost]
+
+    def record(self, key: str, rule: RateLimit, cost: int, until: float, *,
+               blocked: bool = False) -> None:
+        """Count ``cost`` on ``key`` until ``until`` (this limiter's clock), or block it
+        until then: for taking over another backend's count."""
+        bucket = self._bucket(key, rule)
+        if blocked:
+            bucket.blocked_until = max(bucket.blocked_until, until)
+        elif cost:
+            bucket.take(cost, until)
+
     @property
     def buckets(self) -> int:
         """How many buckets are kept (idle ones included until the next sweep reaches them)."""

@@ -81,7 +81,7 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -91,7 +91,7 @@ from redis.exceptions import RedisError
 
 from ..errors import ConfigurationError
 from ..models import RateLimit
-from ._redis_outage import Outage
+from ._redis_outage import Back, Outage
 from ._redis_wire import (
     CANCELLED,
     GRANTED,
@@ -226,23 +226,28 @@ class RedisLimiter(Limiter):
         spec = self._spec(demands)
         if spec is None:
             return _FreePermit(time.time(), 0.0)
-        if not await self._reachable():
-            return await self._outage.acquire(demands)
-        self._active += 1
-        try:
-            return await self._acquire(spec)
-        except Unavailable as exc:
-            self._outage.lost(exc.cause)
-        finally:
-            self._active -= 1
-            if self._active == 0 and self._idle is not None:
-                self._idle.set()
-        return await self._outage.acquire(demands)
+        while True:
+            if await self._reachable():
+                self._active += 1
+                try:
+                    return await self._acquire(spec)
+                except Unavailable as exc:
+                    self._outage.lost(exc.cause)
+                finally:
+                    self._active -= 1
+                    if self._active == 0 and self._idle is not None:
+                        self._idle.set()
+            try:
+                return await self._outage.acquire(demands)
+            except Back:  # Redis answers again: ask it, behind the grants memory made
+                if self._closed:
+                    raise ConfigurationError(
+                        "the rate limiter was closed while waiting") from None
 
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
         if await self._reachable():
             try:
-                await self._send("feedback", key, rule, used)
+                await self._send("feedback", key, rule, 0, used)
                 return
             except Unavailable as exc:
                 self._outage.lost(exc.cause)
@@ -253,7 +258,7 @@ class RedisLimiter(Limiter):
             return
         if await self._reachable():
             try:
-                await self._send("block", key, rule, int(seconds * 1e6) + 1)
+                await self._send("block", key, rule, 0, int(seconds * 1e6) + 1)
                 return
             except Unavailable as exc:
                 self._outage.lost(exc.cause)
@@ -313,19 +318,40 @@ class RedisLimiter(Limiter):
         keys = [self._prefix + "~cancelled:" + ident, *spec.keys]
         args: list[str | int] = [op, ident, self._grace_us, KEY_SLACK_MS, spec.count, extra,
                                  *spec.args]
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                reply = await self._script(keys=keys, args=args)
-        except TimeoutError as exc:
-            raise Unavailable(TimeoutError(
-                f"no answer within {self._timeout_s:g} s")) from exc
-        except (RedisError, OSError) as exc:
-            raise Unavailable(exc) from exc
+        reply = await self._bounded(self._script(keys=keys, args=args))
         return [int(value) for value in reply]
 
-    async def _send(self, op: str, key: str, rule: RateLimit, extra: int) -> None:
-        """A feedback or block call: one bucket, nothing demanded."""
-        await self._call(op, Spec(self._prefix, [(key, rule, 0)], self._margin),
+    async def _bounded(self, call: Awaitable[Any]) -> Any:
+        """Await a redis-py call for at most ``timeout_s``, or raise :class:`Unavailable`.
+
+        The call runs as its own task and is cancelled, not awaited, past the deadline:
+        redis-py tidies up a cancelled call (closing its connection, which a stalled
+        server may not acknowledge) and that must not count against the caller.
+        """
+        task = asyncio.ensure_future(call)
+        try:
+            done, _ = await asyncio.wait((task,), timeout=self._timeout_s)
+        except BaseException:
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            self._tasks.add(task)
+            task.add_done_callback(self._reap)
+            raise Unavailable(TimeoutError(f"no answer within {self._timeout_s:g} s"))
+        try:
+            return task.result()
+        except (RedisError, OSError) as exc:
+            raise Unavailable(exc) from exc
+
+    def _reap(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a late failure of an abandoned call says nothing
+
+    async def _send(self, op: str, key: str, rule: RateLimit, cost: int, extra: int) -> None:
+        """A feedback, block or record call: one bucket, nothing demanded."""
+        await self._call(op, Spec(self._prefix, [(key, rule, cost)], self._margin),
                          self._new_id(), extra)
 
     async def _sleep(self, seconds: float) -> None:
@@ -374,26 +400,24 @@ class RedisLimiter(Limiter):
         return not self._outage.down or await self._recover()
 
     async def _recover(self) -> bool:
-        """Redis was down: try it again and, if it answers, push what memory kept."""
+        """Redis was down: try it again and, if it answers, drain memory into it.
+
+        See :mod:`._redis_outage` for why the switch hands memory's grants to Redis
+        rather than granting from memory until its windows have passed.
+        """
         outage = self._outage
         if not outage.due():
             return False
         outage.probing = True
         try:
-            if not await outage.push(self._send):
-                try:
-                    async with asyncio.timeout(self._timeout_s):
-                        await self._client.ping()
-                except TimeoutError as exc:
-                    raise Unavailable(TimeoutError(
-                        f"no answer within {self._timeout_s:g} s")) from exc
-                except (RedisError, OSError) as exc:
-                    raise Unavailable(exc) from exc
+            await self._bounded(self._client.ping())
+            outage.begin_switch()
+            await outage.push(self._send)
         except Unavailable as exc:
             outage.lost(exc.cause)
             return False
         finally:
-            outage.probing = False
+            outage.end_switch()
         outage.ended()
         return True
 
