@@ -49,7 +49,10 @@ tickets by plan, tickets by deadline); ``...:block`` holds a 429 / Retry-After b
 ``PX`` expiry. Every write re-arms ``PEXPIRE`` to when the content ends (one window plus
 margin after the last grant or planned grant, or the last ticket deadline) plus 250 ms, so
 nothing outlives its use. A multi-bucket request touches several buckets in one script, so
-the keys must live on one node: a standalone Redis (or Sentinel), not Redis Cluster. Run it
+its keys must live on one node. On Redis Cluster (``redis+cluster://host:port``) every key
+carries its exchange as a hash tag, ``venuekit:rl:{binance}:binance:ip:...``, so all of one
+exchange's buckets share a slot (see :func:`._redis_wire.slot_tag` for why the exchange and
+not the host or account). Run it
 with ``maxmemory-policy noeviction``: every key here has a TTL, so ``volatile-*`` policies
 evict them first. Should a set be lost anyway, the counters are recounted from what is left.
 
@@ -85,6 +88,7 @@ from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -111,6 +115,8 @@ log = logging.getLogger("venuekit")
 
 #: Namespace of every key the limiter writes.
 DEFAULT_PREFIX = "venuekit:rl:"
+#: URL scheme of a Redis Cluster: ``redis+cluster://host:port`` (any node will do).
+CLUSTER_SCHEME = "redis+cluster://"
 _SPEC_CACHE = 1024
 
 
@@ -149,8 +155,9 @@ class RedisLimiter(Limiter):
 
     One limiter serves one event loop (its Redis client belongs to that loop).
 
-    :param redis: a ``redis://``, ``rediss://`` or ``unix://`` URL (the limiter then owns
-        the client and closes it), or a ``redis.asyncio.Redis`` client the caller owns.
+    :param redis: a ``redis://``, ``rediss://``, ``unix://`` or ``redis+cluster://`` URL
+        (the limiter then owns the client and closes it), or a ``redis.asyncio.Redis`` or
+        ``redis.asyncio.cluster.RedisCluster`` client the caller owns.
     :param margin: fraction of each rule's period added to its window (as in memory).
     :param fallback: on loss of Redis, limit in memory with one warning instead of failing.
     :param prefix: namespace of every key.
@@ -163,14 +170,29 @@ class RedisLimiter(Limiter):
         queue for a connection.
     """
 
-    def __init__(self, redis: str | aioredis.Redis, *, margin: float = 0.02,
+    def __init__(self, redis: str | aioredis.Redis | RedisCluster, *, margin: float = 0.02,
                  fallback: bool = False, prefix: str = DEFAULT_PREFIX,
                  ticket_grace_s: float = 2.0, timeout_s: float = 2.0,
                  reconnect_s: float = 1.0, max_connections: int = 16) -> None:
         if not 0.0 <= margin < 1.0:
             raise ConfigurationError(f"rate limit margin must be in [0, 1), got {margin}")
         self._pool: aioredis.ConnectionPool | None = None
-        if isinstance(redis, str):
+        self._owned: RedisCluster | None = None
+        self._cluster = isinstance(redis, RedisCluster) or (
+            isinstance(redis, str) and redis.lower().startswith(CLUSTER_SCHEME))
+        if isinstance(redis, str) and self._cluster:
+            # redis-py's cluster client finds every node from this one and routes each
+            # script call to the node of its keys' slot
+            self._owned = RedisCluster.from_url(
+                "redis://" + redis[len(CLUSTER_SCHEME):],
+                socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                max_connections=max_connections)
+            self._client: aioredis.Redis | RedisCluster = self._owned
+            where = redact(redis)
+        elif isinstance(redis, RedisCluster):
+            self._client = redis
+            where = "Redis Cluster"
+        elif isinstance(redis, str):
             # A bounded pool that queues callers: a thousand waiters waking at once share
             # a few connections instead of opening a thousand.
             self._pool = aioredis.BlockingConnectionPool.from_url(
@@ -282,6 +304,8 @@ class RedisLimiter(Limiter):
         if self._pool is not None:
             await self._client.aclose()
             await self._pool.disconnect()
+        if self._owned is not None:
+            await self._owned.aclose()
 
     # ------------------------------------------------------------ through Redis
 
@@ -315,7 +339,7 @@ class RedisLimiter(Limiter):
 
     async def _call(self, op: str, spec: Spec, ident: str, extra: int = 0) -> list[int]:
         self.round_trips += 1
-        keys = [self._prefix + "~cancelled:" + ident, *spec.keys]
+        keys = [self._prefix + spec.tag + "~cancelled:" + ident, *spec.keys]
         args: list[str | int] = [op, ident, self._grace_us, KEY_SLACK_MS, spec.count, extra,
                                  *spec.args]
         reply = await self._bounded(self._script(keys=keys, args=args))
@@ -351,7 +375,8 @@ class RedisLimiter(Limiter):
 
     async def _send(self, op: str, key: str, rule: RateLimit, cost: int, extra: int) -> None:
         """A feedback, block or record call: one bucket, nothing demanded."""
-        await self._call(op, Spec(self._prefix, [(key, rule, cost)], self._margin),
+        await self._call(op, Spec(self._prefix, [(key, rule, cost)], self._margin,
+                                  cluster=self._cluster),
                          self._new_id(), extra)
 
     async def _sleep(self, seconds: float) -> None:
@@ -432,7 +457,7 @@ class RedisLimiter(Limiter):
             return self._specs[key]
         except KeyError:
             pass
-        spec = spec_of(demands, self._prefix, self._margin)
+        spec = spec_of(demands, self._prefix, self._margin, cluster=self._cluster)
         if len(self._specs) >= _SPEC_CACHE:
             self._specs.clear()
         self._specs[key] = spec

@@ -27,7 +27,7 @@ __all__ = ["ENV_FALLBACK", "ENV_URL", "limiter_from_env", "make_limiter", "share
 ENV_URL = "VENUEKIT_LIMITER_URL"
 ENV_FALLBACK = "VENUEKIT_LIMITER_FALLBACK"
 
-_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", "redis+cluster"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["RedisServer", "free_port", "redis_binary"]
+__all__ = ["RedisCluster", "RedisServer", "free_port", "redis_binary"]
 
 
 def redis_binary() -> str | None:
@@ -31,13 +31,15 @@ def free_port() -> int:
 class RedisServer:
     """One redis-server process on ``127.0.0.1:port``; ``start`` waits until it answers."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, *,
+                 extra: tuple[str, ...] = ()) -> None:
         binary = redis_binary()
         if binary is None:
             raise FileNotFoundError("redis-server is not installed")
         self.binary = binary
         self.directory = directory
         self.port = port or free_port()
+        self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,7 +51,8 @@ class RedisServer:
         self.process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(self.directory),
-             "--logfile", str(self.directory / "redis.log"), "--daemonize", "no"],
+             "--logfile", str(self.directory / "redis.log"), "--daemonize", "no",
+             *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10.0
         while not self.answers():
@@ -95,3 +98,57 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(10)
             self.process = None
+
+
+class RedisCluster:
+    """Three masters on loopback, no replicas: the smallest Redis Cluster there is.
+
+    Each node runs in its own subdirectory with ``--cluster-enabled yes``; ``start`` joins
+    them with ``redis-cli --cluster create`` and waits until the cluster says ``ok``.
+    ``url`` is the ``redis+cluster://`` URL of the first node.
+    """
+
+    def __init__(self, directory: Path, nodes: int = 3) -> None:
+        self.servers = []
+        for index in range(nodes):
+            where = directory / f"node{index}"
+            where.mkdir(parents=True, exist_ok=True)
+            self.servers.append(RedisServer(where, extra=(
+                "--cluster-enabled", "yes", "--cluster-config-file", str(where / "nodes.conf"),
+                "--cluster-node-timeout", "2000")))
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.servers[0].port}"
+
+    def start(self) -> None:
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise FileNotFoundError("redis-cli is not installed")
+        try:
+            for server in self.servers:
+                server.start()
+            subprocess.run(  # noqa: S603 - our own argv, no shell
+                [cli, "--cluster", "create",
+                 *[f"127.0.0.1:{server.port}" for server in self.servers],
+                 "--cluster-replicas", "0", "--cluster-yes"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+            deadline = time.monotonic() + 20.0
+            while not all(self._ok(cli, server.port) for server in self.servers):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Redis Cluster did not reach state ok")
+                time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
+
+    @staticmethod
+    def _ok(cli: str, port: int) -> bool:
+        info = subprocess.run(  # noqa: S603 - our own argv, no shell
+            [cli, "-p", str(port), "cluster", "info"], capture_output=True, text=True,
+            timeout=5, check=False).stdout
+        return "cluster_state:ok" in info
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
