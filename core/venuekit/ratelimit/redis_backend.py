@@ -212,6 +212,7 @@ class RedisLimiter(Limiter):
                               reconnect_s=reconnect_s)
         self._margin = margin
         self._timeout_s = timeout_s
+        self._gate = asyncio.Semaphore(max_connections) if self._cluster else None
         self._prefix = prefix
         self._grace_us = round(ticket_grace_s * 1e6)
         self._instance = secrets.token_hex(6)
@@ -342,7 +343,7 @@ class RedisLimiter(Limiter):
         keys = [self._prefix + spec.tag + "~cancelled:" + ident, *spec.keys]
         args: list[str | int] = [op, ident, self._grace_us, KEY_SLACK_MS, spec.count, extra,
                                  *spec.args]
-        reply = await self._bounded(self._script(keys=keys, args=args))
+        reply = await self._bounded(self._queued(self._script(keys=keys, args=args)))
         return [int(value) for value in reply]
 
     async def _bounded(self, call: Awaitable[Any]) -> Any:
@@ -367,6 +368,14 @@ class RedisLimiter(Limiter):
             return task.result()
         except (RedisError, OSError) as exc:
             raise Unavailable(exc) from exc
+
+    async def _queued(self, call: Awaitable[Any]) -> Any:
+        """On a cluster, queue callers beyond the pool size: its client refuses them
+        (``MaxConnectionsError``) where a standalone blocking pool makes them wait."""
+        if self._gate is None:
+            return await call
+        async with self._gate:
+            return await call
 
     def _reap(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -7,6 +7,7 @@ on the same port. :func:`redis_binary` says where the binary is, or None.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import signal
 import socket
@@ -113,7 +114,7 @@ class RedisCluster:
         for index in range(nodes):
             where = directory / f"node{index}"
             where.mkdir(parents=True, exist_ok=True)
-            self.servers.append(RedisServer(where, extra=(
+            self.servers.append(RedisServer(where, _cluster_port(), extra=(
                 "--cluster-enabled", "yes", "--cluster-config-file", str(where / "nodes.conf"),
                 "--cluster-node-timeout", "2000")))
 
@@ -152,3 +153,17 @@ class RedisCluster:
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (10,000 higher) is free too."""
+    for _ in range(200):
+        port = 20000 + secrets.randbelow(35000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
