@@ -9,6 +9,9 @@ bucket that polls every millisecond, the pattern many connector libraries use.
 2. wait CPU   client CPU seconds spent while those 500 requests wait (no-op requests)
 3. scale      CPU microseconds per acquire with 100, 1,000 and 10,000 queued waiters
 4. weights    costs 1, 5 and 20 mixed on one weight rule: rejections, p50/max wait per cost
+5. idle keys  100k API keys (two rules each) send once, three rounds of fresh keys; buckets
+              kept and RSS growth once their windows have passed, against the same limiter
+              with idle-bucket eviction switched off (what 0.1 did)
 
 The server runs in a child process so the client's CPU figures are the client's alone.
 """
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -28,7 +33,7 @@ from multiprocessing.connection import Connection
 
 import aiohttp
 from aiohttp import web
-from venuekit.models import RateLimit
+from venuekit.models import LimitScope, RateLimit
 from venuekit.ratelimit import Demand, MemoryLimiter
 
 # ---------------------------------------------------------------- the strict server
@@ -256,6 +261,64 @@ async def weights(url: str, each: int) -> None:
             print(f"   {name:<24}{result.rejected:>10}{result.jumped():>14}   {classes}")
 
 
+class NeverEvicting(MemoryLimiter):
+    """The baseline of run 5: the same limiter with its idle-bucket sweep switched off."""
+
+    def _sweep(self, now: float) -> None:
+        return None
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:  # Linux: resident pages are the second field
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _idle_keys(evict: bool, keys: int, rounds: int, out: Connection) -> None:
+    out.send(asyncio.run(_idle_keys_async(evict, keys, rounds)))
+
+
+async def _idle_keys_async(evict: bool, keys: int, rounds: int) -> list[tuple[int, float]]:
+    """Per round: ``keys`` fresh API keys send once; after their windows, other traffic."""
+    orders = RateLimit("orders", 10, 0.2, LimitScope.ACCOUNT)
+    weight = RateLimit("weight", 100, 0.4, LimitScope.ACCOUNT)
+    traffic = Demand("bench:ip:host:ip", RateLimit("ip", 100_000, 1.0), 1)
+    limiter = MemoryLimiter() if evict else NeverEvicting()
+    await limiter.acquire([traffic])
+    gc.collect()
+    base = _rss_mb()
+    figures = []
+    for round_ in range(rounds):
+        for index in range(keys):
+            key = f"bench:account:{round_:02d}{index:08x}"
+            await limiter.acquire([Demand(key + ":orders", orders, 1),
+                                   Demand(key + ":weight", weight, 5)])
+        await asyncio.sleep(weight.period_s * 1.05)
+        for _ in range(2 * keys // 1024 + 10):  # the sweep rides on ordinary requests
+            await limiter.acquire([traffic])
+        gc.collect()
+        figures.append((limiter.buckets, _rss_mb() - base))
+    return figures
+
+
+def idle_keys(keys: int, rounds: int) -> None:
+    print(f"\n5. idle keys: {keys:,} fresh API keys (2 rules each) send once per round; "
+          "after their windows")
+    print(f"   {'limiter':<24}{'round':>6}{'buckets':>10}{'RSS growth MB':>15}")
+    context = multiprocessing.get_context("spawn")
+    results = {}
+    for name, evict in (("MemoryLimiter", True), ("without eviction", False)):
+        ours_end, child_end = context.Pipe()
+        child = context.Process(target=_idle_keys, args=(evict, keys, rounds, child_end))
+        child.start()
+        results[name] = ours_end.recv()
+        child.join(10)
+        for round_, (buckets, grown) in enumerate(results[name], 1):
+            print(f"   {name:<24}{round_:>6}{buckets:>10,}{grown:>15.1f}")
+    ours_mb = max(results["MemoryLimiter"][-1][1], 0.1)
+    print(f"   RSS growth after {rounds} rounds: without eviction "
+          f"{results['without eviction'][-1][1] / ours_mb:.0f}x ours")
+
+
 async def main(quick: bool) -> None:
     context = multiprocessing.get_context("spawn")
     ours_end, server_end = context.Pipe()
@@ -270,6 +333,7 @@ async def main(quick: bool) -> None:
         await waiting_cpu(150 if quick else 500)
         await scale((100, 1_000, 10_000))
         await weights(url, 12 if quick else 40)
+        idle_keys(20_000 if quick else 100_000, 3)
     finally:
         ours_end.send("stop")
         server.join(5)

@@ -34,7 +34,7 @@ from typing import Any
 import aiohttp
 from bench_ratelimit import _serve
 from venuekit.models import LimitScope, RateLimit
-from venuekit.ratelimit import Demand, Limiter, MemoryLimiter
+from venuekit.ratelimit import Demand, Limiter, MemoryLimiter, make_limiter
 from venuekit.testing.redis_server import RedisServer
 
 RULE = RateLimit("orders", 50, 1.0, LimitScope.ACCOUNT)
@@ -58,6 +58,8 @@ async def _work(backend: str, redis_url: str, url: str, bucket: str, count: int,
     if backend == "redis":
         from venuekit.ratelimit.redis_backend import RedisLimiter
         limiter = RedisLimiter(redis_url)
+    elif backend == "sqlite":  # bench_sqlite.py: ``redis_url`` is the SQLite file's URL
+        limiter = make_limiter(redis_url)
     else:
         limiter = MemoryLimiter()
     demand = Demand(KEY, RULE, 1)

@@ -35,3 +35,17 @@ class RedisServer(kit.RedisServer):
     def __init__(self, directory: Path, port: int | None = None) -> None:
         redis_binary()
         super().__init__(directory, port)
+
+
+class RedisCluster(kit.RedisCluster):
+    """The kit's three-node cluster, refusing to run (skip, or fail under CI) without the
+    binaries."""
+
+    def __init__(self, directory: Path, nodes: int = 3) -> None:
+        redis_binary()
+        if kit.shutil.which("redis-cli") is None:
+            message = "redis-cli is not installed (CI must install redis-tools)"
+            if os.environ.get("CI"):
+                pytest.fail(message, pytrace=False)
+            pytest.skip(message)
+        super().__init__(directory, nodes)

@@ -605,6 +605,67 @@ async def test_work_per_grant_does_not_grow_with_the_queue(
     assert armed <= waiters // 100 + 2  # one timer per window, not one per waiter
 
 
+# ---------------------------------------------------------------- idle buckets
+
+
+async def test_idle_buckets_of_100k_keys_go_once_their_windows_pass(
+        clock: VirtualClock, limiter: MemoryLimiter) -> None:
+    """One request on each of 100k API keys, two rules each: 200k buckets while their
+    windows run, and back to a handful once those have passed and requests go on."""
+    orders = RateLimit("orders", 10, 1.0, LimitScope.ACCOUNT)
+    weight = RateLimit("weight", 100, 10.0, LimitScope.ACCOUNT)
+    for index in range(100_000):
+        key = f"venue:account:{index:08x}"
+        await limiter.acquire([need(1, orders, key + ":orders"), need(5, weight, key + ":w")])
+    assert limiter.buckets == 200_000
+    traffic = RateLimit("ip", 1000, 1.0)
+    await clock.advance(5.0)  # past the 1 s windows, not the 10 s ones
+    for _ in range(100):
+        await limiter.acquire([need(1, traffic)])
+    assert limiter.buckets == 100_000 + 1  # every weight bucket still counts
+    assert limiter.used("venue:account:00000000:w") == 5
+    await clock.advance(6.0)
+    for _ in range(100):
+        await limiter.acquire([need(1, traffic)])
+    assert limiter.buckets == 1  # the one in use
+
+
+async def test_a_bucket_in_use_is_never_dropped(clock: VirtualClock,
+                                                limiter: MemoryLimiter) -> None:
+    blocked, queued, busy = "venue:ip:blocked", "venue:ip:queued", "venue:ip:busy"
+    await limiter.block(blocked, RULE, 30.0)
+    await limiter.acquire([need(10, key=queued)])
+    waiter = start(limiter, need(10, key=queued))
+    for _ in range(40):  # a bucket used every half window for 20 s
+        await limiter.acquire([need(1, key=busy)])
+        await clock.advance(0.5)
+        if waiter.done():
+            waiter = start(limiter, need(10, key=queued))  # one always waiting
+    assert {blocked, queued, busy} <= set(limiter._buckets)
+    assert limiter.used(queued) == 10
+    assert limiter.used(busy) == 1
+    waiting = start(limiter, need(1, key=blocked))
+    await spin()
+    assert not waiting.done()  # the block survived every sweep
+    await clock.advance(10.0)
+    assert waiting.done()
+
+
+async def test_settle_after_the_bucket_was_dropped_still_counts(
+        clock: VirtualClock, limiter: MemoryLimiter) -> None:
+    permit = await limiter.acquire([need(4)])
+    await clock.advance(1.5)  # the response is later than the window
+    await limiter.acquire([need(1, key="venue:ip:other")])  # a sweep drops KEY's bucket
+    assert KEY not in limiter._buckets
+    permit.settle()
+    assert limiter.used(KEY) == 4  # the venue may have counted it just now
+    waiting = start(limiter, need(7))
+    await spin()
+    assert not waiting.done()
+    await clock.advance(1.0)
+    assert waiting.done()
+
+
 # ---------------------------------------------------------------- overrides
 
 

@@ -4,6 +4,7 @@
 
     VenuekitError
     ├── ConfigurationError          bad setup: unknown exchange, missing credential, no testnet
+    │   └── LimiterUnavailable      the shared limiter's store did not answer: nothing was sent
     ├── PluginError                 a plugin failed to import, validate or answer a hook
     ├── StoreError                  the connection store cannot read, decrypt or write a file
     └── VenueError                  anything that happened while talking to a venue
@@ -53,6 +54,7 @@ __all__ = [
     "InvalidOrder",
     "InvalidSignature",
     "InvalidTimestamp",
+    "LimiterUnavailable",
     "NetworkError",
     "NotSupported",
     "OrderNeverPlaced",
@@ -76,6 +78,15 @@ class VenuekitError(Exception):
 
 class ConfigurationError(VenuekitError):
     """The local setup cannot work; retrying will not help until it is changed."""
+
+
+class LimiterUnavailable(ConfigurationError):
+    """The shared rate limiter's store (Redis, SQLite) did not answer in time.
+
+    Raised before anything is signed or sent, so it is never ambiguous: an order that got
+    it was not placed. Not a :class:`VenueError`, so no retry or order look-up treats it
+    as a network failure; it ends when the store answers again.
+    """
 
 
 class PluginError(VenuekitError):

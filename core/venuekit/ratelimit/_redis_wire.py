@@ -16,7 +16,7 @@ from ..models import RateLimit
 from .base import Demand
 
 __all__ = ["CANCELLED", "GRANTED", "KEY_SLACK_MS", "MIN_SLEEP_S", "SCRIPT", "ServerClock",
-           "Spec", "Unavailable", "redact", "spec_of"]
+           "Spec", "Unavailable", "redact", "slot_tag", "spec_of"]
 
 SCRIPT = resources.files("venuekit.ratelimit").joinpath("redis_script.lua").read_text("utf-8")
 #: First element of the script's reply to ``take``.
@@ -35,19 +35,45 @@ class Unavailable(Exception):
         self.cause = cause
 
 
-class Spec:
-    """One request's buckets as the script wants them: keys and per-bucket arguments."""
+def slot_tag(key: str) -> str:
+    """The Redis Cluster hash tag of a bucket key: its exchange, the part before the first
+    ``:`` (bucket keys are ``exchange:scope:scope id:rule``).
 
-    __slots__ = ("args", "count", "keys", "quiet_s")
+    A request may cost an IP bucket and an account bucket together, and one script must
+    see both, so both must hash to one slot. Tagging by scope id would not do: an IP
+    bucket is shared by every account on that host, so no tag finer than the exchange is
+    common to every pair of buckets one request can name. One exchange's buckets thus live
+    on one node; its traffic is bounded by the venue's own limits, a few thousand
+    operations a second at most, well within one node.
+    """
+    return key.split(":", 1)[0]
+
+
+class Spec:
+    """One request's buckets as the script wants them: keys and per-bucket arguments.
+
+    With ``cluster`` every key carries its exchange as a hash tag (see :func:`slot_tag`),
+    the ticket's tombstone key included, so one script's keys share one slot.
+    """
+
+    __slots__ = ("args", "count", "keys", "quiet_s", "tag")
 
     def __init__(self, prefix: str, needs: Sequence[tuple[str, RateLimit, int]],
-                 margin: float) -> None:
+                 margin: float, *, cluster: bool = False) -> None:
         self.keys: list[str] = []
         self.args: list[int] = []
         self.count = len(needs)
+        self.tag = ""
+        if cluster:
+            tags = {slot_tag(key) for key, _, _ in needs}
+            if len(tags) > 1:
+                raise ConfigurationError(
+                    f"rate limit buckets {sorted(key for key, _, _ in needs)} of one request "
+                    "belong to different exchanges; Redis Cluster needs them in one slot")
+            self.tag = "{" + tags.pop() + "}:"
         quiet = math.inf
         for key, rule, cost in needs:
-            base = prefix + key
+            base = prefix + self.tag + key
             self.keys += [base, base + ":log", base + ":q", base + ":dl", base + ":block"]
             period_us = round(rule.period_s * 1e6)
             window_us = math.ceil(period_us * (1.0 + margin))
@@ -57,7 +83,8 @@ class Spec:
         self.quiet_s = quiet
 
 
-def spec_of(demands: Sequence[Demand], prefix: str, margin: float) -> Spec | None:
+def spec_of(demands: Sequence[Demand], prefix: str, margin: float, *,
+            cluster: bool = False) -> Spec | None:
     """Merge demands per key (a key listed twice costs the sum); None if all are free."""
     merged: dict[str, tuple[RateLimit, int]] = {}
     for demand in demands:
@@ -71,7 +98,8 @@ def spec_of(demands: Sequence[Demand], prefix: str, margin: float) -> Spec | Non
                 f"the limit of {rule.limit}")
     if not merged:
         return None
-    return Spec(prefix, [(key, rule, cost) for key, (rule, cost) in merged.items()], margin)
+    return Spec(prefix, [(key, rule, cost) for key, (rule, cost) in merged.items()], margin,
+                cluster=cluster)
 
 
 class ServerClock:

@@ -13,12 +13,22 @@ How waiting works, and why it stays cheap:
   waiters or ten thousand. A cancelled waiter is only flagged; it is unlinked when it
   reaches the head of a line.
 
+Idle buckets go away, so a process that sees 100k API keys does not keep 100k buckets: every
+bucket has one entry in a heap of "look again" times, first the end of its first window.
+Each call of the API pops the entries that have come due (at most ``_SWEEP_BATCH`` a
+call, so no request pays for a whole sweep) and drops the bucket if it is idle - nothing
+in its log, nobody waiting, not blocked - or pushes it back for when its content ends.
+A busy bucket is looked at about once a window, not once a request; nothing runs on a
+timer, so an idle limiter costs nothing.
+
 Not thread-safe: one limiter serves one event loop (see :func:`default_limiter`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import math
 import time
 import weakref
@@ -31,6 +41,10 @@ from ._bucket import Bucket, Entry, Waiter
 from .base import Demand, Limiter, Permit
 
 __all__ = ["MemoryLimiter", "default_limiter"]
+
+#: Most heap entries one call of the API looks at: bounds the work a request can be handed
+#: (a quarter of a millisecond or so) while 100k idle buckets still go within 100 calls.
+_SWEEP_BATCH = 1024
 
 
 class _MemoryPermit(Permit):
@@ -66,6 +80,9 @@ class MemoryLimiter(Limiter):
         self._margin = margin
         self._clock = clock
         self._buckets: dict[str, Bucket] = {}
+        # (when to look again, tie-break, bucket): exactly one entry per live bucket
+        self._expiry: list[tuple[float, int, Bucket]] = []
+        self._tie = itertools.count()
         self._closed = False
 
     @property
@@ -80,13 +97,39 @@ class MemoryLimiter(Limiter):
         bucket.prune(self._clock())
         return bucket.used
 
+    def entries(self, key: str) -> list[tuple[float, int]]:
+        """``(until, cost)`` of every entry still counting on ``key``: for handing this
+        limiter's count to another backend (the Redis fallback switching back)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return []
+        bucket.prune(self._clock())
+        return [(entry.until, entry.cost) for entry in bucket.log if entry.cost]
+
+    def record(self, key: str, rule: RateLimit, cost: int, until: float, *,
+               blocked: bool = False) -> None:
+        """Count ``cost`` on ``key`` until ``until`` (this limiter's clock), or block it
+        until then: for taking over another backend's count."""
+        bucket = self._bucket(key, rule)
+        if blocked:
+            bucket.blocked_until = max(bucket.blocked_until, until)
+        elif cost:
+            bucket.take(cost, until)
+
+    @property
+    def buckets(self) -> int:
+        """How many buckets are kept (idle ones included until the next sweep reaches them)."""
+        return len(self._buckets)
+
     # ------------------------------------------------------------ the Limiter API
 
     async def acquire(self, demands: Sequence[Demand]) -> Permit:
         if self._closed:
             raise ConfigurationError("the rate limiter is closed")
-        needs = self._needs(demands)
         now = self._clock()
+        if self._expiry and self._expiry[0][0] <= now:
+            self._sweep(now)
+        needs = self._needs(demands)
         if not any(bucket.queue for bucket, _ in needs) and self._ready_at(needs, now) <= now:
             return self._grant(needs, now, now)
         waiter = Waiter(needs, asyncio.get_running_loop().create_future(), now)
@@ -100,8 +143,10 @@ class MemoryLimiter(Limiter):
             raise
 
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
-        bucket = self._bucket(key, rule)
         now = self._clock()
+        if self._expiry and self._expiry[0][0] <= now:
+            self._sweep(now)
+        bucket = self._bucket(key, rule)
         bucket.prune(now)
         if used > bucket.used:
             bucket.take(used - bucket.used, now + bucket.window)
@@ -135,6 +180,8 @@ class MemoryLimiter(Limiter):
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = Bucket(key, rule, self._margin)
+            heapq.heappush(self._expiry,
+                           (self._clock() + bucket.window, next(self._tie), bucket))
         elif bucket.adopt(rule):
             self._recheck(bucket)
         return bucket
@@ -266,7 +313,29 @@ class MemoryLimiter(Limiter):
         # timer re-arms itself when it fires.
         now = self._clock()
         for bucket, entry, cost in held:
+            if self._buckets.get(bucket.key) is not bucket:
+                # swept while the response was out (it came back after the window): count
+                # it again in the bucket that now holds the key
+                bucket = self._bucket(bucket.key, bucket.rule)
             bucket.redate(entry, cost, now)
+
+    def _sweep(self, now: float) -> None:
+        """Drop idle buckets whose look-again time has come; re-file the busy ones."""
+        expiry, buckets = self._expiry, self._buckets
+        for _ in range(_SWEEP_BATCH):
+            if not expiry or expiry[0][0] > now:
+                return
+            _, _, bucket = heapq.heappop(expiry)
+            if buckets.get(bucket.key) is not bucket:  # pragma: no cover - one entry each
+                continue
+            bucket.prune(now)
+            if not bucket.log and not bucket.queue and bucket.blocked_until <= now:
+                del buckets[bucket.key]
+                continue
+            again = max(bucket.log[-1].until if bucket.log else now, bucket.blocked_until)
+            if again <= now:  # waiters, or a log out of order by a margin: a window on
+                again = now + bucket.window
+            heapq.heappush(expiry, (again, next(self._tie), bucket))
 
 
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MemoryLimiter] = (

@@ -49,7 +49,10 @@ tickets by plan, tickets by deadline); ``...:block`` holds a 429 / Retry-After b
 ``PX`` expiry. Every write re-arms ``PEXPIRE`` to when the content ends (one window plus
 margin after the last grant or planned grant, or the last ticket deadline) plus 250 ms, so
 nothing outlives its use. A multi-bucket request touches several buckets in one script, so
-the keys must live on one node: a standalone Redis (or Sentinel), not Redis Cluster. Run it
+its keys must live on one node. On Redis Cluster (``redis+cluster://host:port``) every key
+carries its exchange as a hash tag, ``venuekit:rl:{binance}:binance:ip:...``, so all of one
+exchange's buckets share a slot (see :func:`._redis_wire.slot_tag` for why the exchange and
+not the host or account). Run it
 with ``maxmemory-policy noeviction``: every key here has a TTL, so ``volatile-*`` policies
 evict them first. Should a set be lost anyway, the counters are recounted from what is left.
 
@@ -57,8 +60,11 @@ evict them first. Should a set be lost anyway, the counters are recounted from w
 later than the margin-widened window from its grant (the rule of the in-memory backend). It
 is a background call, made only when the response came back later than the margin.
 
-**Loss of Redis** fails closed by default: :class:`~venuekit.errors.ConfigurationError`
-saying Redis is unreachable, and nothing is sent. It is deliberately not a
+**Loss of Redis** fails closed by default: :class:`~venuekit.errors.LimiterUnavailable` (a
+:class:`~venuekit.errors.ConfigurationError`) saying Redis is unreachable, and nothing is
+sent. A Redis that accepts connections but does not answer (stopped, swapping, stuck on a
+slow command) counts as lost too: every call, from asking the pool for a connection to the
+reply and including redis-py's one retry, has ``timeout_s`` in all. It is deliberately not a
 :class:`~venuekit.errors.VenueError`: the request never left, so retry and order-lookup
 logic must not treat it as a network failure. With ``fallback=True`` the limiter logs one
 warning and limits in this process's memory until Redis answers again (tried at most every
@@ -78,17 +84,18 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from ..errors import ConfigurationError
 from ..models import RateLimit
-from ._redis_outage import Outage
+from ._redis_outage import Back, Outage
 from ._redis_wire import (
     CANCELLED,
     GRANTED,
@@ -108,6 +115,8 @@ log = logging.getLogger("venuekit")
 
 #: Namespace of every key the limiter writes.
 DEFAULT_PREFIX = "venuekit:rl:"
+#: URL scheme of a Redis Cluster: ``redis+cluster://host:port`` (any node will do).
+CLUSTER_SCHEME = "redis+cluster://"
 _SPEC_CACHE = 1024
 
 
@@ -146,26 +155,44 @@ class RedisLimiter(Limiter):
 
     One limiter serves one event loop (its Redis client belongs to that loop).
 
-    :param redis: a ``redis://``, ``rediss://`` or ``unix://`` URL (the limiter then owns
-        the client and closes it), or a ``redis.asyncio.Redis`` client the caller owns.
+    :param redis: a ``redis://``, ``rediss://``, ``unix://`` or ``redis+cluster://`` URL
+        (the limiter then owns the client and closes it), or a ``redis.asyncio.Redis`` or
+        ``redis.asyncio.cluster.RedisCluster`` client the caller owns.
     :param margin: fraction of each rule's period added to its window (as in memory).
     :param fallback: on loss of Redis, limit in memory with one warning instead of failing.
     :param prefix: namespace of every key.
     :param ticket_grace_s: how late a waiter may come back before its ticket lapses.
-    :param timeout_s: connect and read timeout of the client made from a URL.
+    :param timeout_s: the most one call to Redis may take, queueing for a connection and
+        redis-py's retry included; past it Redis counts as unreachable, so a stalled Redis
+        fails an acquire (or switches it to the fallback) within about this long.
     :param reconnect_s: with the fallback, how often Redis is tried again while it is down.
     :param max_connections: pool size of the client made from a URL; callers beyond it
         queue for a connection.
     """
 
-    def __init__(self, redis: str | aioredis.Redis, *, margin: float = 0.02,
+    def __init__(self, redis: str | aioredis.Redis | RedisCluster, *, margin: float = 0.02,
                  fallback: bool = False, prefix: str = DEFAULT_PREFIX,
                  ticket_grace_s: float = 2.0, timeout_s: float = 2.0,
                  reconnect_s: float = 1.0, max_connections: int = 16) -> None:
         if not 0.0 <= margin < 1.0:
             raise ConfigurationError(f"rate limit margin must be in [0, 1), got {margin}")
         self._pool: aioredis.ConnectionPool | None = None
-        if isinstance(redis, str):
+        self._owned: RedisCluster | None = None
+        self._cluster = isinstance(redis, RedisCluster) or (
+            isinstance(redis, str) and redis.lower().startswith(CLUSTER_SCHEME))
+        if isinstance(redis, str) and self._cluster:
+            # redis-py's cluster client finds every node from this one and routes each
+            # script call to the node of its keys' slot
+            self._owned = RedisCluster.from_url(
+                "redis://" + redis[len(CLUSTER_SCHEME):],
+                socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                max_connections=max_connections)
+            self._client: aioredis.Redis | RedisCluster = self._owned
+            where = redact(redis)
+        elif isinstance(redis, RedisCluster):
+            self._client = redis
+            where = "Redis Cluster"
+        elif isinstance(redis, str):
             # A bounded pool that queues callers: a thousand waiters waking at once share
             # a few connections instead of opening a thousand.
             self._pool = aioredis.BlockingConnectionPool.from_url(
@@ -184,6 +211,8 @@ class RedisLimiter(Limiter):
         self._outage = Outage(where, fallback=fallback, margin=margin,
                               reconnect_s=reconnect_s)
         self._margin = margin
+        self._timeout_s = timeout_s
+        self._gate = asyncio.Semaphore(max_connections) if self._cluster else None
         self._prefix = prefix
         self._grace_us = round(ticket_grace_s * 1e6)
         self._instance = secrets.token_hex(6)
@@ -220,23 +249,28 @@ class RedisLimiter(Limiter):
         spec = self._spec(demands)
         if spec is None:
             return _FreePermit(time.time(), 0.0)
-        if not await self._reachable():
-            return await self._outage.acquire(demands)
-        self._active += 1
-        try:
-            return await self._acquire(spec)
-        except Unavailable as exc:
-            self._outage.lost(exc.cause)
-        finally:
-            self._active -= 1
-            if self._active == 0 and self._idle is not None:
-                self._idle.set()
-        return await self._outage.acquire(demands)
+        while True:
+            if await self._reachable():
+                self._active += 1
+                try:
+                    return await self._acquire(spec)
+                except Unavailable as exc:
+                    self._outage.lost(exc.cause)
+                finally:
+                    self._active -= 1
+                    if self._active == 0 and self._idle is not None:
+                        self._idle.set()
+            try:
+                return await self._outage.acquire(demands)
+            except Back:  # Redis answers again: ask it, behind the grants memory made
+                if self._closed:
+                    raise ConfigurationError(
+                        "the rate limiter was closed while waiting") from None
 
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
         if await self._reachable():
             try:
-                await self._send("feedback", key, rule, used)
+                await self._send("feedback", key, rule, 0, used)
                 return
             except Unavailable as exc:
                 self._outage.lost(exc.cause)
@@ -247,7 +281,7 @@ class RedisLimiter(Limiter):
             return
         if await self._reachable():
             try:
-                await self._send("block", key, rule, int(seconds * 1e6) + 1)
+                await self._send("block", key, rule, 0, int(seconds * 1e6) + 1)
                 return
             except Unavailable as exc:
                 self._outage.lost(exc.cause)
@@ -271,6 +305,8 @@ class RedisLimiter(Limiter):
         if self._pool is not None:
             await self._client.aclose()
             await self._pool.disconnect()
+        if self._owned is not None:
+            await self._owned.aclose()
 
     # ------------------------------------------------------------ through Redis
 
@@ -304,18 +340,52 @@ class RedisLimiter(Limiter):
 
     async def _call(self, op: str, spec: Spec, ident: str, extra: int = 0) -> list[int]:
         self.round_trips += 1
-        keys = [self._prefix + "~cancelled:" + ident, *spec.keys]
+        keys = [self._prefix + spec.tag + "~cancelled:" + ident, *spec.keys]
         args: list[str | int] = [op, ident, self._grace_us, KEY_SLACK_MS, spec.count, extra,
                                  *spec.args]
-        try:
-            reply = await self._script(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
-            raise Unavailable(exc) from exc
+        reply = await self._bounded(self._queued(self._script(keys=keys, args=args)))
         return [int(value) for value in reply]
 
-    async def _send(self, op: str, key: str, rule: RateLimit, extra: int) -> None:
-        """A feedback or block call: one bucket, nothing demanded."""
-        await self._call(op, Spec(self._prefix, [(key, rule, 0)], self._margin),
+    async def _bounded(self, call: Awaitable[Any]) -> Any:
+        """Await a redis-py call for at most ``timeout_s``, or raise :class:`Unavailable`.
+
+        The call runs as its own task and is cancelled, not awaited, past the deadline:
+        redis-py tidies up a cancelled call (closing its connection, which a stalled
+        server may not acknowledge) and that must not count against the caller.
+        """
+        task = asyncio.ensure_future(call)
+        try:
+            done, _ = await asyncio.wait((task,), timeout=self._timeout_s)
+        except BaseException:
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            self._tasks.add(task)
+            task.add_done_callback(self._reap)
+            raise Unavailable(TimeoutError(f"no answer within {self._timeout_s:g} s"))
+        try:
+            return task.result()
+        except (RedisError, OSError) as exc:
+            raise Unavailable(exc) from exc
+
+    async def _queued(self, call: Awaitable[Any]) -> Any:
+        """On a cluster, queue callers beyond the pool size: its client refuses them
+        (``MaxConnectionsError``) where a standalone blocking pool makes them wait."""
+        if self._gate is None:
+            return await call
+        async with self._gate:
+            return await call
+
+    def _reap(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a late failure of an abandoned call says nothing
+
+    async def _send(self, op: str, key: str, rule: RateLimit, cost: int, extra: int) -> None:
+        """A feedback, block or record call: one bucket, nothing demanded."""
+        await self._call(op, Spec(self._prefix, [(key, rule, cost)], self._margin,
+                                  cluster=self._cluster),
                          self._new_id(), extra)
 
     async def _sleep(self, seconds: float) -> None:
@@ -364,22 +434,24 @@ class RedisLimiter(Limiter):
         return not self._outage.down or await self._recover()
 
     async def _recover(self) -> bool:
-        """Redis was down: try it again and, if it answers, push what memory kept."""
+        """Redis was down: try it again and, if it answers, drain memory into it.
+
+        See :mod:`._redis_outage` for why the switch hands memory's grants to Redis
+        rather than granting from memory until its windows have passed.
+        """
         outage = self._outage
         if not outage.due():
             return False
         outage.probing = True
         try:
-            if not await outage.push(self._send):
-                try:
-                    await self._client.ping()
-                except (RedisError, OSError) as exc:
-                    raise Unavailable(exc) from exc
+            await self._bounded(self._client.ping())
+            outage.begin_switch()
+            await outage.push(self._send)
         except Unavailable as exc:
             outage.lost(exc.cause)
             return False
         finally:
-            outage.probing = False
+            outage.end_switch()
         outage.ended()
         return True
 
@@ -394,7 +466,7 @@ class RedisLimiter(Limiter):
             return self._specs[key]
         except KeyError:
             pass
-        spec = spec_of(demands, self._prefix, self._margin)
+        spec = spec_of(demands, self._prefix, self._margin, cluster=self._cluster)
         if len(self._specs) >= _SPEC_CACHE:
             self._specs.clear()
         self._specs[key] = spec

@@ -6,11 +6,11 @@
 -- KEYS[1]          tombstone of the ticket: set when a cancel may have crossed a call
 -- KEYS[2..6]       bucket 1: meta hash (used, queued, heavy, lag), log zset, queue zset,
 -- KEYS[7..11]      bucket 2: ...            deadline zset, block string
--- ARGV[1]  op: take | cancel | settle | feedback | block
+-- ARGV[1]  op: take | cancel | settle | feedback | block | record
 -- ARGV[2]  ticket id (log entries and tickets are "<id>|<cost>")
 -- ARGV[3]  ticket grace (us)   ARGV[4] key TTL slack (ms)   ARGV[5] buckets
 -- ARGV[6]  op argument: cancel 1 = leave a tombstone; feedback: the venue's count;
---          block: its length (us)
+--          block: its length (us); record: how long from now the entries count (us)
 -- ARGV[7..10], [11..14], ...  per bucket: limit, period (us), window (us), cost
 --
 -- Times are whole microseconds: exact in Lua's doubles for centuries, and a Lua number
@@ -352,6 +352,15 @@ elseif op == 'settle' then
     elseif tonumber(score) < ends then
       redis.call('ZADD', b.log, int(ends), b.member)
     end
+  end
+
+elseif op == 'record' then
+  -- Grants made in a process's memory while Redis was away: each bucket's cost counts
+  -- until now + extra, on top of whatever is there (a sum, unlike feedback).
+  for _, b in ipairs(buckets) do
+    load(b)
+    redis.call('ZADD', b.log, int(now + extra), b.member)
+    b.used = b.used + b.cost
   end
 
 elseif op == 'feedback' then

@@ -1,7 +1,9 @@
-"""Choosing the limiter backend: in memory (the default) or Redis, from config or the env.
+"""Choosing the limiter backend: in memory (the default), SQLite or Redis, from config or
+the env.
 
-``VENUEKIT_LIMITER_URL=redis://host:6379/0`` puts every connector of a process on the
-Redis backend, so several processes or hosts using one API key share its limits;
+``VENUEKIT_LIMITER_URL=sqlite:///absolute/path.sqlite`` shares limits between the processes
+of one machine through one file (no server); ``redis://host:6379/0`` between processes and
+hosts through Redis, ``redis+cluster://host:6379`` through a Redis Cluster;
 ``VENUEKIT_LIMITER_FALLBACK=1`` lets them limit in memory while Redis is unreachable
 instead of failing. Unset, limits are kept in memory. Read when called, never at import.
 """
@@ -12,35 +14,56 @@ import asyncio
 import os
 import weakref
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigurationError
 from .base import Limiter
 from .memory import MemoryLimiter, default_limiter
 
-__all__ = ["ENV_FALLBACK", "ENV_URL", "limiter_from_env", "make_limiter", "shared_limiter"]
+__all__ = ["ENV_FALLBACK", "ENV_URL", "limiter_from_env", "make_limiter", "shared_limiter",
+           "sqlite_url"]
 
 ENV_URL = "VENUEKIT_LIMITER_URL"
 ENV_FALLBACK = "VENUEKIT_LIMITER_FALLBACK"
 
-_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", "redis+cluster"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
+def sqlite_url(path: Path) -> str:
+    """The ``VENUEKIT_LIMITER_URL`` / :func:`make_limiter` URL of a SQLite limiter file.
+
+    Relative paths are made absolute first: every process must name the same file.
+    """
+    return "sqlite://" + Path(path).expanduser().absolute().as_posix()
+
+
 def make_limiter(url: str | None, *, fallback: bool = False,
                  margin: float = 0.02) -> Limiter:
-    """A new limiter for ``url``: ``redis://``, ``rediss://`` or ``unix://`` for Redis;
-    ``None``, ``""`` or ``memory://`` for one in this process's memory.
+    """A new limiter for ``url``: ``redis://``, ``rediss://`` or ``unix://`` for Redis,
+    ``redis+cluster://host:port`` for a Redis Cluster, ``sqlite:///absolute/path`` for a
+    file shared by the processes of one machine (see :func:`sqlite_url`); ``None``, ``""``
+    or ``memory://`` for one in this process's memory.
 
     :param fallback: Redis only: limit in memory (with one warning) while Redis is
         unreachable, instead of failing every request.
     """
     if not url:
         return MemoryLimiter(margin=margin)
-    scheme = urlsplit(url).scheme.lower()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
     if scheme == "memory":
         return MemoryLimiter(margin=margin)
+    if scheme == "sqlite":
+        path = unquote(parts.path)
+        if parts.netloc or not path.startswith("/"):
+            raise ConfigurationError(
+                f"rate limiter URL {url!r}: a SQLite URL names an absolute path, "
+                "sqlite:///absolute/path.sqlite")
+        from .sqlite_backend import SqliteLimiter
+        return SqliteLimiter(path, margin=margin)
     if scheme in _REDIS_SCHEMES:
         try:
             from .redis_backend import RedisLimiter
@@ -51,7 +74,7 @@ def make_limiter(url: str | None, *, fallback: bool = False,
         return RedisLimiter(url, margin=margin, fallback=fallback)
     raise ConfigurationError(
         f"rate limiter URL {url.split('@')[-1]!r}: unknown scheme {scheme!r}; use "
-        "redis://, rediss://, unix:// or memory://")
+        "memory://, sqlite:///path, redis://, rediss://, unix:// or redis+cluster://")
 
 
 def limiter_from_env(environ: Mapping[str, str] | None = None) -> Limiter:
