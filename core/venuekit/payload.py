@@ -76,14 +76,26 @@ class Reader:
     object keys (``str``) or array indexes (``int``).
     """
 
-    __slots__ = ("_status", "_value", "exchange", "path")
+    __slots__ = ("_key", "_parent", "_path", "_status", "_value", "exchange")
 
     def __init__(self, value: object, *, exchange: str, path: str = "$",
                  status: int | None = None) -> None:
         self._value = value
         self.exchange = exchange
-        self.path = path
+        self._path: str | None = path
+        self._parent: Reader | None = None
+        self._key: Key = ""
         self._status = status
+
+    @property
+    def path(self) -> str:
+        """Where this value sits (``$.data[0]``), worked out only when an error needs it:
+        a parser goes down into thousands of rows that never fail."""
+        path = self._path
+        if path is None:
+            assert self._parent is not None
+            path = self._path = _step(self._parent.path, self._key)
+        return path
 
     @classmethod
     def of(cls, response: Response) -> Reader:
@@ -118,6 +130,8 @@ class Reader:
     def get(self, key: Key) -> object:
         """The raw value at ``key``, or None when it is absent (never raises)."""
         value = self._value
+        if type(value) is dict and type(key) is str:  # nearly every read: one dict lookup
+            return cast(dict[str, object], value).get(key)
         if isinstance(key, int):
             if isinstance(value, list) and -len(value) <= key < len(value):
                 return cast(list[object], value)[key]
@@ -131,8 +145,11 @@ class Reader:
         return self.get(key) not in (None, "")
 
     def _child(self, key: Key, value: object) -> Reader:
-        return Reader(value, exchange=self.exchange, path=_step(self.path, key),
-                      status=self._status)
+        child = Reader(value, exchange=self.exchange, status=self._status)
+        child._path = None  # from parent and key, on demand (see :attr:`path`)
+        child._parent = self
+        child._key = key
+        return child
 
     def at(self, *keys: Key) -> Reader:
         """The object or array at ``keys`` (each one level down); BadResponse if absent."""
@@ -185,6 +202,16 @@ class Reader:
     # ------------------------------------------------------------ numbers
 
     def _number(self, key: Key, value: object) -> Decimal:
+        if type(value) is str:  # the usual venue number; Decimal() ignores outer whitespace
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                raise self.error(f"invalid decimal {value!r:.40}", key) from None
+            if number.is_finite():
+                return number
+            raise self.error(f"invalid decimal {value!r:.40}", key)
+        if type(value) is Decimal and value.is_finite():
+            return value  # decoded as Decimal already (immutable: no copy needed)
         if isinstance(value, bool) or not isinstance(value, int | Decimal | str | float):
             raise self.error(f"invalid decimal {value!r:.40}", key)
         try:
@@ -274,7 +301,10 @@ class Reader:
 
     def optional_text(self, key: Key) -> str | None:
         """A string, or None when absent, null or ``""``."""
-        return self.text(key) if self.has(key) else None
+        value = self.get(key)
+        if type(value) is str:
+            return value or None
+        return None if value is None else self.text(key)
 
     def boolean(self, key: Key, default: bool | None = None) -> bool:
         """``true``/``false`` (also as strings, any case); ``default`` when absent or null."""
