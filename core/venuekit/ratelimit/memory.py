@@ -133,6 +133,8 @@ class MemoryLimiter(Limiter):
 
     def _bucket(self, key: str, rule: RateLimit) -> Bucket:
         bucket = self._buckets.get(key)
+        if bucket is not None and bucket.rule is rule:  # every request: skip adopt's compare
+            return bucket
         if bucket is None:
             bucket = self._buckets[key] = Bucket(key, rule, self._margin)
         elif bucket.adopt(rule):
