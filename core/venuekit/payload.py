@@ -226,7 +226,7 @@ class Reader:
         """A number (JSON number or numeric string); required unless ``default`` is given,
         which then stands for a field the venue leaves out, null or ``""``."""
         value = self.get(key)
-        if value in (None, ""):
+        if value is None or value == "":
             if default is None:
                 raise self.error("missing", key)
             return default
@@ -235,7 +235,7 @@ class Reader:
     def optional_decimal(self, key: Key) -> Decimal | None:
         """A number, or None when the venue leaves it out, null or ``""``."""
         value = self.get(key)
-        return None if value in (None, "") else self._number(key, value)
+        return None if value is None or value == "" else self._number(key, value)
 
     def nonzero_decimal(self, key: Key) -> Decimal | None:
         """A number where the venue writes 0 for "does not apply": 0 reads as None."""
@@ -264,10 +264,12 @@ class Reader:
 
     def optional_ms(self, key: Key) -> int | None:
         """Milliseconds, or None when absent, null, ``""`` or 0 (venues' "not set")."""
-        if not self.has(key):
+        value = self.get(key)
+        if type(value) is int:  # the usual JSON integer: no second look-up
+            return value or None
+        if value is None or value == "":
             return None
-        value = self.integer(key)
-        return value or None
+        return self.integer(key) or None
 
     def timestamp(self, key: Key) -> datetime:
         """A required millisecond time as an aware UTC datetime (0 is refused as unset)."""
@@ -291,7 +293,9 @@ class Reader:
     def text(self, key: Key) -> str:
         """A required non-empty string; a JSON integer is read as its digits (ids)."""
         value = self.get(key)
-        if value in (None, ""):
+        if type(value) is str and value:
+            return value
+        if value is None or value == "":
             raise self.error("missing", key)
         if isinstance(value, str):
             return value
