@@ -13,13 +13,13 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from attrs import define, evolve, field
+from attrs import define, field
 
 from . import account, batch, streams
 from . import clock as clock_mod
@@ -51,6 +51,7 @@ from .models import (
     OrderType,
     RateLimit,
     Side,
+    with_client_order_id,
 )
 from .protocol import ExchangeProtocol
 from .ratelimit import Demand, Limiter, Permit, apply_overrides, shared_limiter
@@ -179,14 +180,17 @@ class _LazyLimiter(Limiter):
             self._loop = weakref.ref(loop)
         return limiter
 
-    async def acquire(self, demands: Sequence[Demand]) -> Permit:
-        return await self._current().acquire(demands)
+    # Plain functions handing back the shared limiter's own coroutine: one coroutine per
+    # call instead of two (these run several times per request).
+    def acquire(self, demands: Sequence[Demand]) -> Coroutine[object, object, Permit]:
+        return self._current().acquire(demands)
 
-    async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
-        await self._current().feedback(key, rule, used)
+    def feedback(self, key: str, rule: RateLimit, used: int) -> Coroutine[object, object, None]:
+        return self._current().feedback(key, rule, used)
 
-    async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
-        await self._current().block(key, rule, seconds)
+    def block(self, key: str, rule: RateLimit, seconds: float
+              ) -> Coroutine[object, object, None]:
+        return self._current().block(key, rule, seconds)
 
     async def aclose(self) -> None:
         """The shared limiter outlives any one connector: nothing to close here."""
@@ -391,21 +395,22 @@ class Connector:
             await self._recover_once()  # a crash's leftovers first: they hold funds and ids
         market = await self.market(params.symbol)
         self.validate_order(params, market)
-        rule = self.info.client_order_id
-        cid = params.client_order_id or self.new_client_order_id()
+        info = self.info
+        rule = info.client_order_id
+        cid = params.client_order_id or generate_client_order_id(rule)
         if rule.lowercase:
             cid = cid.lower()
         rule.check(cid)
-        order = evolve(params, client_order_id=cid)
+        order = params if cid == params.client_order_id else with_client_order_id(params, cid)
         call = self._built("place_order", self._hook.place_order(order=order, market=market))
         if call.request.idempotent:
             raise PluginError("place_order built an idempotent request; orders must be "
                               "marked idempotent=False", plugin=self.exchange)
-        ref = OrderRef(market.symbol, client_order_id=cid)
-        can_lookup = self.info.has(Capability.FETCH_ORDER_BY_CLIENT_ID)
+        symbol = market.symbol
+        can_lookup = Capability.FETCH_ORDER_BY_CLIENT_ID in info.capabilities
 
         async def lookup() -> OrderResult:
-            return await self.fetch_order(ref.symbol, client_order_id=cid)
+            return await self.fetch_order(symbol, client_order_id=cid)
 
         # clock and token first: a failure here is not an order failure, nothing was sent
         await self._prepare(call)
@@ -473,37 +478,41 @@ class Connector:
 
     def validate_order(self, params: OrderParams, market: Market) -> None:
         """Refuse locally what the venue would refuse: step, tick, minimums, options."""
-        where = f"{market.symbol} on {self.info.display_name}"
+        info = self.info
         if not market.active:
-            raise InvalidOrder(f"{where} is not trading", exchange=self.exchange)
-        by_quote = self.info.has(Capability.MARKET_BUY_BY_QUOTE)
+            raise InvalidOrder(f"{_where(market, info)} is not trading", exchange=self.exchange)
+        by_quote = Capability.MARKET_BUY_BY_QUOTE in info.capabilities
         is_market_buy = params.type is OrderType.MARKET and params.side is Side.BUY
         if params.quote_quantity is not None and not by_quote:
-            raise InvalidOrder(f"{self.info.display_name} sizes orders in base quantity; "
+            raise InvalidOrder(f"{info.display_name} sizes orders in base quantity; "
                                "give quantity, not quote_quantity", exchange=self.exchange)
         if by_quote and is_market_buy and params.quote_quantity is None:
-            raise InvalidOrder(f"{self.info.display_name} sizes market buys in quote "
+            raise InvalidOrder(f"{info.display_name} sizes market buys in quote "
                                f"currency; give quote_quantity (in {market.quote})",
                                exchange=self.exchange)
-        if params.reduce_only and not self.info.has(Capability.REDUCE_ONLY):
-            raise InvalidOrder(f"{self.info.display_name} has no reduce-only orders",
+        if params.reduce_only and Capability.REDUCE_ONLY not in info.capabilities:
+            raise InvalidOrder(f"{info.display_name} has no reduce-only orders",
                                exchange=self.exchange)
         qty = params.quantity
         if qty is not None and not (by_quote and is_market_buy):
             if market.step_size and qty % market.step_size != 0:
                 raise InvalidOrder(f"quantity {qty} is not a multiple of the step "
-                                   f"{market.step_size} for {where}", exchange=self.exchange)
+                                   f"{market.step_size} for {_where(market, info)}",
+                                   exchange=self.exchange)
             if qty < market.min_quantity:
                 raise BelowMinimum(f"quantity {qty} is under the minimum "
-                                   f"{market.min_quantity} for {where}", exchange=self.exchange)
+                                   f"{market.min_quantity} for {_where(market, info)}",
+                                   exchange=self.exchange)
         if params.price is not None and market.tick_size and \
                 params.price % market.tick_size != 0:
             raise InvalidOrder(f"price {params.price} is not a multiple of the tick "
-                               f"{market.tick_size} for {where}", exchange=self.exchange)
+                               f"{market.tick_size} for {_where(market, info)}",
+                               exchange=self.exchange)
         notional = _notional(params)
         if market.min_notional and notional is not None and notional < market.min_notional:
             raise BelowMinimum(f"order value {notional} {market.quote} is under the minimum "
-                               f"{market.min_notional} for {where}", exchange=self.exchange)
+                               f"{market.min_notional} for {_where(market, info)}",
+                               exchange=self.exchange)
 
     async def cancel_order(self, symbol: str, *, order_id: str | None = None,
                            client_order_id: str | None = None) -> OrderResult:
@@ -641,6 +650,11 @@ class Connector:
     def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
         """Public trades on ``symbol``."""
         return stream_watch.watch_trades(self, symbol)
+
+
+def _where(market: Market, info: ExchangeInfo) -> str:
+    """The market as error messages name it (built only when an order is refused)."""
+    return f"{market.symbol} on {info.display_name}"
 
 
 def _notional(params: OrderParams) -> Decimal | None:

@@ -30,6 +30,13 @@ def plain_decimal(value: Decimal) -> Decimal:
 
 def format_decimal(value: Decimal) -> str:
     """``value`` as a venue reads it: ``Decimal("1.50")`` -> ``"1.5"``, ``1E+2`` -> ``"100"``."""
+    if value.is_finite():  # the usual order field is written plainly already: keep its str
+        text = str(value)
+        if "E" not in text:
+            if "." not in text:
+                return text if value else "0"  # never "-0"
+            if text[-1] != "0":
+                return text
     return format(plain_decimal(value), "f")
 
 

@@ -50,9 +50,25 @@ class HmacSha256:
 _KEYS: weakref.WeakKeyDictionary[Credentials, HmacSha256] = weakref.WeakKeyDictionary()
 
 
+#: the credentials asked for last (by identity, weakly) and their keyed states: a
+#: connector signs with one Credentials object, and the dictionary's look-up hashes and
+#: compares every field of it and makes a weak reference per request
+_last: tuple[weakref.ref[Credentials], HmacSha256] | None = None
+
+
+def _forget(_: weakref.ref[Credentials]) -> None:
+    global _last
+    _last = None  # the credentials are gone: their keyed states go with them
+
+
 def hmac_sha256(credentials: Credentials) -> HmacSha256:
     """The keyed HMAC-SHA256 of ``credentials.api_secret``, made once per credentials."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is credentials:
+        return last[1]
     keyed = _KEYS.get(credentials)
     if keyed is None:
         keyed = _KEYS[credentials] = HmacSha256(credentials.api_secret.encode())
+    _last = (weakref.ref(credentials, _forget), keyed)
     return keyed

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from attrs import field, frozen
+from attrs import field, fields, frozen
 
 from .errors import InvalidOrder
 
@@ -386,6 +386,25 @@ class OrderParams:
                 raise InvalidOrder("quote_quantity sizes market buys only")
         if self.client_order_id is not None and not self.client_order_id:
             raise InvalidOrder("client_order_id must not be empty")
+
+
+def with_client_order_id(params: OrderParams, client_order_id: str) -> OrderParams:
+    """``params`` with its client order id set, without validating the rest again.
+
+    ``attrs.evolve`` would run every converter and check of an order that passed them when
+    it was built; only the new id needs a check (non-empty; the caller applies the venue's
+    id rule).
+    """
+    if not client_order_id:
+        raise InvalidOrder("client_order_id must not be empty")
+    order = object.__new__(OrderParams)
+    for name in _ORDER_FIELDS:
+        object.__setattr__(order, name, getattr(params, name))
+    object.__setattr__(order, "client_order_id", client_order_id)
+    return order
+
+
+_ORDER_FIELDS = tuple(f.name for f in fields(OrderParams))
 
 
 @frozen

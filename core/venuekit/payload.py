@@ -76,14 +76,26 @@ class Reader:
     object keys (``str``) or array indexes (``int``).
     """
 
-    __slots__ = ("_status", "_value", "exchange", "path")
+    __slots__ = ("_key", "_parent", "_path", "_status", "_value", "exchange")
 
     def __init__(self, value: object, *, exchange: str, path: str = "$",
                  status: int | None = None) -> None:
         self._value = value
         self.exchange = exchange
-        self.path = path
+        self._path: str | None = path
+        self._parent: Reader | None = None
+        self._key: Key = ""
         self._status = status
+
+    @property
+    def path(self) -> str:
+        """Where this value sits (``$.data[0]``), worked out only when an error needs it:
+        a parser goes down into thousands of rows that never fail."""
+        path = self._path
+        if path is None:
+            assert self._parent is not None
+            path = self._path = _step(self._parent.path, self._key)
+        return path
 
     @classmethod
     def of(cls, response: Response) -> Reader:
@@ -118,6 +130,8 @@ class Reader:
     def get(self, key: Key) -> object:
         """The raw value at ``key``, or None when it is absent (never raises)."""
         value = self._value
+        if type(value) is dict and type(key) is str:  # nearly every read: one dict lookup
+            return cast(dict[str, object], value).get(key)
         if isinstance(key, int):
             if isinstance(value, list) and -len(value) <= key < len(value):
                 return cast(list[object], value)[key]
@@ -131,8 +145,11 @@ class Reader:
         return self.get(key) not in (None, "")
 
     def _child(self, key: Key, value: object) -> Reader:
-        return Reader(value, exchange=self.exchange, path=_step(self.path, key),
-                      status=self._status)
+        child = Reader(value, exchange=self.exchange, status=self._status)
+        child._path = None  # from parent and key, on demand (see :attr:`path`)
+        child._parent = self
+        child._key = key
+        return child
 
     def at(self, *keys: Key) -> Reader:
         """The object or array at ``keys`` (each one level down); BadResponse if absent."""
@@ -185,6 +202,16 @@ class Reader:
     # ------------------------------------------------------------ numbers
 
     def _number(self, key: Key, value: object) -> Decimal:
+        if type(value) is str:  # the usual venue number; Decimal() ignores outer whitespace
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                raise self.error(f"invalid decimal {value!r:.40}", key) from None
+            if number.is_finite():
+                return number
+            raise self.error(f"invalid decimal {value!r:.40}", key)
+        if type(value) is Decimal and value.is_finite():
+            return value  # decoded as Decimal already (immutable: no copy needed)
         if isinstance(value, bool) or not isinstance(value, int | Decimal | str | float):
             raise self.error(f"invalid decimal {value!r:.40}", key)
         try:
@@ -199,7 +226,7 @@ class Reader:
         """A number (JSON number or numeric string); required unless ``default`` is given,
         which then stands for a field the venue leaves out, null or ``""``."""
         value = self.get(key)
-        if value in (None, ""):
+        if value is None or value == "":
             if default is None:
                 raise self.error("missing", key)
             return default
@@ -208,7 +235,7 @@ class Reader:
     def optional_decimal(self, key: Key) -> Decimal | None:
         """A number, or None when the venue leaves it out, null or ``""``."""
         value = self.get(key)
-        return None if value in (None, "") else self._number(key, value)
+        return None if value is None or value == "" else self._number(key, value)
 
     def nonzero_decimal(self, key: Key) -> Decimal | None:
         """A number where the venue writes 0 for "does not apply": 0 reads as None."""
@@ -237,10 +264,12 @@ class Reader:
 
     def optional_ms(self, key: Key) -> int | None:
         """Milliseconds, or None when absent, null, ``""`` or 0 (venues' "not set")."""
-        if not self.has(key):
+        value = self.get(key)
+        if type(value) is int:  # the usual JSON integer: no second look-up
+            return value or None
+        if value is None or value == "":
             return None
-        value = self.integer(key)
-        return value or None
+        return self.integer(key) or None
 
     def timestamp(self, key: Key) -> datetime:
         """A required millisecond time as an aware UTC datetime (0 is refused as unset)."""
@@ -264,7 +293,9 @@ class Reader:
     def text(self, key: Key) -> str:
         """A required non-empty string; a JSON integer is read as its digits (ids)."""
         value = self.get(key)
-        if value in (None, ""):
+        if type(value) is str and value:
+            return value
+        if value is None or value == "":
             raise self.error("missing", key)
         if isinstance(value, str):
             return value
@@ -274,7 +305,10 @@ class Reader:
 
     def optional_text(self, key: Key) -> str | None:
         """A string, or None when absent, null or ``""``."""
-        return self.text(key) if self.has(key) else None
+        value = self.get(key)
+        if type(value) is str:
+            return value or None
+        return None if value is None else self.text(key)
 
     def boolean(self, key: Key, default: bool | None = None) -> bool:
         """``true``/``false`` (also as strings, any case); ``default`` when absent or null."""

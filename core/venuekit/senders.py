@@ -18,6 +18,7 @@ from typing import Protocol
 
 import aiohttp
 import yarl
+from multidict import CIMultiDict
 
 from .errors import ConfigurationError, NetworkError, RequestTimeout
 from .wire import Response, SignedRequest
@@ -54,6 +55,7 @@ class AiohttpSender:
         self._session = session
         self._owns_session = session is None
         self._extra_headers = extra_headers
+        self._timeout: aiohttp.ClientTimeout | None = None  # the last one used
         self.closed = False
 
     @property
@@ -75,18 +77,22 @@ class AiohttpSender:
     async def send(self, signed: SignedRequest, *, base_url: str, exchange: str,
                    timeout_s: float) -> Response:
         url = yarl.URL(base_url + signed.target, encoded=True)
-        headers = dict(signed.headers)
+        # aiohttp takes a CIMultiDict as it is (a dict it converts first); its membership
+        # test ignores case, so one lookup finds any spelling of Content-Type
+        headers = CIMultiDict(signed.headers)
         if self._extra_headers:
             headers.update(self._extra_headers)
-        if signed.body and _CONTENT_TYPE not in headers and \
-                not any(k.lower() == "content-type" for k in headers):
+        if signed.body and _CONTENT_TYPE not in headers:
             headers[_CONTENT_TYPE] = "application/json"
         session = self._client()
+        timeout = self._timeout
+        if timeout is None or timeout.total != timeout_s:
+            timeout = self._timeout = _client_timeout(timeout_s)
         started = time.perf_counter()
         try:
             async with session.request(
                     signed.method, url, data=signed.body or None, headers=headers,
-                    allow_redirects=False, timeout=_client_timeout(timeout_s)) as resp:
+                    allow_redirects=False, timeout=timeout) as resp:
                 body = await resp.read()
                 resp_headers = resp.headers  # immutable and case-insensitive already
                 status = resp.status

@@ -98,11 +98,12 @@ class Transport:
         return outcome.unwrap()
 
     async def _feedback(self, outcome: Outcome[T], demands: Sequence[Demand]) -> None:
-        rules = self.protocol.rules
+        target_of = self.protocol.usage_target
+        limiter = self.limiter
         for usage in outcome.usages:
-            rule = rules.get(usage.rule)
-            if rule is not None:
-                await self.limiter.feedback(self.protocol.bucket_key(rule), rule, usage.used)
+            target = target_of(usage.rule)
+            if target is not None:
+                await limiter.feedback(target[1], target[0], usage.used)
         if outcome.block_s is not None:
             for demand in demands:
                 await self.limiter.block(demand.key, demand.rule, outcome.block_s)

@@ -53,9 +53,7 @@ class BodyFormat(enum.Enum):
 def _pairs(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
     if value == ():
         return ()
-    if type(value) is tuple and all(
-            type(pair) is tuple and type(pair[0]) is str and type(pair[1]) is str
-            for pair in value):
+    if type(value) is tuple and _final(value):
         return value  # already in final form: signed headers are rebuilt on every request
     items = value.items() if isinstance(value, Mapping) else value
     out = []
@@ -66,6 +64,15 @@ def _pairs(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[
             val = "true" if val else "false"
         out.append((str(key), str(val)))
     return tuple(out)
+
+
+def _final(pairs: tuple[Any, ...]) -> bool:
+    """Whether ``pairs`` holds only (str, str) tuples (a loop: cheaper than all() here)."""
+    for pair in pairs:
+        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str \
+                or type(pair[1]) is not str:
+            return False
+    return True
 
 
 def _upper(value: str) -> str:

@@ -82,7 +82,7 @@ class Bucket:
         self.queue: deque[Waiter] = deque()
 
     def adopt(self, rule: RateLimit) -> bool:
-        if rule == self.rule:
+        if rule is self.rule or rule == self.rule:  # identity: the usual case, and cheap
             return False
         self.rule = rule
         self.window = rule.period_s * (1.0 + self.margin)

@@ -178,6 +178,8 @@ class MemoryLimiter(Limiter):
 
     def _bucket(self, key: str, rule: RateLimit) -> Bucket:
         bucket = self._buckets.get(key)
+        if bucket is not None and bucket.rule is rule:  # every request: skip adopt's compare
+            return bucket
         if bucket is None:
             bucket = self._buckets[key] = Bucket(key, rule, self._margin)
             heapq.heappush(self._expiry,
@@ -191,6 +193,18 @@ class MemoryLimiter(Limiter):
         if len(demands) == 1:  # the common case, without the bookkeeping
             demand = demands[0]
             return [(self._bucket(demand.key, demand.rule), demand.cost)] if demand.cost else []
+        needs = []
+        keys = set()
+        for demand in demands:  # usually every key once: no merging needed
+            cost = demand.cost
+            if not cost:
+                continue
+            if demand.key in keys or cost > demand.rule.limit:
+                break  # a key listed twice, or a cost to refuse: the careful path below
+            keys.add(demand.key)
+            needs.append((self._bucket(demand.key, demand.rule), cost))
+        else:
+            return needs
         merged: dict[str, tuple[RateLimit, int]] = {}
         for demand in demands:
             if demand.cost:
