@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp_jinja2
@@ -34,7 +35,9 @@ log = logging.getLogger("venuekit.api.console")
 TEMPLATES = web.AppKey("venuekit.console.templates", object)
 #: Console routes that need no session.
 OPEN_ROUTES = frozenset({"console.login", "console.login_post", "console.static"})
-_SESSION = "venuekit.console.session"
+#: The request's session, set by the middleware for the task handling that request (a
+#: context variable, not request storage: no aiohttp version then warns about the key).
+_SESSION: ContextVar[Session | None] = ContextVar("venuekit_console_session", default=None)
 
 #: No inline script or style anywhere, so the policy needs no 'unsafe-inline'.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -59,8 +62,8 @@ def state_of(request: web.Request) -> ConsoleState:
 
 
 def session_of(request: web.Request) -> Session:
-    session = request.get(_SESSION)
-    assert isinstance(session, Session), "route not behind console_middleware"
+    session = _SESSION.get()
+    assert session is not None, "route not behind console_middleware"
     return session
 
 
@@ -72,7 +75,7 @@ def redirect(location: str) -> web.Response:
 async def render(request: web.Request, template: str, context: dict[str, Any], *,
                  status: int = 200) -> web.Response:
     state = state_of(request)
-    session = request.get(_SESSION)
+    session = _SESSION.get()
     page = {
         **context,
         "csrf": session.csrf if isinstance(session, Session) else context.get("csrf", ""),
@@ -119,7 +122,7 @@ def console_middleware() -> Middleware:
             session = state.sessions.get(request.cookies.get(COOKIE))
             if session is None:
                 return await _unauthenticated(request)
-            request[_SESSION] = session
+            _SESSION.set(session)
         try:
             return await handler(request)
         except FormRefused:
