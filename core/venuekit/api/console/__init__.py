@@ -13,8 +13,6 @@ from this origin only, no inline code.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
@@ -34,6 +32,7 @@ def _routes() -> list[web.RouteDef]:
     form = guard.form_handler
     return [
         web.get("/", pages.index, name="console.index", allow_head=False),
+        web.get("/favicon.ico", pages.no_icon, name="console.icon", allow_head=False),
         web.get("/login", guard.login_page, name="console.login", allow_head=False),
         web.post("/login", guard.login_submit, name="console.login_post"),
         web.post("/logout", form(guard.logout), name="console.logout"),
@@ -80,9 +79,10 @@ def setup_console(app: web.Application, ctx: ApiContext, *, token: str,
         loader=jinja2.PackageLoader(__package__, "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined)
     app.add_routes(_routes())
-    static = resources.files(__package__).joinpath("static")
-    app.router.add_static("/static/", str(static), name="console.static",
-                          append_version=False, follow_symlinks=False)
+    # from memory, not add_static: two small files, and aiohttp's FileResponse cannot be
+    # sent early by the server's head middleware (api/server.py) as other responses are
+    app.router.add_get("/static/{name}", pages.static_file, name="console.static",
+                       allow_head=False)
     app.middlewares.append(guard.console_middleware())
     app.on_response_prepare.append(guard.console_headers)
 

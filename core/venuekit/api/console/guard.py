@@ -34,7 +34,8 @@ log = logging.getLogger("venuekit.api.console")
 
 TEMPLATES = web.AppKey("venuekit.console.templates", object)
 #: Console routes that need no session.
-OPEN_ROUTES = frozenset({"console.login", "console.login_post", "console.static"})
+OPEN_ROUTES = frozenset({"console.login", "console.login_post", "console.static",
+                         "console.icon"})
 #: The request's session, set by the middleware for the task handling that request (a
 #: context variable, not request storage: no aiohttp version then warns about the key).
 _SESSION: ContextVar[Session | None] = ContextVar("venuekit_console_session", default=None)

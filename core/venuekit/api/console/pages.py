@@ -19,8 +19,16 @@ from .account import read_account
 from .guard import render, state_of
 from .state import ConsoleState
 
-__all__ = ["account_page", "connection_page", "connection_row", "index", "load_connection",
-           "logs_page", "symbol_param"]
+__all__ = [
+    "account_page",
+    "connection_page",
+    "connection_row",
+    "index",
+    "load_connection",
+    "logs_page",
+    "static_file",
+    "symbol_param",
+]
 
 #: Assets shown per balance; the rest are counted.
 BALANCE_SHOWN = 3
@@ -103,6 +111,24 @@ async def logs_page(request: web.Request) -> web.StreamResponse:
         "conn": row, "entries": entries[:limit], "offset": offset, "limit": limit,
         "next_offset": offset + limit if more else None,
         "previous_offset": max(0, offset - limit) if offset else None})
+
+
+async def no_icon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask for one on every site; an empty answer instead of a 401 in the log."""
+    return web.Response(status=204)
+
+
+_TYPES = {".css": "text/css", ".js": "text/javascript"}
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """The console's stylesheet and script (cached by the browser when asked with ``?v=``)."""
+    name = request.match_info["name"]
+    body = state_of(request).static.get(name)
+    if body is None:
+        raise web.HTTPNotFound(reason="no such file")
+    return web.Response(body=body, content_type=_TYPES[name[name.rfind("."):]],
+                        charset="utf-8")
 
 
 def symbol_param(request: web.Request) -> str | None:

@@ -48,9 +48,10 @@ class ConsoleState:
         self.closing = asyncio.Event()
         self._venues: dict[str, ExchangeInfo | None] = {}
         files = resources.files(__package__).joinpath("static")
-        self.static_version = {
-            name: hashlib.sha256(files.joinpath(name).read_bytes()).hexdigest()[:12]
-            for name in STATIC_FILES}
+        #: the static files, read once: two small files, served from memory
+        self.static = {name: files.joinpath(name).read_bytes() for name in STATIC_FILES}
+        self.static_version = {name: hashlib.sha256(body).hexdigest()[:12]
+                               for name, body in self.static.items()}
 
     async def venue(self, exchange: str) -> ExchangeInfo | None:
         """The installed plugin's description of ``exchange``; ``None`` if it cannot load."""
