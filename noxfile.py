@@ -155,3 +155,14 @@ def build(session: nox.Session) -> None:
         session.run(str(bin_dir / "venuekit"), "--version", external=True)
         session.run(str(bin_dir / "venuekit"), "demo", *session.posargs, external=True,
                     env={"VENUEKIT_HOME": str(tmp / "home")})
+
+
+@nox.session
+def console(session: nox.Session) -> None:
+    """The web console in a real browser: the system's chromium driven by Playwright."""
+    # Debian's /usr/bin/chromium (.ci/run installs it); Playwright's own browser download
+    # is never used, so `playwright install` is never run. Every plugin is installed so
+    # the sandbox registers one connection per simulator, as `venuekit sandbox` would.
+    session.install("-e", ".", *[f"plugins/{p}" for p in PLUGINS], "playwright>=1.45",
+                    *TEST_DEPS)
+    run_pytest(session, "tests/test_console.py", "tests/test_console_browser.py")
