@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import zipfile
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -412,3 +414,16 @@ async def test_a_venue_error_on_the_account_page_is_worded_like_the_api(
     assert "InvalidSignature" in html and "Example" in html
     assert WRONG_SECRET not in html and "Traceback" not in html
 
+
+
+def test_the_wheel_ships_the_templates_and_the_static_files(tmp_path: Path) -> None:
+    from hatchling.builders.wheel import WheelBuilder
+
+    root = Path(__file__).resolve().parents[1]
+    console = root / "core" / "venuekit" / "api" / "console"
+    wanted = {f"venuekit/api/console/{p.relative_to(console).as_posix()}"
+              for p in [*console.glob("templates/*"), *console.glob("static/*")]}
+    assert len(wanted) >= 10
+    (wheel,) = WheelBuilder(str(root)).build(directory=str(tmp_path), versions=["standard"])
+    with zipfile.ZipFile(wheel) as archive:
+        assert wanted <= set(archive.namelist())
