@@ -427,3 +427,30 @@ def test_the_wheel_ships_the_templates_and_the_static_files(tmp_path: Path) -> N
     (wheel,) = WheelBuilder(str(root)).build(directory=str(tmp_path), versions=["standard"])
     with zipfile.ZipFile(wheel) as archive:
         assert wanted <= set(archive.namelist())
+
+
+async def test_the_server_stops_promptly_with_an_order_stream_open(
+        store: ConnectionStore, registry: Registry, sim: ExampleSimulator) -> None:
+    from aiohttp import ClientSession, CookieJar
+    from venuekit.api.server import start_server
+
+    conn_id = sandbox(store, sim)
+    app = create_app(store, token=TOKEN, registry=registry,
+                     console_settings=ConsoleSettings(poll_s=30.0))
+    server = await start_server(app, "127.0.0.1", 0)
+    stopped = False
+    try:
+        async with ClientSession(base_url=server.url,
+                                 cookie_jar=CookieJar(unsafe=True)) as browser:
+            form = await (await browser.get("/login")).text()
+            await browser.post("/login", data={"token": TOKEN, "csrf": csrf_of(form)})
+            stream = await browser.get(f"/connections/{conn_id}/account/orders/events")
+            assert stream.status == 200
+            assert (await stream.content.readline()).startswith(b"event: orders")
+            async with asyncio.timeout(5):  # the next poll is 30 s away
+                await server.stop()
+            stopped = True
+            stream.release()
+    finally:
+        if not stopped:
+            await server.stop()
