@@ -45,7 +45,7 @@ def run_pytest(session: nox.Session, *args: str) -> None:
 def tests(session: nox.Session) -> None:
     """Core tests against the sample exchange and its simulator (no exchange plugin installed)."""
     session.install("-e", ".[redis]", *TEST_DEPS)
-    run_pytest(session, "tests", "--ignore=tests/contract")
+    run_pytest(session, "tests", "--ignore=tests/contract", "--ignore=tests/browser")
 
 
 @nox.session
@@ -155,3 +155,14 @@ def build(session: nox.Session) -> None:
         session.run(str(bin_dir / "venuekit"), "--version", external=True)
         session.run(str(bin_dir / "venuekit"), "demo", *session.posargs, external=True,
                     env={"VENUEKIT_HOME": str(tmp / "home")})
+
+
+@nox.session
+def console(session: nox.Session) -> None:
+    """The web console in a real browser: the system's chromium driven by Playwright."""
+    # Debian's /usr/bin/chromium (.ci/run installs it); Playwright's own browser download
+    # is never used, so `playwright install` is never run. Every plugin is installed so
+    # the sandbox registers one connection per simulator, as `venuekit sandbox` would.
+    session.install("-e", ".", *[f"plugins/{p}" for p in PLUGINS], "playwright>=1.45",
+                    *TEST_DEPS)
+    run_pytest(session, "tests/test_console.py", "tests/browser")

@@ -35,8 +35,9 @@ async def api(aiohttp_client: AiohttpClient, store: ConnectionStore,
 
 
 def protected_routes() -> list[tuple[str, str]]:
+    # the JSON API's routes; the console's take a session instead (tests/test_console.py)
     app = create_app(ConnectionStore("/nonexistent"), token=TOKEN,
-                     registry=Registry(autoload=False))
+                     registry=Registry(autoload=False), console=False)
     found = []
     for route in app.router.routes():
         path = route.resource.canonical if route.resource else ""

@@ -28,7 +28,9 @@ async def document(aiohttp_client: AiohttpClient, tmp_path: Path,
 
 
 def served(registry: Registry) -> dict[tuple[str, str], str | None]:
-    app = create_app(ConnectionStore("/nonexistent"), token=TOKEN, registry=registry)
+    # the JSON API's routes; the console's HTML pages are not part of the document
+    app = create_app(ConnectionStore("/nonexistent"), token=TOKEN, registry=registry,
+                     console=False)
     found: dict[tuple[str, str], str | None] = {}
     for route in app.router.routes():
         assert route.resource is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -18,9 +19,13 @@ from .errors import VenueError, VenuekitError
 from .models import Balance, Check, CheckRole, CheckStep, ConnectionReport, KeyPermissions
 from .wire import Call
 
-__all__ = ["Testable", "default_checks", "run_checks"]
+__all__ = ["StepObserver", "Testable", "default_checks", "run_checks"]
 
 T = TypeVar("T")
+
+#: Told of each step as soon as it ends (the console streams them to the page); it must
+#: not block, and an exception from it is the caller's bug, not a failed step.
+StepObserver = Callable[[CheckStep], None]
 
 
 class Testable(Protocol):
@@ -79,7 +84,8 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, f"{type(exc).__name__}: unexpected failure"
 
 
-async def run_checks(conn: Testable, timeout_s: float) -> ConnectionReport:
+async def run_checks(conn: Testable, timeout_s: float,
+                     on_step: StepObserver | None = None) -> ConnectionReport:
     checks = conn.check_steps()
     steps: list[CheckStep] = []
     balance: Balance | None = None
@@ -124,8 +130,11 @@ async def run_checks(conn: Testable, timeout_s: float) -> ConnectionReport:
         duration = (time.perf_counter() - started) * 1000
         if latency is None and ok and index == 0:
             latency = duration
-        steps.append(CheckStep(name=check.name, ok=ok, duration_ms=round(duration, 1),
-                               detail=conn.scrub(detail), error=error))
+        step = CheckStep(name=check.name, ok=ok, duration_ms=round(duration, 1),
+                         detail=conn.scrub(detail), error=error)
+        steps.append(step)
+        if on_step is not None:
+            on_step(step)
         if not ok and check.required:
             required_ok = False
 

@@ -24,7 +24,7 @@ from attrs import define, field
 from . import account, batch, streams
 from . import clock as clock_mod
 from .account_models import Fill, OrderBook, Position, Ticker, Trade
-from .checks import default_checks, run_checks
+from .checks import StepObserver, default_checks, run_checks
 from .errors import (
     BelowMinimum,
     ConfigurationError,
@@ -532,13 +532,14 @@ class Connector:
 
     # ------------------------------------------------------------ connection test
 
-    async def check_connection(self, *, timeout_s: float | None = None) -> ConnectionReport:
+    async def check_connection(self, *, timeout_s: float | None = None,
+                               on_step: StepObserver | None = None) -> ConnectionReport:
         """Run the plugin's test steps under one overall timeout; never raises for the venue.
 
         Every step is logged with its name, duration, outcome and one detail line from
-        which any credential value is scrubbed.
+        which any credential value is scrubbed; ``on_step`` sees each step as it ends.
         """
-        return await run_checks(self, timeout_s or self.check_timeout_s)
+        return await run_checks(self, timeout_s or self.check_timeout_s, on_step)
 
     def check_steps(self) -> list[Check]:
         """The connection test's steps: the plugin's own, or the default ones."""

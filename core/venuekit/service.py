@@ -19,6 +19,7 @@ from typing import Any
 
 from attrs import frozen
 
+from .checks import StepObserver
 from .connector import DEFAULT_CHECK_TIMEOUT_S, connect
 from .convert import to_jsonable
 from .errors import ConfigurationError, StoreError, VenuekitError
@@ -160,8 +161,12 @@ class ConnectionTester:
         self.base_url_for = base_url_for
         self.connect_options = dict(connect_options or {})
 
-    async def test(self, connection_id: str) -> TestOutcome:
+    async def test(self, connection_id: str, *,
+                   on_step: StepObserver | None = None) -> TestOutcome:
         """Test one connection and store the outcome (status, balance, log, capabilities).
+
+        ``on_step`` sees each venue step as it ends (the console streams them); a test that
+        fails before reaching the venue reports its one step only in the outcome.
 
         A connection whose file cannot be read gets a failed outcome that is not stored
         (there is nothing sound to write it into); ``test_many`` carries on with the rest.
@@ -174,7 +179,7 @@ class ConnectionTester:
         except StoreError as exc:
             return TestOutcome(connection_id,
                                _failed_report("unknown", False, "load connection", exc), None)
-        report, capabilities, host, custom = await self._run(conn)
+        report, capabilities, host, custom = await self._run(conn, on_step)
         balance = None
         if report.balance is not None:
             balance = {a.asset: a.total for a in report.balance.assets}
@@ -190,7 +195,7 @@ class ConnectionTester:
         await asyncio.to_thread(self.store.append_log, connection_id, entry)
         return TestOutcome(connection_id, report, stored, host, custom)
 
-    async def _run(self, conn: ExchangeConnection
+    async def _run(self, conn: ExchangeConnection, on_step: StepObserver | None = None
                    ) -> tuple[ConnectionReport, list[str] | None, str | None, bool]:
         """The report, capabilities, the host tested and whether it is a custom one."""
         options = {**connect_options(conn), **self.connect_options}
@@ -212,7 +217,8 @@ class ConnectionTester:
             return (_failed_report(conn.exchange, conn.is_testnet, "connect", exc), None,
                     wanted, wanted is not None)
         async with connector:
-            report = await connector.check_connection(timeout_s=self.timeout_s)
+            report = await connector.check_connection(timeout_s=self.timeout_s,
+                                                      on_step=on_step)
             host = connector.base_url
             custom = not is_default_host(connector.info, conn.is_testnet, host)
             return report, _capabilities(report, connector.info.capabilities), host, custom

@@ -17,6 +17,8 @@ from ..registry import Registry, default_registry
 from ..service import ConnectionTester
 from ..store import ConnectionStore, ExchangeConnection
 from .auth import bearer_middleware
+from .console import ROUTE_NAMES as CONSOLE_ROUTES
+from .console import ConsoleSettings, setup_console
 from .context import CONTEXT, ApiContext
 from .errors import error_middleware
 from .routes import PUBLIC_ROUTES, all_routes
@@ -30,6 +32,9 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    # JSON needs nothing; the console sets its own, wider policy on its pages
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 
 
@@ -42,7 +47,8 @@ def create_app(store: ConnectionStore, *, token: str, registry: Registry | None 
                tester: ConnectionTester | None = None,
                base_url_for: Callable[[ExchangeConnection], str | None] | None = None,
                test_timeout_s: float = DEFAULT_CHECK_TIMEOUT_S,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> web.Application:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, console: bool = True,
+               console_settings: ConsoleSettings | None = None) -> web.Application:
     """The HTTP API over ``store``.
 
     :param store: the connection store to serve.
@@ -53,6 +59,9 @@ def create_app(store: ConnectionStore, *, token: str, registry: Registry | None 
     :param base_url_for: points a connection at another host (a loopback simulator).
     :param test_timeout_s: the bound on one connection test.
     :param max_body_bytes: the largest request body accepted (413 above it).
+    :param console: serve the web console at ``/`` (:mod:`venuekit.api.console`); its
+        routes pass the bearer check and require the console's own session instead.
+    :param console_settings: the console's poll interval and timeouts.
     """
     if not token:
         raise ValueError("the API needs a token")
@@ -66,10 +75,13 @@ def create_app(store: ConnectionStore, *, token: str, registry: Registry | None 
     app = web.Application(
         client_max_size=max_body_bytes,
         middlewares=[error_middleware(max_body_bytes),
-                     bearer_middleware(token, public=PUBLIC_ROUTES)])
+                     bearer_middleware(token, public=PUBLIC_ROUTES | CONSOLE_ROUTES
+                                       if console else PUBLIC_ROUTES)])
     app[CONTEXT] = ctx
     app.add_routes(all_routes())
     app.on_response_prepare.append(_security_headers)
+    if console:
+        setup_console(app, ctx, token=token, settings=console_settings)
 
     async def close(app: web.Application) -> None:
         await ctx.close()

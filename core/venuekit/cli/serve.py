@@ -92,6 +92,8 @@ async def _serve(app: Any, host: str, port: int, token_source: str, created: boo
     bound = server.port
     print(f"venuekit API on {_url(host, bound)} (OpenAPI: {_url(host, bound)}/openapi.json)")
     print(f"bearer token: {'created in ' if created else ''}{token_source}")
+    shown = f"[{host}]" if ":" in host else host  # after the token line scripts read
+    print(f"web console on http://{shown}:{bound}/ (log in with the token)")
     if remote:
         print("warning: serving beyond this machine over plain HTTP; the token is sent in "
               "clear unless TLS is put in front", file=sys.stderr)
