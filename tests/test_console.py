@@ -454,3 +454,36 @@ async def test_the_server_stops_promptly_with_an_order_stream_open(
     finally:
         if not stopped:
             await server.stop()
+
+
+async def test_open_orders_are_live_from_the_order_stream(
+        client: Client, store: ConnectionStore, sim: ExampleSimulator,
+        registry: Registry) -> None:
+    conn_id = store.create(name="live", exchange="example", credentials=sim.credentials,
+                           base_url=sim.base_url,
+                           stream_base_url=sim.base_url.replace("http://", "ws://")).id
+    await login(client)
+    path = f"/connections/{conn_id}/account/orders/events"
+    seen: list[dict[str, Any]] = []
+    async with client.get(path, headers={"Accept": "text/event-stream"}) as resp, \
+            connect("example", sim.credentials, base_url=sim.base_url,
+                    registry=registry) as venue:
+        placed = None
+        async with asyncio.timeout(10):
+            async for raw in resp.content:
+                line = raw.decode().rstrip("\n")
+                if not line.startswith("data: "):
+                    continue
+                got = json.loads(line.removeprefix("data: "))
+                seen.append(got)
+                if placed is None:  # the REST read came first: now change something
+                    await asyncio.sleep(0.2)  # let the stream subscribe
+                    placed = await venue.place_order(OrderParams(
+                        symbol="BTC/USDT:USDT", side="buy", type="limit",
+                        quantity=Decimal("0.01"), price=Decimal("40000")))
+                elif got.get("live") and got["orders"]:  # quiet spells repeat the list
+                    break
+    assert seen[0] == {"orders": [], "live": False}
+    assert placed is not None
+    assert seen[-1]["live"] is True
+    assert [o["order_id"] for o in seen[-1]["orders"]] == [placed.order_id]

@@ -6,16 +6,15 @@ override) and asks the three questions at once; a venue that lacks one raises
 by <venue>". Recent fills are listed per market (venues answer them per symbol): the
 symbol asked for, or else those of the open orders and positions.
 
-**Live orders seam.** :func:`poll_open_orders` feeds the page's server-sent events by
-polling ``fetch_open_orders`` every few seconds, and the page says it polls. When the
-core's order streams (``watch_orders``) land, that function is the one place to change:
-yield the stream's updates instead of sleeping between polls; the event format, the
-endpoint and the page script stay as they are.
+**Live orders.** :func:`poll_open_orders` feeds the page's server-sent events from the
+venue's order stream (``watch_orders``) where it has one, and polls ``fetch_open_orders``
+every few seconds where it has not; each event says which, and so does the page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Awaitable
 from datetime import datetime
 from decimal import Decimal
@@ -172,10 +171,13 @@ def _seen_symbols(*groups: list[str]) -> list[str]:
 async def poll_open_orders(ctx: ApiContext, conn: ExchangeConnection, venue: str,
                            symbol: str | None, every_s: float, timeout_s: float,
                            ) -> AsyncGenerator[dict[str, Any], None]:
-    """Open orders, polled every ``every_s`` seconds, as events for the page.
+    """Open orders as events for the page: live from the venue's order stream where it
+    has one, else polled every ``every_s`` seconds.
 
-    Yields ``{"orders": [...]}`` or ``{"error": {...}}`` (``{"unsupported": ...}`` once,
-    then stops). This is the seam live streams replace (see the module docstring).
+    Yields ``{"orders": [...], "live": bool}`` or ``{"error": {...}}``
+    (``{"unsupported": ...}`` once, then stops). Live, the list starts from a REST read
+    and each order update then replaces its row (an order in a final state leaves it);
+    the stream resyncs over REST after every reconnect, so the page never keeps a stale row.
     """
     try:
         connector, secrets = await open_connector(ctx, conn)
@@ -183,15 +185,57 @@ async def poll_open_orders(ctx: ApiContext, conn: ExchangeConnection, venue: str
         yield {"error": page_error(exc, venue=venue).as_json()}
         return
     async with connector:
+        try:
+            async with asyncio.timeout(timeout_s):
+                listed = await connector.fetch_open_orders(symbol)
+        except NotSupported:
+            yield {"unsupported": f"not supported by {venue}"}
+            return
+        except Exception as exc:
+            yield {"error": page_error(exc, venue=venue, secrets=secrets).as_json()}
+            listed = []
+        rows = {order.order_id: order for order in listed}
+        yield {"orders": [order_row(o) for o in rows.values()], "live": False}
+        try:
+            async for event in _live(connector, symbol, rows, every_s):
+                yield event
+        except NotSupported:
+            pass  # no order stream on this venue: poll instead
+        except Exception as exc:
+            yield {"error": page_error(exc, venue=venue, secrets=secrets).as_json()}
         while True:
+            await asyncio.sleep(every_s)
             try:
                 async with asyncio.timeout(timeout_s):
                     orders = await connector.fetch_open_orders(symbol)
-            except NotSupported:
-                yield {"unsupported": f"not supported by {venue}"}
-                return
             except Exception as exc:
                 yield {"error": page_error(exc, venue=venue, secrets=secrets).as_json()}
             else:
-                yield {"orders": [order_row(o) for o in orders]}
-            await asyncio.sleep(every_s)
+                yield {"orders": [order_row(o) for o in orders], "live": False}
+
+
+async def _live(connector: Connector, symbol: str | None, rows: dict[str, OrderResult],
+                every_s: float) -> AsyncGenerator[dict[str, Any], None]:
+    """The open orders after each update of the order stream; the unchanged list again
+    after ``every_s`` without one, so a page that went away is noticed (the next write
+    fails) even on a quiet account."""
+    updates = aiter(connector.watch_orders(symbol))
+    pending = asyncio.ensure_future(anext(updates))
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=every_s)
+            if done:
+                try:
+                    order = pending.result()
+                except StopAsyncIteration:
+                    return  # the connector closed
+                if order.status.is_final:
+                    rows.pop(order.order_id, None)
+                else:
+                    rows[order.order_id] = order
+                pending = asyncio.ensure_future(anext(updates))
+            yield {"orders": [order_row(o) for o in rows.values()], "live": True}
+    finally:
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await pending

@@ -60,14 +60,15 @@
     var feed = new EventSource(orders.dataset.events);
     var columns = ["symbol", "order_id", "side", "type", "status", "price", "quantity", "filled", "created"];
     feed.addEventListener("orders", function (event) {
-      var rows = JSON.parse(event.data).orders.map(function (o) {
+      var got = JSON.parse(event.data);
+      var rows = got.orders.map(function (o) {
         var tr = el("tr");
         columns.forEach(function (c) { tr.appendChild(el("td", "", o[c])); });
         return tr;
       });
       orders.tBodies[0].replaceChildren.apply(orders.tBodies[0], rows);
       orders.hidden = false;
-      stamp.textContent = rows.length + " open, polled at " + new Date().toLocaleTimeString();
+      stamp.textContent = rows.length + " open, " + (got.live ? "live from the venue's order stream" : "polled") + " at " + new Date().toLocaleTimeString();
     });
     feed.addEventListener("problem", function (event) {
       var got = JSON.parse(event.data);
