@@ -15,7 +15,6 @@ import click
 
 from ..connector import Connector, connect
 from ..models import Credentials
-from ..service import connect_options
 from ..streams import lines
 from ..streams.watching import LINE_KINDS
 from . import common
@@ -72,26 +71,22 @@ def watch(kind: str, target: str, symbol: str | None, symbol_option: str | None,
         return EXIT_OK
 
     registry = common.registry()
-    options: dict[str, object] = {}
     credentials: Credentials | None = None
     root: Path | None = None
     if kind in ACCOUNT_KINDS or target.lower() not in registry.names():
         store = common.open_store(home)
         stored = common.resolve(store, target)
         exchange, env_testnet, root = stored.exchange, stored.is_testnet, store.root
-        options.update(connect_options(stored))
+        rest = rest or stored.base_url  # the connection's own hosts, unless overridden
+        socket_host = socket_host or stored.stream_base_url
         if kind in ACCOUNT_KINDS:
             credentials = store.credentials(stored.id)
     else:
         exchange, env_testnet = target.lower(), testnet
-    if rest is not None:
-        options["base_url"] = rest
-    if socket_host is not None:
-        options["stream_base_url"] = socket_host
 
     async def run() -> int:
         async with connect(exchange, credentials, testnet=env_testnet, registry=registry,
-                           **options) as conn:  # type: ignore[arg-type]
+                           base_url=rest, stream_base_url=socket_host) as conn:
             return await follow(conn)
 
     try:
