@@ -48,10 +48,10 @@ def test_demo_uses_a_temporary_store_only(monkeypatch: pytest.MonkeyPatch, tmp_p
     out, err = capsys.readouterr()
     header, _, row = out.splitlines()[:3]
     assert header.split() == ["exchange", "result", "test", "balance", "order", "open",
-                              "orders", "positions", "cancel", "store", "time"]
+                              "orders", "positions", "cancel", "stream", "store", "time"]
     assert row.split()[:4] == ["example", "PASS", "ok", row.split()[3]]
     assert "100000 USDT" in row and "canceled" in row and "sealed" in row
-    assert " ".join(row.split()).count("open 1 listed 0 open canceled") == 1
+    assert " ".join(row.split()).count("open 1 listed 0 open canceled fill") == 1
     assert "[1/1] example PASS" in err
     assert SIM_SECRET not in out + err
     assert not home.exists()
@@ -64,6 +64,7 @@ def test_demo_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     [row] = json.loads(capsys.readouterr().out)
     assert row["exchange"] == "example" and row["ok"] is True and row["store"] == "sealed"
     assert (row["open_orders"], row["positions"]) == ("1 listed", "0 open")
+    assert row["stream"].startswith("fill 0.")  # the marketable order's fill, on the stream
 
 
 def test_demo_shows_n_a_where_the_venue_lacks_the_operations(

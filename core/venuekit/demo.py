@@ -15,6 +15,7 @@ passes. An operation the venue declares absent (``NotSupported``, nothing sent) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import tempfile
 import time
@@ -33,6 +34,7 @@ from .retry import RetryPolicy
 from .service import ConnectionTester
 from .store import ConnectionStore, ExchangeConnection, Keyring, generate_key
 from .store.testlog import secret_values
+from .streams.watching import hub as stream_hub
 from .testing.simulator import Simulator
 
 __all__ = ["DemoRow", "Venue", "find_simulator", "run_demo", "venues"]
@@ -53,6 +55,7 @@ class DemoRow:
     seconds: float
     open_orders: str = "-"
     positions: str = "-"
+    stream: str = "-"
     error: str = ""
     store: str = "-"
 
@@ -102,9 +105,13 @@ def venues(registry: Registry | None = None, *, include_example: bool = False,
 
 
 def _demo_order(sim: Simulator, symbol: str, step: Decimal, tick: Decimal,
-                min_qty: Decimal, min_notional: Decimal | None) -> OrderParams:
+                min_qty: Decimal, min_notional: Decimal | None, *,
+                marketable: bool = False) -> OrderParams:
+    """A limit buy resting 20% under the market, or (``marketable``) 10% over it, which
+    fills at once at the market price."""
     market = next(iter(sim.state.markets.values()))
-    price = (market.price * Decimal("0.8") / tick).to_integral_value(ROUND_DOWN) * tick
+    factor = Decimal("1.1") if marketable else Decimal("0.8")
+    price = (market.price * factor / tick).to_integral_value(ROUND_DOWN) * tick
     qty = max(min_qty, step)
     if min_notional:
         needed = (min_notional * Decimal("1.5") / price / step).to_integral_value(ROUND_UP) * step
@@ -144,12 +151,50 @@ async def _account_cells(connector: Connector, order: OrderResult) -> tuple[str,
     return open_cell, positions_cell, found
 
 
+#: How long the demo waits for a fill to arrive on the venue's stream.
+STREAM_WAIT_S = 10.0
+
+
+async def _stream_cell(connector: Connector, params: OrderParams) -> tuple[str, bool]:
+    """Place a marketable order and wait for its fill on the fills stream: the cell, and
+    whether it came (or the venue has no fills stream)."""
+    source = aiter(connector.watch_fills(params.symbol))
+    first = asyncio.ensure_future(anext(source))
+    try:
+        hub = stream_hub(connector)  # NotSupported where the venue has no streams
+        deadline = time.monotonic() + STREAM_WAIT_S
+        while not hub.ready():  # subscribed and resynced: a fill from now on is seen
+            if first.done() or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        if first.done():
+            first.result()  # raises NotSupported or the stream's failure
+        sent = time.perf_counter()
+        placed = await connector.place_order(params)
+        async with asyncio.timeout(STREAM_WAIT_S):
+            while True:
+                fill = await first
+                if fill.order_id == placed.order_id:
+                    break
+                first = asyncio.ensure_future(anext(source))
+        waited = (time.perf_counter() - sent) * 1000
+        return f"fill {fill.quantity} @ {fill.price} in {waited:.0f} ms", True
+    except NotSupported:
+        return NOT_AVAILABLE, True
+    except TimeoutError:
+        return f"no fill within {STREAM_WAIT_S:g} s", False
+    finally:
+        first.cancel()
+        with contextlib.suppress(BaseException):
+            await first
+
+
 async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
     started = time.perf_counter()
     sim = venue.simulator()
     cells = {"check": "-", "balance": "-", "order": "-", "cancel": "-", "store": "-",
-             "open_orders": "-", "positions": "-"}
-    listed = False
+             "open_orders": "-", "positions": "-", "stream": "-"}
+    listed = streamed = False
     retry = RetryPolicy(max_tries=2, base_delay_s=0.05)
     try:
         await sim.start()
@@ -168,7 +213,7 @@ async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
             raise VenuekitError(f"{failed.name}: {failed.detail}")
         credentials = await asyncio.to_thread(store.credentials, conn.id)
         async with connect(venue.name, credentials, base_url=sim.api_url,
-                           registry=venue.registry, retry=retry,
+                           stream_base_url=sim.api_url, registry=venue.registry, retry=retry,
                            order_settle_s=0.5) as connector:
             balance = await connector.fetch_balance()
             top = max(balance.assets, key=lambda a: a.total, default=None)
@@ -185,11 +230,16 @@ async def _run_one(venue: Venue, store: ConnectionStore) -> DemoRow:
             if cancelled.status is not OrderStatus.CANCELED:
                 cancelled = await connector.fetch_order(market.symbol, order_id=order.order_id)
             cells["cancel"] = cancelled.status.value
+            marketable = _demo_order(sim, market.symbol, market.step_size, market.tick_size,
+                                     market.min_quantity, market.min_notional, marketable=True)
+            cells["stream"], streamed = await _stream_cell(connector, marketable)
         leak = await asyncio.to_thread(_leaked, store, conn)
         cells["store"] = f"SECRET IN {leak}" if leak else "sealed"
-        ok = cancelled.status is OrderStatus.CANCELED and leak is None and listed
+        ok = cancelled.status is OrderStatus.CANCELED and leak is None and listed and streamed
         error = "" if listed else (f"open orders: the resting order {order.order_id} "
                                    "was not listed")
+        if not streamed:
+            error = error or "stream: the order's fill did not arrive on the fills stream"
         return DemoRow(venue.name, ok, seconds=time.perf_counter() - started, error=error,
                        **cells)
     except (VenuekitError, OSError) as exc:

@@ -21,8 +21,9 @@ __all__ = ["demo"]
     help="Start the simulator of every installed plugin (or of the "
                "EXCHANGEs named) on loopback and, for each, store a connection in a temporary "
                "store, test it, fetch the balance, place a resting limit order, list the "
-               "open orders and positions (n/a where the venue has none) and cancel the "
-               "order. Exit 0 only when every venue passes. Nothing touches your own store or "
+               "open orders and positions (n/a where the venue has none), cancel the "
+               "order, then place a marketable one and wait for its fill on the venue's "
+               "fills stream (n/a where it has none). Exit 0 only when every venue passes. Nothing touches your own store or "
                "the network.")
 @click.argument("names", metavar="[EXCHANGE]...", nargs=-1)
 @click.option("--with-example", is_flag=True, help="Also run the built-in example exchange.")
@@ -42,10 +43,10 @@ def demo(names: tuple[str, ...], with_example: bool) -> int:
         emit_json(rows)
     else:
         print(table(["exchange", "result", "test", "balance", "order", "open orders",
-                     "positions", "cancel", "store", "time"],
+                     "positions", "cancel", "stream", "store", "time"],
                     [[r.exchange, "PASS" if r.ok else "FAIL", r.check, r.balance, r.order,
-                      r.open_orders, r.positions, r.cancel, r.store, f"{r.seconds:.2f}s"]
-                     for r in rows]))
+                      r.open_orders, r.positions, r.cancel, r.stream, r.store,
+                      f"{r.seconds:.2f}s"] for r in rows]))
         for row in rows:
             if row.error:
                 print(f"{row.exchange}: {row.error}")
