@@ -23,8 +23,8 @@ __all__ = ["demo"]
                "store, test it, fetch the balance, place a resting limit order, list the "
                "open orders and positions (n/a where the venue has none), cancel the "
                "order, then place a marketable one and wait for its fill on the venue's "
-               "fills stream (n/a where it has none). Exit 0 only when every venue passes. Nothing touches your own store or "
-               "the network.")
+               "fills stream (n/a where it has none). Exit 0 only when every venue passes. "
+               "Nothing touches your own store or the network.")
 @click.argument("names", metavar="[EXCHANGE]...", nargs=-1)
 @click.option("--with-example", is_flag=True, help="Also run the built-in example exchange.")
 @json_option
