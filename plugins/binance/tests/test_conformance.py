@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from venuekit.errors import AuthenticationError
+from venuekit.models import Credentials
 from venuekit.testing.conformance import ExchangeConformance, SignatureVector
+from venuekit.testing.conformance_streams import next_item
 from venuekit.wire import Response
 from venuekit_binance import errors
 from venuekit_binance.simulator import BinanceSimulator
@@ -46,3 +51,21 @@ class TestConformance(ExchangeConformance):
     def error_response(self, code: Any, message: str) -> Response:
         return Response(exchange="binance", status=400, headers={},
                         body=json.dumps({"code": code, "msg": message}).encode())
+
+    async def test_refused_login_raises_authentication_error(  # type: ignore[override]
+            self, sim: BinanceSimulator) -> None:
+        """Binance's user stream has no login frame: the listenKey is created with the
+        API key header alone (security type USER_STREAM), so what Binance refuses there
+        is the key, not the secret (a wrong secret fails the signed REST resync instead).
+        A refused key must reach the watcher as AuthenticationError, open no socket and
+        not be retried in a loop."""
+        wrong = Credentials(api_key="wrong-" + sim.credentials.api_key,
+                            api_secret=sim.credentials.api_secret)
+        server = sim.streams
+        async with self.connect_streams(sim, wrong) as conn:
+            source = conn.watch_orders()
+            with pytest.raises(AuthenticationError):
+                await next_item(source)
+            await asyncio.sleep(0.1)  # several backoff periods: no reconnect storm
+            assert server.connections == 0
+            assert len(sim.listen_key_calls) == 1  # one refused POST, not a storm

@@ -21,9 +21,29 @@ from venuekit.models import (
     OrderResult,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    StreamRole,
+    StreamSession,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, fills, info, market_data, positions, signing
+from . import (
+    account,
+    endpoints,
+    errors,
+    fills,
+    info,
+    market_data,
+    positions,
+    signing,
+    stream_parsing,
+    streams,
+)
 
 
 @hookimpl
@@ -143,3 +163,32 @@ def fetch_ticker(market: Market) -> Flow[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return market_data.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_session(role: StreamRole) -> StreamSession | None:
+    return streams.stream_session(role)
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str] | None:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return stream_parsing.parse_stream_frame(frame)

@@ -32,6 +32,8 @@ API_KEY_HEADER = "X-MBX-APIKEY"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 #: How long Binance accepts a signed request after its timestamp (its documented default).
 RECV_WINDOW_MS = 5000
+#: Endpoints of security type USER_STREAM: the key header only (the listenKey calls).
+USER_STREAM_PATHS = frozenset({"/fapi/v1/listenKey"})
 _RECV_WINDOW = ("recvWindow", str(RECV_WINDOW_MS))
 _FORM_HEADER = ("Content-Type", FORM_CONTENT_TYPE)
 
@@ -129,6 +131,12 @@ def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
     else into the query string, so ``signature`` always ends the part it is in.
     """
     credentials = auth.credentials
+    key_header = (API_KEY_HEADER, credentials.api_key)
+    if request.path in USER_STREAM_PATHS:
+        # USER_STREAM security (listenKey): the API key alone, no timestamp, no signature
+        return SignedRequest(method=request.method, path=request.path,
+                             query_string=encode_query(list(request.query)),
+                             headers=(*request.headers, key_header), request=request)
     query = list(request.query)
     body = _form_pairs(request)
     carrier = body if body else query
@@ -138,7 +146,6 @@ def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
     query_string = encode_query(query)
     body_string = encode_query(body)
     signature = signature_for(credentials, (query_string + body_string).encode("ascii"))
-    key_header = (API_KEY_HEADER, credentials.api_key)
     if body:
         body_string += "&signature=" + signature
         headers = (*request.headers, key_header, _FORM_HEADER)

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator
 from venuekit.testing.state import SimFill
+from venuekit.testing.stream_server import StreamServer
 
 from .simdata import order_payload
 
@@ -44,6 +45,7 @@ class AccountEndpoints(Simulator):
 
     margin_types: dict[str, str]
     dual_side: bool
+    streams: StreamServer
 
     async def verify(self, request: web.Request) -> dict[str, str]:
         raise NotImplementedError
@@ -297,9 +299,10 @@ class AccountEndpoints(Simulator):
         limit = int(request.query.get("limit", "500"))
         if limit not in BOOK_LIMITS:
             raise refused(-1130, "Data sent for parameter 'limit' is not valid.")
-        bids, asks = self.state.book(symbol, limit)
+        book = self.streams.book(symbol)  # the book the depth stream updates
+        bids, asks = book.top(limit)
         now = self.now_ms()
-        return self.ok({"lastUpdateId": len(self.state.fills) + 1, "E": now, "T": now,
+        return self.ok({"lastUpdateId": book.sequence, "E": now, "T": now,
                         "bids": [[str(p), str(q)] for p, q in bids],
                         "asks": [[str(p), str(q)] for p, q in asks]})
 

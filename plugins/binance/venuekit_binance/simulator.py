@@ -25,6 +25,7 @@ from venuekit.testing.simulator import (
     json_response,
     sim_market,
 )
+from venuekit.testing.stream_server import StreamServer
 
 from .simaccount import AccountEndpoints, refused
 from .simdata import (
@@ -38,6 +39,7 @@ from .simdata import (
     strip_signature,
     symbol_payload,
 )
+from .stream_sim import BinanceStreamVenue
 
 __all__ = ["BinanceSimulator"]
 
@@ -50,6 +52,7 @@ ORDERS_1M = RateLimit("orders_1m", 1200, 60.0, LimitScope.ACCOUNT)
 
 _refused = refused
 #: Order-count cost per (method, path): (10-second count, minute count), from the pages
+LISTEN_KEY_PATH = "/fapi/v1/listenKey"
 ORDER_COUNTS = {("POST", "/fapi/v1/order"): (1, 1), ("PUT", "/fapi/v1/order"): (1, 1),
                 ("POST", "/fapi/v1/batchOrders"): (5, 1)}
 
@@ -76,6 +79,11 @@ class BinanceSimulator(AccountEndpoints):
         #: per-symbol margin type (CROSSED by default) and the account's position mode
         self.margin_types: dict[str, str] = {}
         self.dual_side = False
+        #: the streams on the REST port, at the routed paths (see stream_sim.py)
+        self.streams = StreamServer(self.state, BinanceStreamVenue(self))
+        #: the account's one listenKey (POST returns it again while it lives)
+        self.listen_key: str | None = None
+        self.listen_key_calls: list[tuple[str, str]] = []  #: (method, query string)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -89,6 +97,10 @@ class BinanceSimulator(AccountEndpoints):
             web.get("/fapi/v1/order", self.query),
             web.delete("/fapi/v1/order", self.cancel),
             *self.account_routes(),
+            web.post(LISTEN_KEY_PATH, self.listen_key_call),
+            web.put(LISTEN_KEY_PATH, self.listen_key_call),
+            web.delete(LISTEN_KEY_PATH, self.listen_key_call),
+            *self.streams.routes(),
         ]
 
     def reject_response(self, reject: SimReject) -> web.Response:
@@ -189,11 +201,40 @@ class BinanceSimulator(AccountEndpoints):
         for asset in sorted(self.state.free):
             free, used = self.state.balance(asset)
             total = free + used
+            free -= self.position_margin(asset)  # held by open positions, at their leverage
             rows.append({"accountAlias": "SgsR", "asset": asset, "balance": f"{total:.8f}",
                          "crossWalletBalance": f"{total:.8f}", "crossUnPnl": "0.00000000",
                          "availableBalance": f"{free:.8f}", "maxWithdrawAmount": f"{free:.8f}",
                          "marginAvailable": True, "updateTime": self.now_ms()})
         return self.ok(rows)
+
+    def position_margin(self, asset: str) -> Decimal:
+        """Initial margin of the open positions settled in ``asset``."""
+        margin = Decimal(0)
+        for position in self.state.positions.values():
+            market = self.state.markets[position.symbol]
+            if market.quote == asset and position.quantity:
+                leverage = self.state.leverage.get(position.symbol, 20)
+                margin += abs(position.quantity) * position.entry_price / leverage
+        return margin
+
+    # ------------------------------------------------------------ user data stream
+
+    async def listen_key_call(self, request: web.Request) -> web.Response:
+        """USER_STREAM security: the key header only (no timestamp, no signature)."""
+        self.listen_key_calls.append((request.method, request.rel_url.raw_query_string))
+        self.check_api_key(request.headers.get("X-MBX-APIKEY"))
+        live = self.listen_key if self.listen_key in self.streams.sessions else None
+        if request.method == "POST":
+            self.listen_key = live or self.streams.new_session()
+            return self.ok({"listenKey": self.listen_key})
+        if live is None:
+            raise _refused(-1125, "This listenKey does not exist.", ErrorKind.NOT_FOUND)
+        if request.method == "DELETE":
+            self.streams.sessions.discard(live)
+            self.listen_key = None
+            return self.ok({})
+        return self.ok({"listenKey": live})
 
     async def account_config(self, request: web.Request) -> web.Response:
         await self.verify(request)

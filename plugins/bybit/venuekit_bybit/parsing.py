@@ -124,7 +124,11 @@ def balance(response: Response) -> Balance:
     """Per coin of the unified account: total = walletBalance, used = order and position
     initial margin plus spot-locked funds (capped at the total), free = the rest.
     Bybit writes ``""`` for figures that do not apply to a coin: they count as zero."""
-    accounts = result_list(response)
+    return unified_balance(result_list(response))
+
+
+def unified_balance(accounts: list[Reader]) -> Balance:
+    """The unified account's coins, from wallet-balance rows or the ``wallet`` topic."""
     unified = [a for a in accounts if a.get("accountType") == "UNIFIED"] or accounts
     assets = []
     for account in unified[:1]:

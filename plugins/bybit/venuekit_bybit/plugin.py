@@ -25,9 +25,26 @@ from venuekit.models import (
     OrderResult,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, limits, market_data, positions, signing
+from . import (
+    account,
+    endpoints,
+    errors,
+    limits,
+    market_data,
+    positions,
+    signing,
+    stream_parsing,
+    streams,
+)
 
 LIVE_HOST = "https://api.bybit.com"
 TESTNET_HOST = "https://api-testnet.bybit.com"
@@ -180,3 +197,32 @@ def fetch_ticker(market: Market) -> Call[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return market_data.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_login(context: SocketContext) -> list[str]:
+    return streams.stream_login(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str] | None:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return stream_parsing.parse_stream_frame(frame)

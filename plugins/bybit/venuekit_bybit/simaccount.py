@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator
 from venuekit.testing.state import SimFill
+from venuekit.testing.stream_server import StreamServer
 
 DAY_MS = 24 * 3600 * 1000
 NOT_MODIFIED_LEVERAGE = 110043
@@ -58,6 +59,7 @@ class AccountEndpoints(Simulator):
     margin_mode: str
     hedge_symbols: set[str]
     extra_executions: list[dict[str, Any]]
+    streams: StreamServer
 
     async def verify(self, request: web.Request) -> bytes:
         raise NotImplementedError
@@ -134,7 +136,7 @@ class AccountEndpoints(Simulator):
         return self.ok(request, {"category": "linear", "list": chunk,
                                  "nextPageCursor": cursor})
 
-    def _position_row(self, native: str) -> dict[str, Any]:
+    def position_row(self, native: str) -> dict[str, Any]:
         held = self.state.positions.get(native)
         amount = held.quantity if held else Decimal(0)
         entry = held.entry_price if held else Decimal(0)
@@ -164,10 +166,10 @@ class AccountEndpoints(Simulator):
         if not 1 <= limit <= 200:
             raise SimReject(ErrorKind.INVALID, "params error: limit")
         if query.get("symbol"):
-            rows = [self._position_row(self._symbol(query["symbol"]))]
+            rows = [self.position_row(self._symbol(query["symbol"]))]
         elif query.get("settleCoin"):
             coin = query["settleCoin"]
-            rows = [self._position_row(native) for native, market in
+            rows = [self.position_row(native) for native, market in
                     sorted(self.state.markets.items()) if market.quote == coin
                     and self.state.positions.get(native) is not None
                     and self.state.positions[native].quantity != 0]
@@ -339,9 +341,10 @@ class AccountEndpoints(Simulator):
         limit = int(request.query.get("limit", "25"))
         if not 1 <= limit <= 1000:
             raise SimReject(ErrorKind.INVALID, "params error: limit")
-        bids, asks = self.state.book(symbol, limit)
+        book = self.streams.book(symbol)  # the book the orderbook topics update
+        bids, asks = book.top(limit)
         now = self.now_ms()
         return self.ok(request, {
             "s": symbol, "b": [[_s(p), _s(q)] for p, q in bids],
             "a": [[_s(p), _s(q)] for p, q in asks], "ts": now,
-            "u": len(self.state.fills) + 1, "seq": len(self.state.fills) + 1, "cts": now})
+            "u": book.sequence, "seq": book.sequence * 10, "cts": now})

@@ -26,9 +26,11 @@ from venuekit.testing.simulator import (
     json_response,
     sim_market,
 )
+from venuekit.testing.stream_server import StreamServer
 
 from . import limits as rules
 from .simaccount import AccountEndpoints
+from .stream_sim import BybitStreamVenue
 
 #: ErrorKind -> (HTTP status, retCode): Bybit answers every refusal at HTTP 200, the code
 #: inside the envelope.
@@ -87,6 +89,8 @@ class BybitSimulator(AccountEndpoints):
 
     def __init__(self, *, credentials: Credentials | None = None, **kwargs: Any) -> None:
         super().__init__(credentials=credentials, **kwargs)
+        #: the streams on the REST port, at the V5 paths (see stream_sim.py)
+        self.streams = StreamServer(self.state, BybitStreamVenue(self))
         #: the unified account's margin mode, symbols switched to hedge mode, and
         #: non-trade execution rows (Funding, ...) a test adds to the history
         self.margin_mode = "REGULAR_MARGIN"
@@ -103,6 +107,7 @@ class BybitSimulator(AccountEndpoints):
             web.post("/v5/order/cancel", self.cancel),
             web.get("/v5/order/realtime", self.realtime),
             *self.account_routes(),
+            *self.streams.routes(),
         ]
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
@@ -198,6 +203,10 @@ class BybitSimulator(AccountEndpoints):
         await self.verify(request)
         if request.query.get("accountType") != "UNIFIED":
             raise SimReject(ErrorKind.INVALID, "accountType must be UNIFIED")
+        return self.ok(request, {"list": [self.wallet_account()]})
+
+    def wallet_account(self) -> dict[str, Any]:
+        """The unified account's row, as wallet-balance and the ``wallet`` topic show it."""
         coins = []
         for asset in sorted(self.state.free):
             free, used = self.state.balance(asset)
@@ -209,7 +218,7 @@ class BybitSimulator(AccountEndpoints):
         total_usd = _s(sum((Decimal(c["walletBalance"]) for c in coins), Decimal(0)))
         account = {"accountType": "UNIFIED", "totalEquity": total_usd,
                    "totalWalletBalance": total_usd, "totalPerpUPL": "0", "coin": coins}
-        return self.ok(request, {"list": [account]})
+        return account
 
     async def query_api(self, request: web.Request) -> web.Response:
         await self.verify(request)
