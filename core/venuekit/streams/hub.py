@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from attrs import define, evolve, field
 
 from ..account_models import Fill, OrderBook, Position, Ticker, Trade
-from ..errors import ConfigurationError, NotSupported, VenueError
+from ..errors import AuthenticationError, ConfigurationError, NotSupported, VenueError
 from ..models import (
     AssetBalance,
     Auth,
@@ -555,6 +555,13 @@ class StreamHub:
                     await step()
                 except NotSupported as exc:  # the venue cannot read it over REST: streams only
                     log.debug("%s: resync step skipped (%s)", self.exchange, exc)
+                except AuthenticationError as exc:
+                    # the venue refuses these credentials (e.g. a wrong secret on a venue
+                    # whose stream session needs the key only): tell the watchers, do not
+                    # reconnect into the same refusal
+                    for role in {self.info.role(kind) for kind in kinds}:
+                        self.fail(role, exc)
+                    return
                 except VenueError as exc:
                     log.warning("%s: stream resync failed (%s); next reconnect tries again",
                                 self.exchange, self.scrub(str(exc)))

@@ -52,13 +52,12 @@ class TestConformance(ExchangeConformance):
         return Response(exchange="binance", status=400, headers={},
                         body=json.dumps({"code": code, "msg": message}).encode())
 
-    async def test_refused_login_raises_authentication_error(  # type: ignore[override]
-            self, sim: BinanceSimulator) -> None:
+    async def test_refused_key_raises_authentication_error(self, sim: BinanceSimulator) -> None:
         """Binance's user stream has no login frame: the listenKey is created with the
         API key header alone (security type USER_STREAM), so what Binance refuses there
-        is the key, not the secret (a wrong secret fails the signed REST resync instead).
-        A refused key must reach the watcher as AuthenticationError, open no socket and
-        not be retried in a loop."""
+        is the key (a wrong secret fails the signed REST resync instead: the suite's own
+        refused-login test). A refused key must reach the watcher as AuthenticationError,
+        open no socket and not be retried in a loop."""
         wrong = Credentials(api_key="wrong-" + sim.credentials.api_key,
                             api_secret=sim.credentials.api_secret)
         server = sim.streams
