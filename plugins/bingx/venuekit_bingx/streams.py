@@ -142,7 +142,7 @@ def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
     text = frame.text.strip()
     if text == PING:
         return [Ping(PONG)]
-    message = json.loads(text)
+    message = json.loads(text, parse_float=Decimal)  # numbers stay exact
     if not isinstance(message, dict):
         return []
     markets = frame.markets
