@@ -125,3 +125,20 @@ async def test_listen_key_created_then_replaced_after_expiry(sim: BingXSimulator
         await until(stream_hub(conn).ready, "streams ready again")
         placed = await conn.place_order(order("0.01"))
         assert (await first).order_id == placed.order_id
+
+
+async def test_a_silent_socket_is_replaced() -> None:
+    """Heartbeat ignored: the server stops pinging and answering on the open socket; the
+    connector notices (idle limit) and opens a new one that works."""
+    async with FastPings() as sim, connect(sim) as conn:
+        source = conn.watch_ticker(SYMBOL)
+        first = asyncio.ensure_future(next_item(source))
+        await until(stream_hub(conn).ready, "streams ready")
+        before = sim.streams.connections
+        sim.streams.silence()
+        await until(lambda: sim.streams.connections > before, "a new socket")
+        await until(stream_hub(conn).ready, "streams ready again")
+        sim.streams.publish_ticker("BTC-USDT")
+        assert (await first).symbol == SYMBOL
+        sim.streams.faults.refuse_connections = True
+        await sim.streams.drop_all()

@@ -165,3 +165,20 @@ async def test_refused_login_is_an_authentication_error(sim: OkxSimulator) -> No
     async with connect(sim) as conn:
         with pytest.raises(AuthenticationError):
             await next_item(conn.watch_balance())
+
+
+async def test_unanswered_pings_replace_the_socket(sim: OkxSimulator) -> None:
+    """Heartbeat ignored: the open socket stops answering ``ping``; the connector notices
+    (idle limit) and opens a new one that works."""
+    async with connect(sim) as conn:
+        source = conn.watch_ticker("BTC/USDT:USDT")
+        first = asyncio.ensure_future(next_item(source))
+        await until(stream_hub(conn).ready, "streams ready")
+        [client] = sim.streams.clients
+        await until(lambda: "ping" in client.frames_in, "the client's ping")
+        before = sim.streams.connections
+        sim.streams.silence()
+        await until(lambda: sim.streams.connections > before, "a new socket")
+        await until(stream_hub(conn).ready, "streams ready again")
+        sim.streams.publish_ticker(NATIVE)
+        assert (await first).symbol == "BTC/USDT:USDT"
