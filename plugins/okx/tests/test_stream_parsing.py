@@ -102,6 +102,14 @@ def test_unsubscribing_fills_keeps_the_orders_channel_while_orders_are_watched()
     assert json.loads(frame)["args"] == [{"channel": "orders", "instType": "SWAP"}]
 
 
+def test_a_resubscribe_unsubscribes_the_book_first(btc: Market) -> None:
+    book = Subscription(kind=StreamKind.ORDER_BOOK, market=btc, depth=5)
+    [frame] = streams.stream_subscribe(context(StreamRole.PUBLIC, subscriptions=(book,)),
+                                       [book], False)
+    assert json.loads(frame)["op"] == "unsubscribe"
+    assert json.loads(frame)["args"] == [{"channel": "books", "instId": "BTC-USDT-SWAP"}]
+
+
 def test_one_ack_per_frame_though_okx_answers_each_channel(btc: Market) -> None:
     subs = [Subscription(kind=StreamKind.TICKER, market=btc),
             Subscription(kind=StreamKind.TRADES, market=btc)]

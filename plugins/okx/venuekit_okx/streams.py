@@ -139,8 +139,10 @@ def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
         if arg not in args:
             args.append(arg)
     if not subscribe:
-        # ORDERS and FILLS share the orders channel: keep it while either is watched
-        staying = [channel_arg(s) for s in context.subscriptions]
+        # ORDERS and FILLS share the orders channel: keep it while the other is watched
+        # (the subscriptions being removed may still be listed: a resubscribe)
+        leaving = {sub.key for sub in subscriptions}
+        staying = [channel_arg(s) for s in context.subscriptions if s.key not in leaving]
         args = [arg for arg in args if arg not in staying]
     if not args:
         return []
