@@ -29,7 +29,10 @@ def test_registry_loads_exactly_this_plugin() -> None:
         "place_order", "cancel_order", "fetch_order", "check_connection", "parse_error",
         "rate_limit_feedback", "fetch_open_orders", "fetch_my_trades", "fetch_positions",
         "cancel_all_orders", "cancel_orders", "amend_order", "set_leverage", "place_orders",
-        "fetch_ticker", "fetch_order_book"}
+        "fetch_ticker", "fetch_order_book",
+        # streams (no stream_login: the listenKey in the URL authenticates)
+        "stream_info", "stream_session", "stream_url", "stream_subscribe",
+        "parse_stream_frame"}
 
 
 def test_listed_without_importing() -> None:

@@ -26,9 +26,18 @@ from venuekit.models import (
     OrderResult,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    StreamRole,
+    StreamSession,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, limits, signing, trading
+from . import account, endpoints, errors, limits, signing, streams, trading
 from .parsing import NAME
 
 LIVE = "https://open-api.bingx.com"
@@ -181,3 +190,32 @@ def fetch_ticker(market: Market) -> Call[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return account.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_session(role: StreamRole) -> StreamSession | None:
+    return streams.stream_session(role)
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str]:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return streams.parse_stream_frame(frame)

@@ -253,7 +253,7 @@ async def depth(sim: BingXSimulator, request: web.Request) -> web.Response:
     limit = _int(query, "limit") or 20
     if limit not in BOOK_DEPTHS:
         raise SimReject(ErrorKind.INVALID, f"limit must be one of {BOOK_DEPTHS}")
-    bids, asks = sim.state.book(symbol, limit)
+    bids, asks = sim.streams.book(symbol).top(limit)  # the book the streams publish
 
     def levels(side: list[tuple[Decimal, Decimal]]) -> list[list[str]]:
         return [[str(p), str(q)] for p, q in side]

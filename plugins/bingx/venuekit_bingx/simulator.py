@@ -30,8 +30,9 @@ from venuekit.testing.simulator import (
     Simulator,
     sim_market,
 )
+from venuekit.testing.stream_server import StreamServer
 
-from . import sim_account
+from . import sim_account, sim_streams
 
 __all__ = ["BingXSimulator", "split_signature", "verify_signature"]
 
@@ -92,6 +93,7 @@ _GROUP = {"balance": "group3", "place": "group3", "cancel": "group3", "query": "
 #: BingX order ids are int64 above 2**53 (the docs' example ids): the simulator's are too,
 #: so a client that reads them through a float fails here.
 FIRST_ORDER_ID = 1733405587011123500
+LISTEN_KEY = "/openApi/user/auth/userDataStream"
 
 _STATUS = {"open": "PENDING", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
            "canceled": "CANCELLED", "expired": "CANCELLED"}
@@ -169,9 +171,15 @@ class BingXSimulator(Simulator):
     max_batch_orders = 5
     max_batch_cancels = 10
 
+    #: BingX pings every 5 s; tests that shrink the idle timeout ping faster
+    ping_interval_s: float | None = 5.0
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.state._next = FIRST_ORDER_ID
+        #: the venue's streams on the same port, at BingX's path (see sim_streams.py)
+        self.streams = StreamServer(self.state, sim_streams.BingXStreamVenue(self),
+                                    ping_interval_s=self.ping_interval_s)
 
     # pricePrecision / quantityPrecision / tradeMinQuantity / tradeMinUSDT as BingX lists
     # BTC-USDT and ETH-USDT (tick 0.1 / 0.01, step 0.0001 / 0.01, minimum 2 USDT).
@@ -210,7 +218,29 @@ class BingXSimulator(Simulator):
             web.post("/openApi/swap/v2/trade/leverage", bound(a.set_leverage)),
             web.get("/openApi/swap/v2/quote/ticker", bound(a.ticker)),
             web.get("/openApi/swap/v2/quote/depth", bound(a.depth)),
+            web.post(LISTEN_KEY, self.listen_key_create),
+            web.put(LISTEN_KEY, self.listen_key_keepalive),
+            web.delete(LISTEN_KEY, self.listen_key_close),
+            *self.streams.routes(),
         ]
+
+    # ------------------------------------------------------------ listenKey
+
+    async def listen_key_create(self, request: web.Request) -> web.Response:
+        await self.verify(request)
+        # the docs' answer is the bare object, no code envelope
+        return web.json_response({"listenKey": self.streams.new_session()})
+
+    async def listen_key_keepalive(self, request: web.Request) -> web.Response:
+        params = await self.verify(request)
+        if params.get("listenKey") not in self.streams.sessions:
+            return web.Response(status=404, text="listenKey does not exist")
+        return web.Response(status=200)
+
+    async def listen_key_close(self, request: web.Request) -> web.Response:
+        params = await self.verify(request)
+        self.streams.sessions.discard(params.get("listenKey", ""))
+        return web.Response(status=200)
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
         if request.path in (SERVER_TIME, CONTRACTS, "/openApi/swap/v2/quote/ticker",

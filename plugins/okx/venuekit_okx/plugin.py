@@ -25,9 +25,16 @@ from venuekit.models import (
     OrderResult,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, limits, signing, trading
+from . import account, endpoints, errors, limits, signing, streams, trading
 
 HOST = "https://www.okx.com"
 #: Demo trading: same host, this header, and a demo-trading API key (OK-OV "Demo Trading").
@@ -174,3 +181,32 @@ def fetch_ticker(market: Market) -> Call[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return account.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_login(context: SocketContext) -> list[str]:
+    return streams.stream_login(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str]:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return streams.parse_stream_frame(frame)

@@ -276,7 +276,8 @@ async def books(sim: OkxSimulator, request: web.Request) -> web.Response:
     raw = request.query.get("sz", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 400:
         raise SimReject(ErrorKind.INVALID, "Parameter sz error", code="51000", status=400)
-    bids, asks = sim.state.book(market.native, int(raw))
+    # the book the streams publish (same levels, same changes)
+    bids, asks = sim.streams.book(market.native).top(int(raw))
     size = _contracts(market)
 
     def levels(side: list[tuple[Decimal, Decimal]]) -> list[list[str]]:

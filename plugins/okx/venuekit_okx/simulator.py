@@ -22,8 +22,9 @@ from venuekit.decimals import format_decimal
 from venuekit.models import Credentials
 from venuekit.testing import ErrorKind, SimMarket, SimOrder, SimReject, Simulator
 from venuekit.testing.simulator import json_response, sim_market
+from venuekit.testing.stream_server import StreamServer
 
-from . import limits, sim_account, sim_auth
+from . import limits, sim_account, sim_auth, sim_streams
 
 #: ErrorKind -> (HTTP status, OKX code), from OK-ERR.
 CODES: dict[ErrorKind, tuple[int, str | int]] = {
@@ -75,6 +76,8 @@ class OkxSimulator(Simulator):
         super().__init__(**options)
         self.demo = demo
         self._ord_types: dict[str, str] = {}
+        #: the venue's streams on the same port, at OKX's paths (see sim_streams.py)
+        self.streams = StreamServer(self.state, sim_streams.OkxStreamVenue(self))
 
     # ------------------------------------------------------------ configuration
 
@@ -147,6 +150,7 @@ class OkxSimulator(Simulator):
             web.post("/api/v5/account/set-leverage", bound(sim_account.set_leverage)),
             web.get("/api/v5/market/ticker", bound(sim_account.ticker)),
             web.get("/api/v5/market/books", bound(sim_account.books)),
+            *self.streams.routes(),
         ]
 
     # ------------------------------------------------------------ envelopes
