@@ -245,7 +245,7 @@ class ManagedSocket:
         sock = self._socket
         assert sock is not None
         idle = hub.idle_timeout_s()
-        while True:
+        while not self._stopping:  # a cancel swallowed by a frame arriving at that moment
             wait = idle
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -257,7 +257,8 @@ class ManagedSocket:
                     raise _Rotate
                 wait = min(wait, left)
             try:
-                message = await asyncio.wait_for(sock.receive(), wait)
+                async with asyncio.timeout(wait):
+                    message = await sock.receive()
             except TimeoutError:
                 if deadline is not None and time.monotonic() >= deadline:
                     continue

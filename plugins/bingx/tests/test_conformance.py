@@ -44,19 +44,10 @@ VECTORS = [
 ]
 
 
-class QuietSimulator(BingXSimulator):
-    """No server pings during the suite: a socket task of the core can miss its
-    cancellation when the connector closes (reported; see README "Streams"), and steady
-    pings would then keep it alive past the suite's 1 s idle limit. The pings and the
-    Pong answer are tested in test_streams_sim.py."""
-
-    ping_interval_s = None
-
-
 class TestConformance(ExchangeConformance):
     name = "bingx"
     plugin = None  # load through the installed entry point
-    simulator = QuietSimulator
+    simulator = BingXSimulator
     error_table = errors.ERRORS
     signature_vectors = VECTORS
     order_path = "/openApi/swap/v2/trade/order"
