@@ -303,3 +303,22 @@ async def test_lines_for_the_cli(sim: ExampleSimulator, conn: Connector) -> None
     with pytest.raises(ValueError, match="unknown stream"):
         await anext(lines(conn, "candles"))
     assert OrderStatus.OPEN.value in line
+
+
+async def test_books_subscribed_over_several_frames_all_get_their_snapshot() -> None:
+    """The venue answers each subscribe frame with its ack and the books' snapshots; the
+    books of an early frame arrive while the core still waits for a later frame's ack, and
+    must not be wiped when the socket then counts as connected (they were: every book but
+    the last frame's stayed empty, buffering deltas without end)."""
+    from venuekit.testing.simulator import sim_market
+
+    markets = [sim_market(f"{b}USDT", b, "USDT", tick="0.1", step="0.001", price="1000")
+               for b in ("AAA", "BBB", "CCC")]  # 3 books: 2 subscribe frames of at most 2
+    async with ExampleSimulator(markets=markets) as sim, open_conn(sim) as conn:
+        sources = [conn.watch_order_book(f"{m.base}/USDT:USDT", depth=5) for m in markets]
+        books = await asyncio.gather(*(next_item(source) for source in sources))
+        await until(hub(conn).ready, "every book live")
+        for source in sources:
+            await source.aclose()  # type: ignore[attr-defined]
+    assert [b.symbol for b in books] == [f"{m.base}/USDT:USDT" for m in markets]
+    assert all(b.bids and b.asks for b in books)

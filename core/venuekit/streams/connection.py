@@ -212,6 +212,7 @@ class ManagedSocket:
         opened = time.monotonic()
         lifetime = hub.lifetime_s()
         heartbeat: asyncio.Task[None] | None = None
+        hub.on_opened(self)
         try:
             login = hub.hooks.stream_login(context=context) or []
             for frame in login:

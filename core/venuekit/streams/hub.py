@@ -112,6 +112,10 @@ class _Memory:
         return key in self._items
 
 
+#: Most deltas a book holds while it waits for its snapshot: past this it recovers afresh.
+MAX_HELD_DELTAS = 10_000
+
+
 @define(eq=False)
 class StreamHub:
     connector: Connector
@@ -354,14 +358,22 @@ class StreamHub:
 
     # ------------------------------------------------------------ socket events
 
-    def on_connected(self, socket: ManagedSocket) -> None:
+    def on_opened(self, socket: ManagedSocket) -> None:
+        """A new socket, before anything is subscribed on it: its books start empty, so a
+        snapshot that comes with a subscribe answer (read while later frames' answers are
+        awaited) is kept, never wiped afterwards."""
         for sub in socket.subs.values():
             if sub.kind is StreamKind.ORDER_BOOK and sub.market is not None:
                 book = self._books.get(sub.market.symbol)
                 if book is not None:
                     book.reset()
-                    if not self.info.book_snapshot_on_subscribe:
-                        self._spawn(self._rest_book(sub.market.symbol, sub.depth or 20))
+
+    def on_connected(self, socket: ManagedSocket) -> None:
+        if not self.info.book_snapshot_on_subscribe:
+            for sub in socket.subs.values():
+                if sub.kind is StreamKind.ORDER_BOOK and sub.market is not None \
+                        and sub.market.symbol in self._books:
+                    self._spawn(self._rest_book(sub.market.symbol, sub.depth or 20))
         if socket.role is StreamRole.PRIVATE and self.settings.resync:
             self._pending_resyncs += 1
             self._spawn(self._counted_resync())
@@ -614,6 +626,12 @@ class StreamHub:
         elif verdict is Verdict.GAP:
             log.info("%s: %s book sequence gap after %s; recovering", self.exchange,
                      update.symbol, book.sequence)
+            self._recover_book(update.symbol)
+        elif verdict is Verdict.WAITING and len(book.pending) > MAX_HELD_DELTAS:
+            # the snapshot it waits for is not coming: start over rather than hold more
+            log.warning("%s: %s book held %d deltas without a snapshot; recovering",
+                        self.exchange, update.symbol, len(book.pending))
+            book.reset()
             self._recover_book(update.symbol)
 
     def _recover_book(self, symbol: str) -> None:
