@@ -148,17 +148,25 @@ class OrangeXStreamVenue(StreamVenue):
                                        "instrument_name": order.symbol})
 
     def fill_frame(self, fill: SimFill) -> str:
-        return _push(ACCOUNT_CHANNEL, {"instrument_name": fill.symbol, "trades": [{
-            "trade_id": fill.trade_id, "order_id": fill.order_id,
-            "instrument_name": fill.symbol, "direction": fill.side,
-            "amount": _fmt(fill.quantity), "price": _fmt(fill.price), "fee": _fmt(fill.fee),
-            "fee_coin_type": fill.fee_asset, "role": "maker" if fill.is_maker else "taker",
-            "timestamp": fill.time_ms, "rpl": "0"}]})
+        """One ``user.changes`` push bundling the fill with the positions after it, as
+        OX-DOC's example carries ``trades`` and ``positions`` together."""
+        return _push(ACCOUNT_CHANNEL, {
+            "instrument_name": fill.symbol, "positions": self._positions(self.sim.state),
+            "trades": [{
+                "trade_id": fill.trade_id, "order_id": fill.order_id,
+                "instrument_name": fill.symbol, "direction": fill.side,
+                "amount": _fmt(fill.quantity), "price": _fmt(fill.price),
+                "fee": _fmt(fill.fee), "fee_coin_type": fill.fee_asset,
+                "role": "maker" if fill.is_maker else "taker", "timestamp": fill.time_ms,
+                "rpl": "0"}]})
 
     def balance_frame(self, state: SimState) -> None:
         return None  # not streamed (user.asset.* is unverified)
 
-    def positions_frame(self, state: SimState) -> str:
+    def positions_frame(self, state: SimState) -> None:
+        return None  # positions travel with the fill that changed them (fill_frame)
+
+    def _positions(self, state: SimState) -> list[dict[str, Any]]:
         rows = []
         for name, position in state.positions.items():
             mark = state.markets[name].price
@@ -170,7 +178,7 @@ class OrangeXStreamVenue(StreamVenue):
                 "floating_profit_loss": _fmt((mark - position.entry_price) * position.quantity),
                 "leverage": str(state.leverage.get(name, self.sim.default_leverage)),
                 "liquid_price": "0", "margin_type": "cross"})
-        return _push(ACCOUNT_CHANNEL, {"positions": rows})
+        return rows
 
     def ticker_frame(self, native: str, bid: Decimal, ask: Decimal, last: Decimal) -> str:
         return _push(f"ticker.{native}.raw", {
