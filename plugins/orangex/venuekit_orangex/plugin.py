@@ -36,9 +36,16 @@ from venuekit.models import (
     RateLimit,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, orders, rpc, signing
+from . import account, endpoints, errors, orders, rpc, signing, streams
 
 LIVE_HOST = "https://api.orangex.com/api/v1"
 WEBSOCKET_HOST = "wss://api.orangex.com/ws/api/v1"
@@ -185,3 +192,34 @@ def fetch_ticker(market: Market) -> Call[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return account.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+# One socket URL, a login frame (/public/auth) on the private socket, no listenKey: see
+# streams.py.
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_login(context: SocketContext) -> list[str]:
+    return streams.stream_login(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str] | None:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return streams.parse_stream_frame(frame)

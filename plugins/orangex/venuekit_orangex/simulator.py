@@ -42,12 +42,14 @@ from venuekit.testing.simulator import (
     json_response,
     sim_market,
 )
+from venuekit.testing.stream_server import StreamServer
 
 from .simulator_auth import (
     AUTH_FAILURE,
     PARAMS_NOT_VALID,
     TokenAuthority,
 )
+from .stream_sim import OrangeXStreamVenue
 
 API_PREFIX = "/api/v1"
 #: OrangeX support's one limit: 10 requests per second
@@ -136,6 +138,8 @@ class OrangeXSimulator(TokenAuthority):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._custom: dict[str, tuple[str, bool]] = {}  # order id -> (custom id, post only)
+        #: the WebSocket on the same port, at /ws/api/v1 (see stream_sim.py)
+        self.streams = StreamServer(self.state, OrangeXStreamVenue(self, self.idle_cut_s))
         self._methods: dict[str, tuple[bool, Method]] = {
             "/public/auth": (False, self.auth),
             "/public/ping": (False, self.ping),
@@ -162,6 +166,8 @@ class OrangeXSimulator(TokenAuthority):
     trades_page_size: ClassVar[int] = 3
     #: the default leverage of an instrument nobody adjusted (OX-DY's account showed 10)
     default_leverage: ClassVar[int] = 10
+    #: OX-AOW: a socket is cut ~30 s after the client's last frame (tests shorten it)
+    idle_cut_s: ClassVar[float] = 30.0
 
     # ------------------------------------------------------------ framework
 
@@ -174,7 +180,8 @@ class OrangeXSimulator(TokenAuthority):
     )
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(API_PREFIX + "/{scope:public|private}/{name}", self.dispatch)]
+        return [web.post(API_PREFIX + "/{scope:public|private}/{name}", self.dispatch),
+                *self.streams.routes()]
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._rpc_context, self._middleware])
@@ -195,6 +202,8 @@ class OrangeXSimulator(TokenAuthority):
                            handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
                            ) -> web.StreamResponse:
         """Read the JSON-RPC id first, so every reply (faults included) can echo it."""
+        if request.path in OrangeXStreamVenue.paths:  # the WebSocket: no body, no reply
+            return await handler(request)
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else None
@@ -459,8 +468,9 @@ class OrangeXSimulator(TokenAuthority):
             raise SimReject(ErrorKind.INVALID, "depth is a number") from None
         if depth < 0:
             raise SimReject(ErrorKind.INVALID, "depth must not be negative")
-        bids, asks = self.state.book(name, depth or 100)
+        book = self.streams.book(name)  # the book the socket publishes, same change_id
+        bids, asks = book.top(depth or 100)
         return {"instrument_name": name, "timestamp": self.now_ms(),
-                "version": len(self.state.fills) + 1,
+                "version": book.sequence,
                 "bids": [[_fmt(p), _fmt(q)] for p, q in bids],
                 "asks": [[_fmt(p), _fmt(q)] for p, q in asks]}

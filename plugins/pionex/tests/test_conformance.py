@@ -38,9 +38,16 @@ VECTORS = [
 ]
 
 
+class FastPingSimulator(PionexSimulator):
+    """Pings every 0.2 s: the stream suite declares a socket dead after 1 s of silence,
+    and Pionex's private socket is quiet but for the server's PING."""
+
+    stream_ping_interval_s = 0.2
+
+
 class TestConformance(ExchangeConformance):
     name = "pionex"
-    simulator = PionexSimulator
+    simulator = FastPingSimulator
     symbol = "BTC/USDT"
     quantity = Decimal("0.01")
     resting_price = Decimal("40000")

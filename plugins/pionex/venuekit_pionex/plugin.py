@@ -26,9 +26,16 @@ from venuekit.models import (
     OrderResult,
     Usage,
 )
+from venuekit.stream_models import (
+    SocketContext,
+    StreamEvent,
+    StreamFrame,
+    StreamInfo,
+    Subscription,
+)
 from venuekit.wire import Call, Request, Response, SignedRequest
 
-from . import account, endpoints, errors, info, signing
+from . import account, endpoints, errors, info, signing, streams
 
 
 @hookimpl
@@ -124,3 +131,29 @@ def fetch_ticker(market: Market) -> Flow[Ticker]:
 @hookimpl
 def fetch_order_book(market: Market, depth: int) -> Call[OrderBook]:
     return account.fetch_order_book(market, depth)
+
+
+# ---------------------------------------------------------------- streams
+# No stream_session (the private URL is signed, no listenKey) and no stream_login (the
+# signature in the URL is the login): see streams.py.
+
+
+@hookimpl
+def stream_info() -> StreamInfo:
+    return streams.stream_info()
+
+
+@hookimpl
+def stream_url(context: SocketContext) -> str | None:
+    return streams.stream_url(context)
+
+
+@hookimpl
+def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
+                     subscribe: bool) -> list[str] | None:
+    return streams.stream_subscribe(context, subscriptions, subscribe)
+
+
+@hookimpl
+def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
+    return streams.parse_stream_frame(frame)

@@ -32,6 +32,9 @@ from venuekit.testing.simulator import (
     json_response,
     sim_market,
 )
+from venuekit.testing.stream_server import StreamServer
+
+from .stream_sim import PionexStreamVenue
 
 __all__ = ["LIMITS", "PionexSimulator", "expected_signature"]
 
@@ -98,12 +101,17 @@ class PionexSimulator(Simulator):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._amounts: dict[str, Decimal] = {}  # market-buy quote amounts by order id
+        #: the venue's streams on the same port, at /wsPub and /ws (see stream_sim.py)
+        self.streams = StreamServer(self.state, PionexStreamVenue(self),
+                                    ping_interval_s=self.stream_ping_interval_s)
 
     # ------------------------------------------------------------ framework
 
     #: fills per ``/api/v1/trade/fills`` answer: Pionex returns the latest 100; small here so
     #: that clients must walk the time window (tests and benchmarks may change it)
     fills_page_size: ClassVar[int] = 3
+    #: PX-OAS: the server sends ``{"op": "PING"}`` every 15 s (tests shorten it)
+    stream_ping_interval_s: ClassVar[float] = 15.0
 
     default_markets = (
         sim_market("BTC_USDT", "BTC", "USDT", tick="0.01", step="0.000001", minimum="0.00001",
@@ -133,6 +141,7 @@ class PionexSimulator(Simulator):
             web.post("/api/v1/trade/massOrder", self.mass_order),
             web.get("/api/v1/market/bookTickers", self.book_tickers),
             web.get("/api/v1/market/tickers", self.tickers),
+            *self.streams.routes(),
         ]
 
     def reject_response(self, reject: SimReject) -> web.Response:
