@@ -15,7 +15,7 @@ import aiohttp
 import yarl
 from attrs import frozen
 
-from ..errors import NetworkError
+from ..errors import AuthenticationError, NetworkError
 
 __all__ = ["AiohttpSocketOpener", "MessageKind", "Socket", "SocketMessage", "SocketOpener"]
 
@@ -95,6 +95,10 @@ class _AiohttpSocket:
         await self._ws.close()
 
 
+#: Handshake statuses that mean the credentials were refused, not that the venue was busy.
+_REFUSED_CREDENTIALS = frozenset({401, 403})
+
+
 class AiohttpSocketOpener:
     """Opens sockets on a session of its own (or a host's, left open on close)."""
 
@@ -112,6 +116,12 @@ class AiohttpSocketOpener:
                 ws = await self._session.ws_connect(
                     yarl.URL(url, encoded=True), autoping=True, max_msg_size=0,
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeout_s))
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status in _REFUSED_CREDENTIALS:  # a signed URL or a key refused: final
+                raise AuthenticationError(f"the venue refused the stream socket (http "
+                                          f"{exc.status})", status=exc.status) from None
+            raise NetworkError(f"could not open the stream socket: http {exc.status}",
+                               status=exc.status) from None
         except (aiohttp.ClientError, ConnectionError, TimeoutError, OSError) as exc:
             raise NetworkError(f"could not open the stream socket: {type(exc).__name__}: "
                                f"{_no_query(str(exc))}") from None
