@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigurationError
 from ..models import RateLimit
-from .base import Demand
+from .base import Demand, merge_demands
 
 __all__ = ["CANCELLED", "GRANTED", "KEY_SLACK_MS", "MIN_SLEEP_S", "SCRIPT", "ServerClock",
            "Spec", "Unavailable", "redact", "slot_tag", "spec_of"]
@@ -86,20 +86,10 @@ class Spec:
 def spec_of(demands: Sequence[Demand], prefix: str, margin: float, *,
             cluster: bool = False) -> Spec | None:
     """Merge demands per key (a key listed twice costs the sum); None if all are free."""
-    merged: dict[str, tuple[RateLimit, int]] = {}
-    for demand in demands:
-        if demand.cost:
-            _, cost = merged.get(demand.key, (demand.rule, 0))
-            merged[demand.key] = (demand.rule, cost + demand.cost)
-    for key, (rule, cost) in merged.items():
-        if cost > rule.limit:
-            raise ConfigurationError(
-                f"rate limit {rule.name!r}: demands on {key!r} add up to {cost}, over "
-                f"the limit of {rule.limit}")
+    merged = merge_demands(demands)
     if not merged:
         return None
-    return Spec(prefix, [(key, rule, cost) for key, (rule, cost) in merged.items()], margin,
-                cluster=cluster)
+    return Spec(prefix, merged, margin, cluster=cluster)
 
 
 class ServerClock:

@@ -10,6 +10,7 @@ buckets, and waiting without polling.
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Sequence
 
 from attrs import frozen
@@ -17,7 +18,7 @@ from attrs import frozen
 from ..errors import ConfigurationError
 from ..models import RateLimit
 
-__all__ = ["Demand", "Limiter", "Permit"]
+__all__ = ["Demand", "Limiter", "Permit", "Sleepers", "merge_demands"]
 
 
 @frozen
@@ -94,3 +95,52 @@ class Limiter(abc.ABC):
     @abc.abstractmethod
     async def aclose(self) -> None:
         """Release the backend's resources; requests still waiting fail."""
+
+
+def merge_demands(demands: Sequence[Demand]) -> list[tuple[str, RateLimit, int]]:
+    """One (key, rule, cost) per key: a key listed twice costs the sum; free ones dropped.
+
+    Raises:
+        ConfigurationError: a key's demands add up to more than its rule's limit, so they
+            could never be granted (every backend refuses that the same way).
+    """
+    merged: dict[str, tuple[RateLimit, int]] = {}
+    for demand in demands:
+        if demand.cost:
+            _, cost = merged.get(demand.key, (demand.rule, 0))
+            merged[demand.key] = (demand.rule, cost + demand.cost)
+    for key, (rule, cost) in merged.items():
+        if cost > rule.limit:
+            raise ConfigurationError(
+                f"rate limit {rule.name!r}: demands on {key!r} add up to {cost}, over "
+                f"the limit of {rule.limit}")
+    return [(key, rule, cost) for key, (rule, cost) in merged.items()]
+
+
+class Sleepers:
+    """Precise sleeps (one timer each, no polling) that closing the limiter can end."""
+
+    def __init__(self) -> None:
+        self._waiting: set[asyncio.Future[None]] = set()
+
+    async def sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        sleeper: asyncio.Future[None] = loop.create_future()
+        handle = loop.call_later(seconds, _wake, sleeper)
+        self._waiting.add(sleeper)
+        try:
+            await sleeper
+        finally:
+            handle.cancel()
+            self._waiting.discard(sleeper)
+
+    def fail_all(self, error: BaseException) -> None:
+        """End every sleep now with ``error`` (the limiter is closing)."""
+        for sleeper in list(self._waiting):
+            if not sleeper.done():
+                sleeper.set_exception(error)
+
+
+def _wake(sleeper: asyncio.Future[None]) -> None:
+    if not sleeper.done():
+        sleeper.set_result(None)

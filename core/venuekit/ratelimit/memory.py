@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ..errors import ConfigurationError
 from ..models import RateLimit
 from ._bucket import Bucket, Entry, Waiter
-from .base import Demand, Limiter, Permit
+from .base import Demand, Limiter, Permit, merge_demands
 
 __all__ = ["MemoryLimiter", "default_limiter"]
 
@@ -205,19 +205,7 @@ class MemoryLimiter(Limiter):
             needs.append((self._bucket(demand.key, demand.rule), cost))
         else:
             return needs
-        merged: dict[str, tuple[RateLimit, int]] = {}
-        for demand in demands:
-            if demand.cost:
-                _, cost = merged.get(demand.key, (demand.rule, 0))
-                merged[demand.key] = (demand.rule, cost + demand.cost)
-        needs = []
-        for key, (rule, cost) in merged.items():
-            if cost > rule.limit:
-                raise ConfigurationError(
-                    f"rate limit {rule.name!r}: demands on {key!r} add up to {cost}, over "
-                    f"the limit of {rule.limit}")
-            needs.append((self._bucket(key, rule), cost))
-        return needs
+        return [(self._bucket(key, rule), cost) for key, rule, cost in merge_demands(demands)]
 
     def _grant(self, needs: list[tuple[Bucket, int]], now: float,
                since: float) -> _MemoryPermit:

@@ -107,7 +107,7 @@ from ._redis_wire import (
     redact,
     spec_of,
 )
-from .base import Demand, Limiter, Permit
+from .base import Demand, Limiter, Permit, Sleepers
 
 __all__ = ["DEFAULT_PREFIX", "RedisLimiter"]
 
@@ -219,7 +219,7 @@ class RedisLimiter(Limiter):
         self._ids = itertools.count(1)
         self._clock = ServerClock()
         self._specs: dict[tuple[Demand, ...], Spec | None] = {}
-        self._sleepers: set[asyncio.Future[None]] = set()
+        self._sleepers = Sleepers()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._active = 0
         self._idle: asyncio.Event | None = None
@@ -292,9 +292,7 @@ class RedisLimiter(Limiter):
             return
         self._closed = True
         error = ConfigurationError("the rate limiter was closed while waiting")
-        for sleeper in list(self._sleepers):
-            if not sleeper.done():
-                sleeper.set_exception(error)
+        self._sleepers.fail_all(error)
         if self._active:  # let the waiters give their tickets back
             self._idle = asyncio.Event()
             with contextlib.suppress(TimeoutError):
@@ -390,15 +388,7 @@ class RedisLimiter(Limiter):
 
     async def _sleep(self, seconds: float) -> None:
         """One timer for the whole wait; :meth:`aclose` can end it with an error."""
-        loop = asyncio.get_running_loop()
-        sleeper: asyncio.Future[None] = loop.create_future()
-        handle = loop.call_later(seconds, _wake, sleeper)
-        self._sleepers.add(sleeper)
-        try:
-            await sleeper
-        finally:
-            handle.cancel()
-            self._sleepers.discard(sleeper)
+        await self._sleepers.sleep(seconds)
 
     async def _withdraw(self, spec: Spec, ticket: str, in_flight: bool) -> None:
         """Leave every line before the cancellation completes, even if cancelled again."""
@@ -472,7 +462,3 @@ class RedisLimiter(Limiter):
         self._specs[key] = spec
         return spec
 
-
-def _wake(sleeper: asyncio.Future[None]) -> None:
-    if not sleeper.done():
-        sleeper.set_result(None)

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from ..errors import ConfigurationError, LimiterUnavailable
 from ..models import RateLimit
-from .base import Demand, Limiter, Permit
+from .base import Demand, Limiter, Permit, Sleepers, merge_demands
 
 __all__ = ["SqliteLimiter"]
 
@@ -128,7 +128,7 @@ class SqliteLimiter(Limiter):
         self._grace = ticket_grace_s
         self._clock = clock
         self._db: sqlite3.Connection | None = None
-        self._sleepers: set[asyncio.Future[None]] = set()
+        self._sleepers = Sleepers()
         self._sweep_at = -math.inf
         self._closed = False
         #: Transactions run so far (as the Redis backend counts its calls): for benchmarks.
@@ -187,9 +187,7 @@ class SqliteLimiter(Limiter):
             return
         self._closed = True
         error = ConfigurationError("the rate limiter was closed while waiting")
-        for sleeper in list(self._sleepers):
-            if not sleeper.done():
-                sleeper.set_exception(error)
+        self._sleepers.fail_all(error)
         await asyncio.sleep(0)  # let the waiters leave their lines
         if self._db is not None:
             self._db.close()
@@ -362,9 +360,7 @@ class SqliteLimiter(Limiter):
         try:
             db = sqlite3.connect(self.path, timeout=self._timeout_s, isolation_level=None,
                                  check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
+            _setup(db, self._timeout_s)
             if sqlite3.sqlite_version_info < (3, 35):
                 raise sqlite3.NotSupportedError(
                     f"SQLite {sqlite3.sqlite_version} is older than 3.35 (RETURNING)")
@@ -381,33 +377,34 @@ class SqliteLimiter(Limiter):
 
     def _needs(self, demands: Sequence[Demand]) -> list[_Need]:
         """Merge demands per key (a key listed twice costs the sum) and drop zero costs."""
-        merged: dict[str, tuple[RateLimit, int]] = {}
-        for demand in demands:
-            if demand.cost:
-                _, cost = merged.get(demand.key, (demand.rule, 0))
-                merged[demand.key] = (demand.rule, cost + demand.cost)
-        needs = []
-        for key, (rule, cost) in merged.items():
-            if cost > rule.limit:
-                raise ConfigurationError(
-                    f"rate limit {rule.name!r}: demands on {key!r} add up to {cost}, over "
-                    f"the limit of {rule.limit}")
-            needs.append((key, rule, cost, rule.period_s * (1.0 + self._margin)))
-        return needs
+        return [(key, rule, cost, rule.period_s * (1.0 + self._margin))
+                for key, rule, cost in merge_demands(demands)]
 
     async def _sleep(self, seconds: float) -> None:
         """One timer for the whole wait; :meth:`aclose` can end it with an error."""
-        loop = asyncio.get_running_loop()
-        sleeper: asyncio.Future[None] = loop.create_future()
-        handle = loop.call_later(seconds, _wake, sleeper)
-        self._sleepers.add(sleeper)
+        await self._sleepers.sleep(seconds)
+
+
+
+#: Pause between two tries of the one-time set-up while another process holds the file.
+_SETUP_RETRY_S = 0.01
+
+
+def _setup(db: sqlite3.Connection, timeout_s: float) -> None:
+    """WAL mode and the schema, retried while another process sets the same file up.
+
+    Switching a new file to WAL needs a moment of exclusive access, and SQLite reports a
+    process that asks during another's switch as locked without waiting for it (the busy
+    timeout does not cover it); several processes starting together must not fail on it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
         try:
-            await sleeper
-        finally:
-            handle.cancel()
-            self._sleepers.discard(sleeper)
-
-
-def _wake(sleeper: asyncio.Future[None]) -> None:
-    if not sleeper.done():
-        sleeper.set_result(None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(_SETUP_RETRY_S)  # set-up only: once per process, before any wait
