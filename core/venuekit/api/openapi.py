@@ -15,6 +15,20 @@ from .._version import __version__
 from ..connection_rules import MAX_URL_LENGTH, URL_PATTERN
 from ..store.model import ID_PATTERN
 from .listing import ACTIVE_FIELDS
+from .openapi_parts import (
+    ID_PARAM,
+    STRING,
+    Schema,
+    error,
+    json_body,
+    links,
+    nullable,
+    obj,
+    ok,
+    op,
+    r,
+    ref,
+)
 from .validation import (
     CREDENTIAL_LIMITS,
     KEY_TYPES,
@@ -27,8 +41,6 @@ from .validation import (
 )
 
 __all__ = ["build_document"]
-
-Schema = dict[str, Any]
 
 DESCRIPTION = """\
 Manage and test the exchange connections of a venuekit connection store.
@@ -45,32 +57,8 @@ of at most {max_body} bytes with exactly the documented fields. Every error is a
 """
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: Schema) -> Schema:
-    return {**schema, "type": [schema["type"], "null"]}
-
-
-def _json(schema: Schema) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-def _obj(properties: dict[str, Schema], *, required: Sequence[str] | None = None,
-         description: str | None = None, closed: bool = True) -> Schema:
-    schema: Schema = {"type": "object", "properties": properties,
-                      "required": list(properties if required is None else required)}
-    if closed:
-        schema["additionalProperties"] = False
-    if description:
-        schema["description"] = description
-    return schema
-
-
-_STRING: Schema = {"type": "string"}
 _BOOL: Schema = {"type": "boolean"}
-_STRINGS: Schema = {"type": "array", "items": _STRING}
+STRINGS: Schema = {"type": "array", "items": STRING}
 _DECIMALS: Schema = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
                      "description": "asset -> total, decimal strings"}
 _TIMESTAMP: Schema = {"type": ["string", "null"], "format": "date-time"}
@@ -89,7 +77,7 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
         exchange["enum"] = list(exchanges)
     write_only = "write-only: never returned"
     low, high = CREDENTIAL_LIMITS["api_key"]
-    credentials = _obj({
+    credentials = obj({
         "api_key": {"type": "string", "minLength": low, "maxLength": high,
                     "pattern": NOT_BLANK_PATTERN,
                     "description": "shown back masked, first and last four characters"},
@@ -105,18 +93,18 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
        "field is checked by the connection test.")
     connection_fields: dict[str, Schema] = {
         "id": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
-        "name": _STRING,
-        "exchange": _STRING,
-        "api_type": _STRING,
-        "connection_method": _STRING,
+        "name": STRING,
+        "exchange": STRING,
+        "api_type": STRING,
+        "connection_method": STRING,
         "is_testnet": _BOOL,
         "is_enabled": _BOOL,
         "api_key": {"type": "string", "description": "masked: abcd…wxyz"},
         "last_test_status": {"type": "string", "enum": ["ok", "failed", "never"]},
         "last_test_balance": _DECIMALS,
         "last_test_at": _TIMESTAMP,
-        "last_test_log": _STRINGS,
-        "api_capabilities": _STRINGS,
+        "last_test_log": STRINGS,
+        "api_capabilities": STRINGS,
         "base_url": {**_URL, "description": "REST host used instead of the venue's; null: "
                      "the venue's own"},
         "stream_base_url": {**_URL, "description": "socket host used instead of the "
@@ -128,26 +116,26 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
         "schema_version": {"type": "integer"},
     }
     active = ACTIVE_FIELDS
-    step = _obj({"name": _STRING, "ok": _BOOL, "duration_ms": {"type": "number"},
-                 "detail": _STRING, "error": _nullable(_STRING)})
+    step = obj({"name": STRING, "ok": _BOOL, "duration_ms": {"type": "number"},
+                 "detail": STRING, "error": nullable(STRING)})
     flag = {"type": ["boolean", "null"]}
     return {
-        "Error": _obj({"error": _obj({"code": _STRING, "message": _STRING,
-                                      "venue": _ref("VenueDetail")},
+        "Error": obj({"error": obj({"code": STRING, "message": STRING,
+                                      "venue": ref("VenueDetail")},
                                      required=["code", "message"])},
                       description="`venue` only on errors about a venue's failure."),
-        "Health": _obj({"status": {"type": "string", "const": "ok"}, "version": _STRING}),
+        "Health": obj({"status": {"type": "string", "const": "ok"}, "version": STRING}),
         "Credentials": credentials,
-        "Connection": _obj(connection_fields, description="A stored connection; no secret."),
-        "ActiveConnection": _obj({k: connection_fields[k] for k in active}),
-        "Problem": _obj({"id": _STRING, "reason": _STRING},
+        "Connection": obj(connection_fields, description="A stored connection; no secret."),
+        "ActiveConnection": obj({k: connection_fields[k] for k in active}),
+        "Problem": obj({"id": STRING, "reason": STRING},
                         description="A connection file that could not be loaded."),
-        "ConnectionList": _obj({"connections": {"type": "array", "items": _ref("Connection")},
-                                "problems": {"type": "array", "items": _ref("Problem")}}),
-        "ActiveConnectionList": _obj(
-            {"connections": {"type": "array", "items": _ref("ActiveConnection")}}),
-        "ConnectionCreate": {**_obj({
-            "name": name, "exchange": exchange, "credentials": _ref("Credentials"),
+        "ConnectionList": obj({"connections": {"type": "array", "items": ref("Connection")},
+                                "problems": {"type": "array", "items": ref("Problem")}}),
+        "ActiveConnectionList": obj(
+            {"connections": {"type": "array", "items": ref("ActiveConnection")}}),
+        "ConnectionCreate": {**obj({
+            "name": name, "exchange": exchange, "credentials": ref("Credentials"),
             "api_type": {**label, "default": "rest"},
             "connection_method": {**label, "default": "api_key"},
             "is_testnet": {**_BOOL, "default": False},
@@ -159,169 +147,127 @@ def _schemas(exchanges: Sequence[str]) -> dict[str, Schema]:
             "credentials": {"api_key": "EXAMPLE-API-KEY-0000-1111-2222",
                             "api_secret": "EXAMPLE-API-SECRET-3333-4444-5555"},
             "is_testnet": True}]},
-        "ConnectionUpdate": {**_obj({
+        "ConnectionUpdate": {**obj({
             "name": name, "is_enabled": _BOOL, "is_testnet": _BOOL,
-            "credentials": _ref("Credentials"), "base_url": _URL_IN, "stream_base_url": _URL_IN,
+            "credentials": ref("Credentials"), "base_url": _URL_IN, "stream_base_url": _URL_IN,
         }, required=[], description="Only the fields given change; credentials are replaced "
            "as a whole."), "minProperties": 1,
             "examples": [{"name": "renamed"}, {"is_enabled": False}]},
         "CheckStep": step,
-        "KeyPermissions": _obj({"can_read": flag, "can_trade": flag, "can_withdraw": flag,
+        "KeyPermissions": obj({"can_read": flag, "can_trade": flag, "can_withdraw": flag,
                                 "ip_restricted": flag}),
-        "TestResult": _obj({
-            "connection_id": _STRING,
+        "TestResult": obj({
+            "connection_id": STRING,
             "status": {"type": "string", "enum": ["ok", "failed"]},
-            "exchange": _STRING,
+            "exchange": STRING,
             "testnet": _BOOL,
             "base_url": {**_URL, "description": "the host the test ran against"},
             "custom_host": {**_BOOL, "description": "true when that host is not the "
                             "venue's own"},
             "tested_at": {"type": "string", "format": "date-time"},
-            "latency_ms": _nullable({"type": "number"}),
-            "clock_offset_ms": _nullable({"type": "number"}),
+            "latency_ms": nullable({"type": "number"}),
+            "clock_offset_ms": nullable({"type": "number"}),
             "balance": _DECIMALS,
-            "capabilities": _STRINGS,
-            "permissions": {"oneOf": [_ref("KeyPermissions"), {"type": "null"}]},
-            "warnings": _STRINGS,
-            "steps": {"type": "array", "items": _ref("CheckStep")},
-            "log": {**_STRINGS, "description": "the stored test log, scrubbed of secrets"},
-            "connection": {"oneOf": [_ref("Connection"), {"type": "null"}]},
+            "capabilities": STRINGS,
+            "permissions": {"oneOf": [ref("KeyPermissions"), {"type": "null"}]},
+            "warnings": STRINGS,
+            "steps": {"type": "array", "items": ref("CheckStep")},
+            "log": {**STRINGS, "description": "the stored test log, scrubbed of secrets"},
+            "connection": {"oneOf": [ref("Connection"), {"type": "null"}]},
         }),
-        "LogEntry": _obj({
+        "LogEntry": obj({
             "tested_at": {"type": "string", "format": "date-time"}, "ok": _BOOL,
-            "latency_ms": _nullable({"type": "number"}),
-            "clock_offset_ms": _nullable({"type": "number"}),
-            "steps": {"type": "array", "items": _ref("CheckStep")}, "warnings": _STRINGS,
+            "latency_ms": nullable({"type": "number"}),
+            "clock_offset_ms": nullable({"type": "number"}),
+            "steps": {"type": "array", "items": ref("CheckStep")}, "warnings": STRINGS,
         }, required=[], closed=False, description="One stored test, newest first."),
-        "LogPage": _obj({
-            "connection_id": _STRING,
+        "LogPage": obj({
+            "connection_id": STRING,
             "offset": {"type": "integer", "minimum": 0},
             "limit": {"type": "integer", "minimum": 1},
             "next_offset": {"type": ["integer", "null"],
                             "description": "null on the last page"},
-            "entries": {"type": "array", "items": _ref("LogEntry")},
+            "entries": {"type": "array", "items": ref("LogEntry")},
         }),
-        "Plugin": _obj({
-            "name": _STRING, "distribution": _nullable(_STRING), "version": _nullable(_STRING),
-            "module": _STRING, "loaded": _BOOL, "error": _nullable(_STRING),
-            "hooks": _STRINGS, "display_name": _STRING,
+        "Plugin": obj({
+            "name": STRING, "distribution": nullable(STRING), "version": nullable(STRING),
+            "module": STRING, "loaded": _BOOL, "error": nullable(STRING),
+            "hooks": STRINGS, "display_name": STRING,
         }, required=["name", "distribution", "version", "module", "loaded", "error", "hooks"]),
-        "PluginList": _obj({"plugins": {"type": "array", "items": _ref("Plugin")}}),
+        "PluginList": obj({"plugins": {"type": "array", "items": ref("Plugin")}}),
     }
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": _json(_ref("Error"))}
-
-
 _RESPONSES: dict[str, Any] = {
-    "BadJson": _error("Malformed JSON, or a query parameter out of range (`invalid_json`, "
+    "BadJson": error("Malformed JSON, or a query parameter out of range (`invalid_json`, "
                       "`invalid_parameter`)."),
-    "Unauthorized": {**_error("Missing or wrong bearer token (`unauthorized`)."),
-                     "headers": {"WWW-Authenticate": {"schema": _STRING}}},
-    "NotFound": _error("No connection with that id (`not_found`)."),
-    "TooLarge": _error("The body is over the size limit (`body_too_large`)."),
-    "UnsupportedMediaType": _error("The body is not `application/json`."),
-    "Unprocessable": _error("A body that does not fit the schema: `unknown_field`, "
+    "Unauthorized": {**error("Missing or wrong bearer token (`unauthorized`)."),
+                     "headers": {"WWW-Authenticate": {"schema": STRING}}},
+    "NotFound": error("No connection with that id (`not_found`)."),
+    "TooLarge": error("The body is over the size limit (`body_too_large`)."),
+    "UnsupportedMediaType": error("The body is not `application/json`."),
+    "Unprocessable": error("A body that does not fit the schema: `unknown_field`, "
                             "`missing_field`, `invalid_field`, `unknown_exchange`."),
-    "StoreFailure": _error("The connection store could not read or write a file "
+    "StoreFailure": error("The connection store could not read or write a file "
                            "(`store_error`), or an internal error."),
 }
 
 
-def _r(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/responses/{name}"}
-
-
-def _ok(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": _json(_ref(schema))}
-
-
-_ID_PARAM = {"name": "id", "in": "path", "required": True,
-             "schema": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"}}
-
-
-def _op(operation_id: str, summary: str, responses: dict[str, Any], *,
-        body: str | None = None, description: str | None = None,
-        parameters: Sequence[dict[str, Any]] = (), public: bool = False,
-        tag: str = "connections") -> dict[str, Any]:
-    op: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
-    if description:
-        op["description"] = description
-    if parameters:
-        op["parameters"] = list(parameters)
-    if body:
-        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
-        responses = {**responses, "400": _r("BadJson"), "413": _r("TooLarge"),
-                     "415": _r("UnsupportedMediaType"), "422": _r("Unprocessable")}
-    if public:
-        op["security"] = []
-    else:
-        responses = {**responses, "401": _r("Unauthorized"), "500": _r("StoreFailure")}
-    op["responses"] = dict(sorted(responses.items()))
-    return op
-
-
-def _links(*operations: str) -> dict[str, Any]:
-    return {op: {"operationId": op, "parameters": {"id": "$response.body#/id"}}
-            for op in operations}
-
-
 def _paths() -> dict[str, Any]:
     item = "/api/settings/connections/{id}"
-    one = _ok("The connection.", "Connection")
-    by_id = [_ID_PARAM]
-    not_found = {"404": _r("NotFound")}
+    one = ok("The connection.", "Connection")
+    by_id = [ID_PARAM]
+    not_found = {"404": r("NotFound")}
     return {
-        "/api/health": {"get": _op(
+        "/api/health": {"get": op(
             "getHealth", "Liveness; needs no token and tells nothing else",
-            {"200": _ok("The server is up.", "Health")}, public=True, tag="meta")},
-        "/api/connections/active": {"get": _op(
+            {"200": ok("The server is up.", "Health")}, public=True, tag="meta")},
+        "/api/connections/active": {"get": op(
             "listActiveConnections", "Enabled connections and their last test",
-            {"200": _ok("Every enabled connection with its last test status, balance, "
+            {"200": ok("Every enabled connection with its last test status, balance, "
                         "time and capabilities.", "ActiveConnectionList")})},
         "/api/settings/connections": {
-            "get": _op("listConnections", "Every stored connection",
-                       {"200": _ok("The connections that load, and a problem for each "
+            "get": op("listConnections", "Every stored connection",
+                       {"200": ok("The connections that load, and a problem for each "
                                    "file that does not.", "ConnectionList")}),
-            "post": _op("createConnection", "Store a new connection",
-                        {"201": {**_ok("Stored.", "Connection"),
-                                 "headers": {"Location": {"schema": _STRING}},
-                                 "links": _links("getConnection", "updateConnection",
+            "post": op("createConnection", "Store a new connection",
+                        {"201": {**ok("Stored.", "Connection"),
+                                 "headers": {"Location": {"schema": STRING}},
+                                 "links": links("getConnection", "updateConnection",
                                                  "deleteConnection", "testConnection",
                                                  "enableConnection", "disableConnection",
                                                  "getConnectionLogs")}},
                         body="ConnectionCreate"),
         },
         item: {
-            "get": _op("getConnection", "One connection", {"200": one, **not_found},
+            "get": op("getConnection", "One connection", {"200": one, **not_found},
                        parameters=by_id),
-            "patch": _op("updateConnection", "Rename, enable or disable, set testnet, or "
+            "patch": op("updateConnection", "Rename, enable or disable, set testnet, or "
                          "replace credentials", {"200": one, **not_found},
                          parameters=by_id, body="ConnectionUpdate"),
-            "delete": _op("deleteConnection", "Delete a connection and its test log",
+            "delete": op("deleteConnection", "Delete a connection and its test log",
                           {"204": {"description": "Deleted."}, **not_found},
                           parameters=by_id),
         },
-        item + "/enable": {"post": _op("enableConnection", "Enable a connection",
+        item + "/enable": {"post": op("enableConnection", "Enable a connection",
                                        {"200": one, **not_found}, parameters=by_id)},
-        item + "/disable": {"post": _op("disableConnection", "Disable a connection",
+        item + "/disable": {"post": op("disableConnection", "Disable a connection",
                                         {"200": one, **not_found}, parameters=by_id)},
-        item + "/test": {"post": _op(
+        item + "/test": {"post": op(
             "testConnection", "Run the connection test and store its outcome",
-            {"200": _ok("The test ran (it may have failed: see `status`).", "TestResult"),
+            {"200": ok("The test ran (it may have failed: see `status`).", "TestResult"),
              **not_found,
-             "504": _error("The test did not end within its bound (`test_timeout`).")},
+             "504": error("The test did not end within its bound (`test_timeout`).")},
             parameters=by_id, description=(
                 "Loads the connection, decrypts its credentials, runs the plugin's "
                 "connection test under the 30 s timeout, stores status, balance, "
                 "capabilities and log, and returns them. A request for a connection whose "
                 "test is already running does not start a second test: it waits for the "
                 "running one and returns the same result."))},
-        item + "/logs": {"get": _op(
+        item + "/logs": {"get": op(
             "getConnectionLogs", "The stored test log, newest first, paged",
-            {"200": _ok("One page.", "LogPage"), **not_found,
-             "400": _r("BadJson")},
+            {"200": ok("One page.", "LogPage"), **not_found,
+             "400": r("BadJson")},
             parameters=[*by_id,
                         {"name": "offset", "in": "query", "required": False,
                          "description": "entries to skip, newest first",
@@ -330,14 +276,14 @@ def _paths() -> dict[str, Any]:
                         {"name": "limit", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1,
                                     "maximum": MAX_LOG_PAGE, "default": 50}}])},
-        "/api/plugins": {"get": _op(
+        "/api/plugins": {"get": op(
             "listPlugins", "Installed exchange plugins",
-            {"200": _ok("Each plugin, whether it loads, and its hooks or its error.",
+            {"200": ok("Each plugin, whether it loads, and its hooks or its error.",
                         "PluginList")}, tag="meta")},
-        "/api/openapi.json": {"get": _op(
+        "/api/openapi.json": {"get": op(
             "getOpenApi", "This document",
             {"200": {"description": "The OpenAPI 3.1 document.",
-                     "content": _json({"type": "object"})}}, tag="meta")},
+                     "content": json_body({"type": "object"})}}, tag="meta")},
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi import _ID_PARAM, _STRING, Schema, _error, _nullable, _obj, _ok, _op, _ref
+from .openapi_parts import ID_PARAM, STRING, Schema, error, nullable, obj, ok, op, ref
 from .routes.account import DEFAULT_FILLS_LIMIT, MAX_FILLS_LIMIT, MAX_SYMBOL_LENGTH, MAX_SYMBOLS
 
 __all__ = ["account_paths", "account_responses", "account_schemas", "venue_detail"]
@@ -19,54 +19,54 @@ _DECIMAL: Schema = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$",
 _OPT_DECIMAL: Schema = {**_DECIMAL, "type": ["string", "null"]}
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _OPT_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
-_OPT_STRING: Schema = _nullable(_STRING)
+_OPT_STRING: Schema = nullable(STRING)
 _SIDE: Schema = {"type": "string", "enum": ["buy", "sell"]}
 
 
 def venue_detail() -> Schema:
     """The ``venue`` member of an error body about a venue's failure."""
-    return _obj({"exchange": _OPT_STRING, "code": _OPT_STRING, "message": _OPT_STRING},
+    return obj({"exchange": _OPT_STRING, "code": _OPT_STRING, "message": _OPT_STRING},
                 description="What the venue said; null where it said nothing (a refusal "
                             "the core made before sending).")
 
 
 def account_schemas() -> dict[str, Schema]:
     return {
-        "Order": _obj({
-            "exchange": _STRING, "symbol": _STRING, "order_id": _STRING,
+        "Order": obj({
+            "exchange": STRING, "symbol": STRING, "order_id": STRING,
             "client_order_id": _OPT_STRING,
             "side": {"type": ["string", "null"], "enum": ["buy", "sell", None]},
-            "type": _OPT_STRING, "status": _STRING, "quantity": _OPT_DECIMAL,
+            "type": _OPT_STRING, "status": STRING, "quantity": _OPT_DECIMAL,
             "price": _OPT_DECIMAL, "filled_quantity": _DECIMAL, "average_price": _OPT_DECIMAL,
             "time_in_force": _OPT_STRING, "reduce_only": {"type": "boolean"},
             "created_at": _OPT_TIME, "updated_at": _OPT_TIME,
         }, description="An order as the venue reports it; quantities in base currency."),
-        "Position": _obj({
-            "symbol": _STRING, "side": {"type": "string", "enum": ["long", "short"]},
+        "Position": obj({
+            "symbol": STRING, "side": {"type": "string", "enum": ["long", "short"]},
             "quantity": {**_DECIMAL, "description": "base currency, above zero"},
             "entry_price": _OPT_DECIMAL, "mark_price": _OPT_DECIMAL,
             "unrealized_pnl": _OPT_DECIMAL, "leverage": _OPT_DECIMAL,
             "liquidation_price": _OPT_DECIMAL,
             "margin_mode": {"type": ["string", "null"], "enum": ["cross", "isolated", None]},
         }, description="An open derivatives position (flat ones are left out)."),
-        "Fill": _obj({
-            "symbol": _STRING, "order_id": _STRING, "client_order_id": _OPT_STRING,
-            "trade_id": _STRING, "side": _SIDE, "price": _DECIMAL, "quantity": _DECIMAL,
+        "Fill": obj({
+            "symbol": STRING, "order_id": STRING, "client_order_id": _OPT_STRING,
+            "trade_id": STRING, "side": _SIDE, "price": _DECIMAL, "quantity": _DECIMAL,
             "fee": {**_DECIMAL, "description": "paid, positive; a rebate is negative"},
             "fee_currency": _OPT_STRING, "is_maker": {"type": ["boolean", "null"]},
             "timestamp": _TIME,
         }, description="One execution of one of the account's orders."),
-        "OpenOrderList": _obj({
-            "connection_id": _STRING, "exchange": _STRING, "symbol": _OPT_STRING,
-            "orders": {"type": "array", "items": _ref("Order")}}),
-        "PositionList": _obj({
-            "connection_id": _STRING, "exchange": _STRING,
-            "symbols": {"type": ["array", "null"], "items": _STRING},
-            "positions": {"type": "array", "items": _ref("Position")}}),
-        "FillList": _obj({
-            "connection_id": _STRING, "exchange": _STRING, "symbol": _STRING,
+        "OpenOrderList": obj({
+            "connection_id": STRING, "exchange": STRING, "symbol": _OPT_STRING,
+            "orders": {"type": "array", "items": ref("Order")}}),
+        "PositionList": obj({
+            "connection_id": STRING, "exchange": STRING,
+            "symbols": {"type": ["array", "null"], "items": STRING},
+            "positions": {"type": "array", "items": ref("Position")}}),
+        "FillList": obj({
+            "connection_id": STRING, "exchange": STRING, "symbol": STRING,
             "since": _OPT_TIME, "limit": {"type": "integer", "minimum": 1},
-            "fills": {"type": "array", "items": _ref("Fill"),
+            "fills": {"type": "array", "items": ref("Fill"),
                       "description": "oldest first, ties by trade id"}}),
         "VenueDetail": venue_detail(),
     }
@@ -74,11 +74,11 @@ def account_schemas() -> dict[str, Schema]:
 
 def account_responses() -> dict[str, Any]:
     return {
-        "VenueRefused": _error(
+        "VenueRefused": error(
             "Nothing was sent: the venue lacks the operation (`not_supported`) or does not "
             "list the symbol (`unknown_symbol`); or `symbol` is missing "
             "(`missing_parameter`). The error's `venue` member says which venue."),
-        "VenueFailed": _error(
+        "VenueFailed": error(
             "The venue failed the request: `venue_auth_failed` (502, the stored key was "
             "refused), `venue_unreachable` or `venue_error` (502), `venue_rate_limited` "
             "(503, with `Retry-After` when known), `venue_timeout` (504)."),
@@ -98,17 +98,17 @@ def _symbol_param(*, required: bool, description: str, repeated: bool = False) -
 
 def _read(operation_id: str, summary: str, schema: str, description: str,
           parameters: list[Schema]) -> dict[str, Any]:
-    responses = {"200": _ok("What the venue reported.", schema),
+    responses = {"200": ok("What the venue reported.", schema),
                  "400": {"$ref": "#/components/responses/BadJson"},
                  "404": {"$ref": "#/components/responses/NotFound"},
-                 "409": _error("The connection cannot be used here: its exchange's plugin "
+                 "409": error("The connection cannot be used here: its exchange's plugin "
                                "is not installed, or it asks for a test environment the "
                                "venue lacks (`connection_unusable`)."),
                  "422": {"$ref": "#/components/responses/VenueRefused"},
                  "502": {"$ref": "#/components/responses/VenueFailed"},
                  "503": {"$ref": "#/components/responses/VenueFailed"},
                  "504": {"$ref": "#/components/responses/VenueFailed"}}
-    return _op(operation_id, summary, responses, parameters=[_ID_PARAM, *parameters],
+    return op(operation_id, summary, responses, parameters=[ID_PARAM, *parameters],
                description=description + " Runs against the connection's stored host; "
                "allowed on a disabled connection.", tag="account")
 

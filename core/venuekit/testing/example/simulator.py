@@ -15,22 +15,12 @@ from typing import Any
 from aiohttp import web
 
 from venuekit.models import LimitScope, RateLimit
-from venuekit.testing.simulator import ErrorKind, SimOrder, SimReject, Simulator, json_response
-from venuekit.testing.state import SimFill
+from venuekit.testing.simulator import ErrorKind, SimReject, Simulator, json_response
 from venuekit.testing.stream_server import StreamServer
 
+from .simdata import CODES, _fill, _order
 from .stream_sim import ExampleStreamVenue
 
-CODES: dict[ErrorKind, tuple[int, str | int]] = {
-    ErrorKind.AUTH: (401, 1001), ErrorKind.SIGNATURE: (401, 1002),
-    ErrorKind.TIMESTAMP: (400, 1003), ErrorKind.PERMISSION: (403, 1004),
-    ErrorKind.TOKEN_EXPIRED: (401, 1005), ErrorKind.RATE_LIMIT: (429, 2001),
-    ErrorKind.INSUFFICIENT_FUNDS: (400, 3001), ErrorKind.INVALID: (400, 3002),
-    ErrorKind.NOT_FOUND: (400, 3003), ErrorKind.DUPLICATE: (400, 3004),
-    ErrorKind.BELOW_MINIMUM: (400, 3005), ErrorKind.UNKNOWN_SYMBOL: (400, 3006),
-    ErrorKind.UNAVAILABLE: (503, 5001),
-}
-#: The venue's answer when leverage is already at the value asked for.
 LEVERAGE_NOT_MODIFIED = 3007
 RECV_WINDOW_MS = 3000
 USED_WEIGHT_RULE = "ip"
@@ -39,20 +29,6 @@ MAX_FILLS_PAGE = 3
 MAX_BATCH_ORDERS = 3
 MAX_BATCH_CANCELS = 2
 BOOK_DEPTHS = (5, 10, 20, 50, 100)
-
-
-def _order(order: SimOrder) -> dict[str, Any]:
-    return {
-        "orderId": order.order_id, "clientOrderId": order.client_order_id,
-        "symbol": order.symbol, "side": order.side.upper(), "type": order.type.upper(),
-        "status": {"open": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
-                   "canceled": "CANCELED", "expired": "EXPIRED"}[order.status],
-        "quantity": str(order.quantity), "price": None if order.price is None else str(order.price),
-        "filled": str(order.filled),
-        "avgPrice": None if order.average_price is None else str(order.average_price),
-        "reduceOnly": order.reduce_only, "createdAt": order.created_ms,
-        "updatedAt": order.updated_ms,
-    }
 
 
 class ExampleSimulator(Simulator):
@@ -333,12 +309,3 @@ class ExampleSimulator(Simulator):
         await self.verify(request)
         self.streams.sessions.discard(request.query.get("listenKey", ""))
         return self.ok({})
-
-
-def _fill(fill: SimFill) -> dict[str, Any]:
-    return {"id": int(fill.trade_id), "orderId": fill.order_id,
-            "clientOrderId": fill.client_order_id, "symbol": fill.symbol,
-            "side": fill.side.upper(), "price": str(fill.price), "qty": str(fill.quantity),
-            "fee": str(fill.fee), "feeAsset": fill.fee_asset, "maker": fill.is_maker,
-            "time": fill.time_ms}
-

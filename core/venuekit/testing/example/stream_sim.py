@@ -14,7 +14,7 @@ from venuekit.testing.state import ErrorKind, SimFill, SimOrder, SimReject, SimS
 from venuekit.testing.stream_server import BookSide, StreamClient, StreamServer, StreamVenue
 
 if TYPE_CHECKING:
-    from .simulator import ExampleSimulator
+    from venuekit.testing.simulator import Simulator
 
 PRIVATE_TOPICS = {"orders", "fills", "balance", "positions"}
 PUBLIC_TOPICS = {"ticker": "ticker", "book": "order_book", "trades": "trades"}
@@ -27,7 +27,7 @@ def _levels(side: BookSide) -> list[list[str]]:
 class ExampleStreamVenue(StreamVenue):
     paths: ClassVar[dict[str, str]] = {"/ws/public": "public", "/ws/private": "private"}
 
-    def __init__(self, simulator: ExampleSimulator) -> None:
+    def __init__(self, simulator: Simulator) -> None:
         self.sim = simulator
 
     def on_open(self, server: StreamServer, client: StreamClient) -> None:
@@ -89,16 +89,16 @@ class ExampleStreamVenue(StreamVenue):
         return [json.dumps({"op": op, "ok": True, "id": message.get("id")}), *snapshots]
 
     def error_frame(self, reject: SimReject) -> str:
-        from .simulator import CODES
+        from .simdata import CODES
         return json.dumps({"op": "error", "ok": False, "code": CODES[reject.kind][1],
                            "message": reject.message})
 
     def order_frame(self, order: SimOrder) -> str:
-        from .simulator import _order
+        from .simdata import _order
         return json.dumps({"ch": "orders", "data": _order(order)})
 
     def fill_frame(self, fill: SimFill) -> str:
-        from .simulator import _fill
+        from .simdata import _fill
         return json.dumps({"ch": "fills", "data": _fill(fill)})
 
     def balance_frame(self, state: SimState) -> str:
