@@ -45,7 +45,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .connector import Connector
+    from .surface import ConnectorLike
 
 __all__ = [
     "amend_order",
@@ -65,20 +65,20 @@ Item = OrderResult | VenueError
 # ---------------------------------------------------------------- shared checks
 
 
-def _unsupported(conn: Connector, operation: str, detail: str = "") -> NotSupported:
+def _unsupported(conn: ConnectorLike, operation: str, detail: str = "") -> NotSupported:
     message = f"{conn.info.display_name} does not support {operation}"
     return NotSupported(message + (f"; {detail}" if detail else ""), operation=operation,
                         exchange=conn.exchange)
 
 
-def require(conn: Connector, capability: Capability, operation: str,
+def require(conn: ConnectorLike, capability: Capability, operation: str,
              detail: str = "") -> None:
     """NotSupported, before anything is sent, where the venue's capabilities lack it."""
     if not conn.info.has(capability):
         raise _unsupported(conn, operation, detail)
 
 
-def planned(conn: Connector, operation: str, plan: Plan[T] | None,
+def planned(conn: ConnectorLike, operation: str, plan: Plan[T] | None,
             detail: str = "") -> Plan[T]:
     """The plan a hook built; its None answer means the venue cannot (NotSupported)."""
     if plan is None:
@@ -86,19 +86,19 @@ def planned(conn: Connector, operation: str, plan: Plan[T] | None,
     return plan
 
 
-def paged(conn: Connector, operation: str, pages: Pages[T] | None) -> Pages[T]:
+def paged(conn: ConnectorLike, operation: str, pages: Pages[T] | None) -> Pages[T]:
     """The pages a hook described; None means the venue cannot (NotSupported)."""
     if pages is None:
         raise _unsupported(conn, operation, "")
     return pages
 
 
-async def run(conn: Connector, plan: Plan[T]) -> T:
+async def run(conn: ConnectorLike, plan: Plan[T]) -> T:
     """A call or a flow, each call through the connector's limiter, clock and retries."""
     return await run_plan(plan, conn.run)
 
 
-def _positive_int(name: str, value: object, conn: Connector) -> int:
+def _positive_int(name: str, value: object, conn: ConnectorLike) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidArgument(f"{name} must be a whole number above zero, got {value!r}",
                               exchange=conn.exchange)
@@ -108,7 +108,7 @@ def _positive_int(name: str, value: object, conn: Connector) -> int:
 # ---------------------------------------------------------------- reads
 
 
-async def fetch_open_orders(conn: Connector, symbol: str | None) -> list[OrderResult]:
+async def fetch_open_orders(conn: ConnectorLike, symbol: str | None) -> list[OrderResult]:
     """Open orders on ``symbol``, or on every symbol where the venue lists them at once."""
     if symbol is None:
         detail = "pass a symbol to list its open orders"
@@ -122,7 +122,7 @@ async def fetch_open_orders(conn: Connector, symbol: str | None) -> list[OrderRe
     return await _open_orders(conn, market)
 
 
-async def _open_orders(conn: Connector, market: Market) -> list[OrderResult]:
+async def _open_orders(conn: ConnectorLike, market: Market) -> list[OrderResult]:
     plan = conn._hook.fetch_open_orders(market=market, all_markets=await conn.fetch_markets())
     orders: list[OrderResult] = await run(conn, planned(conn, "fetch_open_orders", plan))
     return orders
@@ -137,7 +137,7 @@ def _fill_order(fill: Fill) -> tuple[datetime, tuple[int, int, str]]:
     return fill.timestamp, _trade_id_order(fill.trade_id)
 
 
-async def fetch_my_trades(conn: Connector, symbol: str, since: datetime | None,
+async def fetch_my_trades(conn: ConnectorLike, symbol: str, since: datetime | None,
                           limit: int | None) -> list[Fill]:
     """The account's fills on ``symbol``, oldest first, ties by trade id.
 
@@ -161,7 +161,7 @@ async def fetch_my_trades(conn: Connector, symbol: str, since: datetime | None,
     return await run_pages(pages, collector, conn.run)
 
 
-async def fetch_positions(conn: Connector, symbols: Sequence[str] | None) -> list[Position]:
+async def fetch_positions(conn: ConnectorLike, symbols: Sequence[str] | None) -> list[Position]:
     """Open positions (flat ones left out), on ``symbols`` or on every market."""
     require(conn, Capability.FETCH_POSITIONS, "fetch_positions")
     markets = None if symbols is None else [await conn.market(s) for s in symbols]
@@ -172,7 +172,7 @@ async def fetch_positions(conn: Connector, symbols: Sequence[str] | None) -> lis
             if not p.is_flat and (wanted is None or p.symbol in wanted)]
 
 
-async def fetch_ticker(conn: Connector, symbol: str) -> Ticker:
+async def fetch_ticker(conn: ConnectorLike, symbol: str) -> Ticker:
     require(conn, Capability.FETCH_TICKER, "fetch_ticker")
     market = await conn.market(symbol)
     ticker: Ticker = await run(
@@ -180,7 +180,7 @@ async def fetch_ticker(conn: Connector, symbol: str) -> Ticker:
     return ticker
 
 
-async def fetch_order_book(conn: Connector, symbol: str, depth: int) -> OrderBook:
+async def fetch_order_book(conn: ConnectorLike, symbol: str, depth: int) -> OrderBook:
     """A book snapshot trimmed to ``depth`` levels per side."""
     _positive_int("depth", depth, conn)
     require(conn, Capability.FETCH_ORDER_BOOK, "fetch_order_book")
@@ -195,7 +195,7 @@ async def fetch_order_book(conn: Connector, symbol: str, depth: int) -> OrderBoo
 # ---------------------------------------------------------------- cancel-all
 
 
-async def cancel_all_orders(conn: Connector, symbol: str) -> list[OrderResult]:
+async def cancel_all_orders(conn: ConnectorLike, symbol: str) -> list[OrderResult]:
     """Cancel every open order on ``symbol``; the orders that were open just before.
 
     Natively where the venue has it; otherwise listed, then cancelled in batches of the
@@ -219,7 +219,7 @@ async def cancel_all_orders(conn: Connector, symbol: str) -> list[OrderResult]:
     return _cancelled_or_raise(items)
 
 
-async def _cancel_each(conn: Connector, refs: list[OrderRef], market: Market) -> list[Item]:
+async def _cancel_each(conn: ConnectorLike, refs: list[OrderRef], market: Market) -> list[Item]:
     size = max(conn.info.max_batch_cancels, 1)
     if conn.info.has(Capability.CANCEL_ORDERS) and refs:
         items: list[Item] = []
@@ -248,7 +248,7 @@ def _cancelled_or_raise(items: list[Item]) -> list[OrderResult]:
     return cancelled
 
 
-def check_items(hook: str, conn: Connector, items: object, expected: int) -> None:
+def check_items(hook: str, conn: ConnectorLike, items: object, expected: int) -> None:
     if not isinstance(items, list) or len(items) != expected:
         got = len(items) if isinstance(items, list) else type(items).__name__
         raise PluginError(f"{hook} answered {got} items for {expected} orders",
@@ -258,7 +258,7 @@ def check_items(hook: str, conn: Connector, items: object, expected: int) -> Non
 # ---------------------------------------------------------------- amend and leverage
 
 
-async def amend_order(conn: Connector, symbol: str, order_id: str | None,
+async def amend_order(conn: ConnectorLike, symbol: str, order_id: str | None,
                       client_order_id: str | None, quantity: object,
                       price: object) -> OrderResult:
     """Change an open order's quantity and/or price in place (never cancel-and-replace)."""
@@ -292,7 +292,7 @@ async def amend_order(conn: Connector, symbol: str, order_id: str | None,
     return amended
 
 
-def _amount(name: str, value: object, conn: Connector) -> Decimal:
+def _amount(name: str, value: object, conn: ConnectorLike) -> Decimal:
     try:
         amount = to_decimal(value)
     except (TypeError, ValueError) as exc:
@@ -303,7 +303,7 @@ def _amount(name: str, value: object, conn: Connector) -> Decimal:
     return amount
 
 
-async def set_leverage(conn: Connector, symbol: str, leverage: int) -> int:
+async def set_leverage(conn: ConnectorLike, symbol: str, leverage: int) -> int:
     """Set ``symbol``'s leverage; the leverage in force afterwards ("already set" is fine)."""
     _positive_int("leverage", leverage, conn)
     require(conn, Capability.SET_LEVERAGE, "set_leverage")

@@ -35,13 +35,13 @@ from .retry import OrderPlacer, generate_client_order_id
 from .wire import Call
 
 if TYPE_CHECKING:
-    from .connector import Connector
     from .journal import JournalRecorder
+    from .surface import ConnectorLike
 
 __all__ = ["place_orders"]
 
 
-async def place_orders(conn: Connector, orders: Sequence[OrderParams]) -> list[Item]:
+async def place_orders(conn: ConnectorLike, orders: Sequence[OrderParams]) -> list[Item]:
     """Place several orders through the venue's batch endpoint, keeping no-duplicate.
 
     Every order is validated and given its client order id before anything is sent (one
@@ -73,7 +73,7 @@ async def place_orders(conn: Connector, orders: Sequence[OrderParams]) -> list[I
     return [item for item in results if item is not None]
 
 
-async def _prepare_orders(conn: Connector,
+async def _prepare_orders(conn: ConnectorLike,
                           orders: Sequence[OrderParams]) -> list[tuple[OrderParams, Market]]:
     rule = conn.info.client_order_id
     prepared: list[tuple[OrderParams, Market]] = []
@@ -107,7 +107,7 @@ def _chunks(prepared: list[tuple[OrderParams, Market]], size: int) -> list[list[
 MAX_CHUNK_SENDS = 3
 
 
-async def _place_chunk(conn: Connector, chunk: list[tuple[OrderParams, Market]]) -> list[Item]:
+async def _place_chunk(conn: ConnectorLike, chunk: list[tuple[OrderParams, Market]]) -> list[Item]:
     orders = [order for order, _ in chunk]
     markets = [market for _, market in chunk]
     recorders = [conn._recorder(order, market) for order, market in chunk]
@@ -166,7 +166,7 @@ def _journal_sent(recorders: list[JournalRecorder | None], signed_ms: int) -> No
             recorder.sending(signed_ms)
 
 
-async def _send(conn: Connector, attempt: Attempt, call: Call[Any]) -> Any:
+async def _send(conn: ConnectorLike, attempt: Attempt, call: Call[Any]) -> Any:
     """One request of a batch, its signing time kept in ``attempt``."""
     await conn._prepare(call)
     return await conn.transport.send(call, attempt=attempt)
@@ -176,7 +176,7 @@ async def _ready(item: Item) -> Item:
     return item
 
 
-async def _resolve(conn: Connector, order: OrderParams, market: Market,
+async def _resolve(conn: ConnectorLike, order: OrderParams, market: Market,
                    cause: VenueError, batch: Attempt,
                    recorder: JournalRecorder | None) -> Item:
     """One order of an ambiguous batch: look it up; resend it alone only if proven absent.

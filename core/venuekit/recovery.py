@@ -15,8 +15,8 @@ from .errors import OrderNeverPlaced, OrderNotFound, OrderStatusUnknown, VenueEr
 from .models import Capability, OrderResult
 
 if TYPE_CHECKING:
-    from .connector import Connector
     from .journal import JournalEntry, OrderJournal
+    from .surface import ConnectorLike
 
 __all__ = ["RECOVERY_CONCURRENCY", "recover"]
 
@@ -24,7 +24,7 @@ __all__ = ["RECOVERY_CONCURRENCY", "recover"]
 RECOVERY_CONCURRENCY = 16
 
 
-async def recover(conn: Connector, journal: OrderJournal,
+async def recover(conn: ConnectorLike, journal: OrderJournal,
                   account: str) -> list[OrderResult | VenueError]:
     """One item per open journal entry of ``account``, oldest first."""
     entries = journal.unresolved(account)
@@ -42,7 +42,7 @@ async def recover(conn: Connector, journal: OrderJournal,
     return list(await asyncio.gather(*(one(entry) for entry in entries)))
 
 
-async def _resolve(conn: Connector, journal: OrderJournal, entry: JournalEntry,
+async def _resolve(conn: ConnectorLike, journal: OrderJournal, entry: JournalEntry,
                    can_lookup: bool) -> OrderResult | VenueError:
     cid = entry.client_order_id
     name = conn.info.display_name

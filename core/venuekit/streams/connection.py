@@ -21,7 +21,7 @@ import enum
 import logging
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import AuthenticationError, NetworkError, NotSupported, VenueError
 from ..stream_models import (
@@ -42,7 +42,51 @@ from .codec import decode, rebase_url
 from .socket import MessageKind, Socket
 
 if TYPE_CHECKING:
-    from .hub import StreamHub
+    from collections.abc import Mapping
+
+    from ..hookcallers import HookCallers
+    from ..models import Auth, Market
+    from ..stream_models import DataEvent, StreamInfo
+    from .settings import StreamSettings
+    from .socket import SocketOpener
+
+
+class HubLike(Protocol):
+    """What a managed socket uses of its hub (the hub owns the sockets, so this module
+    does not import it)."""
+
+    info: StreamInfo
+    settings: StreamSettings
+    opener: SocketOpener
+    base_url: str | None
+
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def testnet(self) -> bool: ...
+    @property
+    def auth(self) -> Auth | None: ...
+    @property
+    def hooks(self) -> HookCallers: ...
+    @property
+    def markets(self) -> Mapping[str, Market]: ...
+    def now_ms(self) -> int: ...
+    def scrub(self, text: str) -> str: ...
+    def idle_timeout_s(self) -> float: ...
+    def lifetime_s(self) -> float | None: ...
+    def heartbeat(self) -> tuple[float, str | None] | None: ...
+    def session_key(self, role: StreamRole) -> str | None: ...
+    async def ensure_session(self, role: StreamRole) -> str | None: ...
+    def forget_session(self, role: StreamRole) -> None: ...
+    async def connection_budget(self) -> None: ...
+    def on_opened(self, socket: ManagedSocket) -> None: ...
+    def on_connected(self, socket: ManagedSocket) -> None: ...
+    def on_disconnected(self, socket: ManagedSocket) -> None: ...
+    def on_data(self, event: DataEvent) -> None: ...
+    def resync_needed(self, socket: ManagedSocket, event: ResyncNeeded) -> None: ...
+    def fail(self, role: StreamRole, error: VenueError) -> None: ...
 
 __all__ = ["ManagedSocket", "SocketState"]
 
@@ -66,7 +110,7 @@ class _Rotate(Exception):
 class ManagedSocket:
     """A socket of one role carrying up to the venue's limit of subscriptions (a shard)."""
 
-    def __init__(self, hub: StreamHub, role: StreamRole, shard: int) -> None:
+    def __init__(self, hub: HubLike, role: StreamRole, shard: int) -> None:
         self.hub = hub
         self.role = role
         self.shard = shard

@@ -52,8 +52,8 @@ from .settings import StreamSettings
 from .socket import AiohttpSocketOpener, SocketOpener
 
 if TYPE_CHECKING:
-    from ..connector import Connector
     from ..hookcallers import HookCallers
+    from ..surface import ConnectorLike
 
 __all__ = ["StreamHub", "Watcher"]
 
@@ -118,7 +118,7 @@ MAX_HELD_DELTAS = 10_000
 
 @define(eq=False)
 class StreamHub:
-    connector: Connector
+    connector: ConnectorLike
     settings: StreamSettings
     opener: SocketOpener
     base_url: str | None

@@ -27,7 +27,7 @@ from .settings import StreamSettings
 from .socket import AiohttpSocketOpener, SocketOpener
 
 if TYPE_CHECKING:
-    from ..connector import Connector
+    from ..surface import ConnectorLike
 
 __all__ = ["LINE_KINDS", "close", "configure", "hub", "lines", "watch"]
 
@@ -47,7 +47,7 @@ def _forget(key: int) -> None:
     _HUBS.pop(key, None)
 
 
-def configure(conn: Connector, *, base_url: str | None = None,
+def configure(conn: ConnectorLike, *, base_url: str | None = None,
               settings: StreamSettings | None = None,
               opener: SocketOpener | None = None) -> None:
     """Set a connector's stream options (``connect(stream_base_url=..., ...)`` calls this)."""
@@ -58,7 +58,7 @@ def configure(conn: Connector, *, base_url: str | None = None,
                             opener=opener)
 
 
-def hub(conn: Connector) -> StreamHub:
+def hub(conn: ConnectorLike) -> StreamHub:
     """The connector's stream hub, made on first use.
 
     Raises:
@@ -85,7 +85,7 @@ def hub(conn: Connector) -> StreamHub:
     return made
 
 
-def note_order(conn: Connector, order: OrderResult) -> None:
+def note_order(conn: ConnectorLike, order: OrderResult) -> None:
     """Remember an order this connector placed, so that a resync after a drop looks it up
     even if its first stream event was lost with the socket (no-op without watchers)."""
     found = _HUBS.get(id(conn))
@@ -93,14 +93,14 @@ def note_order(conn: Connector, order: OrderResult) -> None:
         found.note_order(order)
 
 
-async def close(conn: Connector) -> None:
+async def close(conn: ConnectorLike) -> None:
     """End the connector's watchers and sockets (called by ``Connector.close``)."""
     found = _HUBS.pop(id(conn), None)
     if found is not None:
         await found.aclose()
 
 
-async def watch(conn: Connector, kind: StreamKind, symbol: str | None = None,
+async def watch(conn: ConnectorLike, kind: StreamKind, symbol: str | None = None,
                 depth: int = 20) -> AsyncGenerator[object, None]:
     """Every item of one stream, as the connector's ``watch_*`` methods yield them."""
     if depth <= 0:
@@ -119,37 +119,38 @@ async def watch(conn: Connector, kind: StreamKind, symbol: str | None = None,
 
 
 
-async def watch_orders(conn: Connector, symbol: str | None) -> AsyncIterator[OrderResult]:
+async def watch_orders(conn: ConnectorLike, symbol: str | None) -> AsyncIterator[OrderResult]:
     async for item in watch(conn, StreamKind.ORDERS, symbol):
         yield cast("OrderResult", item)
 
 
-async def watch_fills(conn: Connector, symbol: str | None) -> AsyncIterator[Fill]:
+async def watch_fills(conn: ConnectorLike, symbol: str | None) -> AsyncIterator[Fill]:
     async for item in watch(conn, StreamKind.FILLS, symbol):
         yield cast("Fill", item)
 
 
-async def watch_balance(conn: Connector) -> AsyncIterator[Balance]:
+async def watch_balance(conn: ConnectorLike) -> AsyncIterator[Balance]:
     async for item in watch(conn, StreamKind.BALANCE):
         yield cast("Balance", item)
 
 
-async def watch_positions(conn: Connector) -> AsyncIterator[list[Position]]:
+async def watch_positions(conn: ConnectorLike) -> AsyncIterator[list[Position]]:
     async for item in watch(conn, StreamKind.POSITIONS):
         yield cast("list[Position]", item)
 
 
-async def watch_ticker(conn: Connector, symbol: str) -> AsyncIterator[Ticker]:
+async def watch_ticker(conn: ConnectorLike, symbol: str) -> AsyncIterator[Ticker]:
     async for item in watch(conn, StreamKind.TICKER, symbol):
         yield cast("Ticker", item)
 
 
-async def watch_order_book(conn: Connector, symbol: str, depth: int) -> AsyncIterator[OrderBook]:
+async def watch_order_book(conn: ConnectorLike, symbol: str,
+                           depth: int) -> AsyncIterator[OrderBook]:
     async for item in watch(conn, StreamKind.ORDER_BOOK, symbol, depth):
         yield cast("OrderBook", item)
 
 
-async def watch_trades(conn: Connector, symbol: str) -> AsyncIterator[Trade]:
+async def watch_trades(conn: ConnectorLike, symbol: str) -> AsyncIterator[Trade]:
     async for item in watch(conn, StreamKind.TRADES, symbol):
         yield cast("Trade", item)
 
@@ -162,7 +163,7 @@ LINE_KINDS: dict[str, StreamKind] = {
 }
 
 
-async def lines(conn: Connector, kind: str, symbol: str | None = None, *,
+async def lines(conn: ConnectorLike, kind: str, symbol: str | None = None, *,
                 as_json: bool = False, depth: int = 5) -> AsyncIterator[str]:
     """One printable line per stream item, for ``venuekit watch`` (no trailing newline).
 
