@@ -244,8 +244,8 @@ class StreamConformance:
 
     async def test_refused_login_raises_authentication_error(self, sim: Simulator) -> None:
         if StreamKind.ORDERS not in self._kinds():
-            pytest.skip(f"{self.name} declares no private streams (see the NotSupported "
-                        "tests)")
+            async with self.connect_streams(sim, sim.credentials) as conn:
+                await self._absent(sim, conn, StreamKind.ORDERS, conn.watch_orders())
         wrong = Credentials(api_key=sim.credentials.api_key,
                             api_secret="wrong-" + sim.credentials.api_secret,
                             passphrase=sim.credentials.passphrase)
