@@ -24,6 +24,7 @@ from attrs import define, field
 from . import account, batch, streams
 from . import clock as clock_mod
 from .account_models import Fill, OrderBook, Position, Ticker, Trade
+from .attempt import Attempt
 from .checks import StepObserver, default_checks, run_checks
 from .errors import (
     BelowMinimum,
@@ -188,6 +189,10 @@ class _LazyLimiter(Limiter):
     def feedback(self, key: str, rule: RateLimit, used: int) -> Coroutine[object, object, None]:
         return self._current().feedback(key, rule, used)
 
+    def feedback_many(self, reports: Sequence[tuple[str, RateLimit, int]]
+                      ) -> Coroutine[object, object, None]:
+        return self._current().feedback_many(reports)
+
     def block(self, key: str, rule: RateLimit, seconds: float
               ) -> Coroutine[object, object, None]:
         return self._current().block(key, rule, seconds)
@@ -276,10 +281,13 @@ class Connector:
         The first attempt runs outside the retry machinery: almost every call succeeds at
         once, and the policy's bookkeeping is then pure cost.
         """
-        try:
-            return await self._attempt(call)
+        request = call.request
+        try:  # _attempt, written out: one coroutine less on every call
+            if request.signed and (self.clock.stale() or self._uses_tokens):
+                await self._prepare(call)
+            return await self.transport.send(call)
         except VenueError as exc:
-            if not call.request.idempotent:
+            if not request.idempotent:
                 raise
             first = exc
         return await retry_idempotent(lambda: self._attempt(call), self.retry,
@@ -393,41 +401,59 @@ class Connector:
         """Validate locally, then place exactly once (see :mod:`venuekit.retry`)."""
         if self.journal is not None:
             await self._recover_once()  # a crash's leftovers first: they hold funds and ids
-        market = await self.market(params.symbol)
+        markets = self._markets
+        market = markets.get(params.symbol) if markets is not None else None
+        if market is None:
+            market = await self.market(params.symbol)
         self.validate_order(params, market)
-        info = self.info
-        rule = info.client_order_id
-        cid = params.client_order_id or generate_client_order_id(rule)
+        rule = self.info.client_order_id
+        cid = params.client_order_id
+        if cid is None:
+            cid = generate_client_order_id(rule)
         if rule.lowercase:
             cid = cid.lower()
         rule.check(cid)
         order = params if cid == params.client_order_id else with_client_order_id(params, cid)
         call = self._built("place_order", self._hook.place_order(order=order, market=market))
-        if call.request.idempotent:
+        request = call.request
+        if request.idempotent:
             raise PluginError("place_order built an idempotent request; orders must be "
                               "marked idempotent=False", plugin=self.exchange)
+        # clock and token first: a failure here is not an order failure, nothing was sent
+        if request.signed and (self.clock.stale() or self._uses_tokens):
+            await self._prepare(call)
+        if self.journal is None:
+            # the first send without the placer's set-up: nearly every order succeeds at
+            # once; on a failure the placer takes over from this very attempt
+            attempt = Attempt()
+            try:
+                placed = await self.transport.send(call, attempt=attempt)
+            except VenueError as exc:
+                placed = await self._placer(call, order, market).place((attempt, exc))
+        else:
+            with self.journal.placing(self._journal_account, cid):
+                placed = await self._placer(call, order, market).place()
+        streams.note_order(self, placed)  # a watcher's resync then looks it up if it is missed
+        return placed
+
+    def _placer(self, call: Call[OrderResult], order: OrderParams,
+                market: Market) -> OrderPlacer:
+        """The no-duplicate protocol for one order (:class:`~venuekit.retry.OrderPlacer`)."""
+        cid = order.client_order_id
+        assert cid is not None  # place_order gives every order its id first
         symbol = market.symbol
-        can_lookup = Capability.FETCH_ORDER_BY_CLIENT_ID in info.capabilities
 
         async def lookup() -> OrderResult:
             return await self.fetch_order(symbol, client_order_id=cid)
 
-        # clock and token first: a failure here is not an order failure, nothing was sent
-        await self._prepare(call)
-        placer = OrderPlacer(send=lambda attempt: self.transport.send(call, attempt=attempt),
-                             lookup=lookup if can_lookup else None, resync=self._resync,
-                             relogin=self._drop_token,
-                             client_order_id=cid, exchange=self.exchange,
-                             settle_s=self.order_settle_s, clock_ms=self.clock.now_ms,
-                             max_sends=max(self.retry.max_tries, 1),
-                             record=self._recorder(order, market))
-        if self.journal is None:
-            placed = await placer.place()
-        else:
-            with self.journal.placing(self._journal_account, cid):
-                placed = await placer.place()
-        streams.note_order(self, placed)  # a watcher's resync then looks it up if it is missed
-        return placed
+        can_lookup = Capability.FETCH_ORDER_BY_CLIENT_ID in self.info.capabilities
+        return OrderPlacer(send=lambda attempt: self.transport.send(call, attempt=attempt),
+                           lookup=lookup if can_lookup else None, resync=self._resync,
+                           relogin=self._drop_token,
+                           client_order_id=cid, exchange=self.exchange,
+                           settle_s=self.order_settle_s, clock_ms=self.clock.now_ms,
+                           max_sends=max(self.retry.max_tries, 1),
+                           record=self._recorder(order, market))
 
     # ------------------------------------------------------------ order journal
 

@@ -74,22 +74,24 @@ def _spec_args(name: str) -> tuple[str, ...]:
     return tuple(inspect.signature(getattr(hookspecs, name)).parameters)
 
 
-def _direct(function: _Caller, argnames: tuple[str, ...]) -> _Caller:
-    """Call one implementation with the keyword arguments it names, in its order."""
-    if not argnames:
-        def call0(**kwargs: object) -> object:
-            return function()
-        return call0
-    if len(argnames) == 1:
-        (only,) = argnames
+def _direct(function: _Caller, argnames: tuple[str, ...], spec: tuple[str, ...]) -> _Caller:
+    """A caller taking the spec's keyword arguments and passing the ones the
+    implementation names, positionally and in its order.
 
-        def call1(**kwargs: object) -> object:
-            return function(kwargs[only])
-        return call1
-
-    def call(**kwargs: object) -> object:
-        return function(*map(kwargs.__getitem__, argnames))
-    return call
+    Generated like attrs' ``__init__``: keyword-only parameters are bound by the
+    interpreter itself, where a ``**kwargs`` wrapper built a dict and looked every
+    argument up again, on calls made several times per request. The names are the spec's
+    (Python identifiers from :mod:`venuekit.hookspecs`), never a plugin's text.
+    """
+    if not set(argnames) <= set(spec) or not all(name.isidentifier() for name in spec):
+        raise ValueError(f"arguments {argnames} are not among the spec's {spec}")
+    params = f"*, {', '.join(spec)}" if spec else ""
+    source = f"def call({params}):\n    return function({', '.join(argnames)})\n"
+    namespace: dict[str, object] = {"function": function}
+    exec(source, namespace)  # noqa: S102 - identifiers only, checked above
+    caller = namespace["call"]
+    assert callable(caller)
+    return caller
 
 
 def _nothing(**kwargs: object) -> None:
@@ -155,7 +157,8 @@ class HookCallers:
             if not impls:
                 chosen = _nothing
             elif len(impls) == 1 and not (impls[0].hookwrapper or impls[0].wrapper):
-                chosen = _direct(impls[0].function, tuple(impls[0].argnames))
+                chosen = _direct(impls[0].function, tuple(impls[0].argnames),
+                                 tuple(_spec_args(name)))
             else:
                 chosen = caller
             setattr(self, name, chosen)

@@ -145,10 +145,13 @@ class Reader:
         return self.get(key) not in (None, "")
 
     def _child(self, key: Key, value: object) -> Reader:
-        child = Reader(value, exchange=self.exchange, status=self._status)
+        child = Reader.__new__(Reader)  # every slot set here: no __init__ call per row
+        child._value = value
+        child.exchange = self.exchange
         child._path = None  # from parent and key, on demand (see :attr:`path`)
         child._parent = self
         child._key = key
+        child._status = self._status
         return child
 
     def at(self, *keys: Key) -> Reader:
@@ -225,7 +228,7 @@ class Reader:
     def decimal(self, key: Key, default: Decimal | None = None) -> Decimal:
         """A number (JSON number or numeric string); required unless ``default`` is given,
         which then stands for a field the venue leaves out, null or ``""``."""
-        value = self.get(key)
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
         if value is None or value == "":
             if default is None:
                 raise self.error("missing", key)
@@ -234,7 +237,7 @@ class Reader:
 
     def optional_decimal(self, key: Key) -> Decimal | None:
         """A number, or None when the venue leaves it out, null or ``""``."""
-        value = self.get(key)
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
         return None if value is None or value == "" else self._number(key, value)
 
     def nonzero_decimal(self, key: Key) -> Decimal | None:
@@ -264,7 +267,7 @@ class Reader:
 
     def optional_ms(self, key: Key) -> int | None:
         """Milliseconds, or None when absent, null, ``""`` or 0 (venues' "not set")."""
-        value = self.get(key)
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
         if type(value) is int:  # the usual JSON integer: no second look-up
             return value or None
         if value is None or value == "":
@@ -292,7 +295,7 @@ class Reader:
 
     def text(self, key: Key) -> str:
         """A required non-empty string; a JSON integer is read as its digits (ids)."""
-        value = self.get(key)
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
         if type(value) is str and value:
             return value
         if value is None or value == "":
@@ -305,7 +308,7 @@ class Reader:
 
     def optional_text(self, key: Key) -> str | None:
         """A string, or None when absent, null or ``""``."""
-        value = self.get(key)
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
         if type(value) is str:
             return value or None
         return None if value is None else self.text(key)
@@ -325,7 +328,7 @@ class Reader:
 
     def choice(self, key: Key, table: Mapping[str, T]) -> T:
         """The entry of ``table`` named by the string at ``key``; BadResponse if unknown."""
-        value = self.get(key)
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
         if isinstance(value, str) and value in table:
             return table[value]
         raise self.error("missing" if value is None else f"unknown value {value!r:.40}", key)

@@ -198,8 +198,12 @@ class OrderPlacer:
     #: pause between look-ups while the window is open; None: a quarter of ``settle_s``
     lookup_interval_s: float | None = None
 
-    async def place(self) -> OrderResult:
+    async def place(self, first: tuple[Attempt, VenueError] | None = None) -> OrderResult:
         """Place the order once; report it to :attr:`record` when its fate is known.
+
+        ``first`` is an attempt the caller already sent, and how it failed: the placer
+        goes on from there exactly as if it had made that attempt itself (the connector
+        sends first without building a placer: nearly every order succeeds at once).
 
         Raises:
             OrderStatusUnknown: the order may exist and the core cannot tell (it is left
@@ -207,7 +211,7 @@ class OrderPlacer:
             VenueError: the order was refused and no attempt of it can still execute.
         """
         try:
-            result = await self._place()
+            result = await self._place(first)
         except OrderStatusUnknown:
             raise
         except VenueError as exc:
@@ -218,13 +222,19 @@ class OrderPlacer:
             self.record.placed(result)
         return result
 
-    async def _place(self) -> OrderResult:
+    async def _place(self, first: tuple[Attempt, VenueError] | None) -> OrderResult:
         sends = 0
         resynced = relogged = False
         while True:
             sends += 1
-            attempt = Attempt(before_send=self.record.sending if self.record else None)
+            failed: VenueError | None = None
+            if first is not None:
+                (attempt, failed), first = first, None
+            else:
+                attempt = Attempt(before_send=self.record.sending if self.record else None)
             try:
+                if failed is not None:
+                    raise failed  # the caller's attempt: handled below like our own
                 return await self.send(attempt)
             except InvalidTimestamp:
                 # rejected before execution: safe to resend once with a fresh clock

@@ -99,11 +99,13 @@ class Transport:
 
     async def _feedback(self, outcome: Outcome[T], demands: Sequence[Demand]) -> None:
         target_of = self.protocol.usage_target
-        limiter = self.limiter
+        reports = []
         for usage in outcome.usages:
             target = target_of(usage.rule)
             if target is not None:
-                await limiter.feedback(target[1], target[0], usage.used)
+                reports.append((target[1], target[0], usage.used))
+        if reports:  # one call for all of them: venues report two or three counters
+            await self.limiter.feedback_many(reports)
         if outcome.block_s is not None:
             for demand in demands:
                 await self.limiter.block(demand.key, demand.rule, outcome.block_s)

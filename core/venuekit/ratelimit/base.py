@@ -88,6 +88,15 @@ class Limiter(abc.ABC):
         lower figure from the venue is expected and says nothing.
         """
 
+    async def feedback_many(self, reports: Sequence[tuple[str, RateLimit, int]]) -> None:
+        """Every ``(key, rule, used)`` one answer reported, in one call.
+
+        Venues report two or three counters per answer (Binance's weight and both order
+        counters); a backend that can take them in one go overrides this.
+        """
+        for key, rule, used in reports:
+            await self.feedback(key, rule, used)
+
     @abc.abstractmethod
     async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
         """Grant nothing on ``key`` for ``seconds`` (429, 418, Retry-After); only extends."""

@@ -45,6 +45,8 @@ __all__ = ["MemoryLimiter", "default_limiter"]
 #: Most heap entries one call of the API looks at: bounds the work a request can be handed
 #: (a quarter of a millisecond or so) while 100k idle buckets still go within 100 calls.
 _SWEEP_BATCH = 1024
+#: Most demands the fast grant looks at (venues' requests name one to three rules).
+_AT_ONCE = 2
 
 
 class _MemoryPermit(Permit):
@@ -52,7 +54,8 @@ class _MemoryPermit(Permit):
 
     def __init__(self, limiter: MemoryLimiter, held: list[tuple[Bucket, Entry, int]],
                  granted_at: float, waited: float) -> None:
-        super().__init__(granted_at, waited)
+        self.granted_at = granted_at  # Permit's fields, set here: one call per request less
+        self.waited = waited
         self._limiter = limiter
         self._held = held
         self._settled = False
@@ -129,6 +132,9 @@ class MemoryLimiter(Limiter):
         now = self._clock()
         if self._expiry and self._expiry[0][0] <= now:
             self._sweep(now)
+        permit = self._grant_at_once(demands, now)
+        if permit is not None:
+            return permit
         needs = self._needs(demands)
         if not any(bucket.queue for bucket, _ in needs) and self._ready_at(needs, now) <= now:
             return self._grant(needs, now, now)
@@ -143,14 +149,21 @@ class MemoryLimiter(Limiter):
             raise
 
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
+        self._feedback(((key, rule, used),))
+
+    async def feedback_many(self, reports: Sequence[tuple[str, RateLimit, int]]) -> None:
+        self._feedback(reports)
+
+    def _feedback(self, reports: Sequence[tuple[str, RateLimit, int]]) -> None:
         now = self._clock()
         if self._expiry and self._expiry[0][0] <= now:
             self._sweep(now)
-        bucket = self._bucket(key, rule)
-        bucket.prune(now)
-        if used > bucket.used:
-            bucket.take(used - bucket.used, now + bucket.window)
-            self._recheck(bucket)
+        for key, rule, used in reports:
+            bucket = self._bucket(key, rule)
+            bucket.prune(now)
+            if used > bucket.used:
+                bucket.take(used - bucket.used, now + bucket.window)
+                self._recheck(bucket)
 
     async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
         if not seconds > 0:  # also refuses NaN, which max() would keep or drop at random
@@ -187,6 +200,32 @@ class MemoryLimiter(Limiter):
         elif bucket.adopt(rule):
             self._recheck(bucket)
         return bucket
+
+    def _grant_at_once(self, demands: Sequence[Demand], now: float) -> _MemoryPermit | None:
+        """The usual request: known buckets, nobody waiting, room in all of them.
+
+        Two passes (check all, then take all) over at most a few demands; anything else
+        (a new or re-ruled bucket, a queue, a key named twice, no room) returns None and
+        takes the general path, which decides exactly as before.
+        """
+        if len(demands) > _AT_ONCE:
+            return None
+        buckets = self._buckets
+        found = []
+        for demand in demands:
+            bucket = buckets.get(demand.key)
+            cost = demand.cost
+            if bucket is None or bucket.rule is not demand.rule or bucket.queue or cost <= 0:
+                return None
+            bucket.prune(now)
+            if bucket.used + cost > bucket.rule.limit or bucket.blocked_until > now:
+                return None
+            found.append((bucket, cost))
+        if len(found) == 2 and found[0][0] is found[1][0]:
+            return None  # one key named twice: the general path sums its costs
+        held = [(bucket, bucket.take(cost, now + bucket.window), cost)
+                for bucket, cost in found]
+        return _MemoryPermit(self, held, now, 0.0)
 
     def _needs(self, demands: Sequence[Demand]) -> list[tuple[Bucket, int]]:
         """Merge demands per key (a key listed twice costs the sum) and drop zero costs."""

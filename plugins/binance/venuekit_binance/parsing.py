@@ -19,6 +19,7 @@ from venuekit.models import (
     OrderResult,
     OrderStatus,
     OrderType,
+    Side,
     TimeInForce,
 )
 from venuekit.payload import Reader
@@ -40,6 +41,10 @@ _STATUS = {
     "NEW_INSURANCE": OrderStatus.FILLED,  # liquidation taken by the insurance fund
     "NEW_ADL": OrderStatus.FILLED,  # liquidation by auto-deleveraging
 }
+
+#: Binance writes sides in capitals; lower case is read too rather than refused
+_SIDE = {"BUY": Side.BUY, "SELL": Side.SELL, "buy": Side.BUY, "sell": Side.SELL}
+_ZERO = Decimal(0)
 
 _TIME_IN_FORCE = {
     "GTC": TimeInForce.GTC,
@@ -102,7 +107,7 @@ def balance(response: Response) -> Balance:
     assets = []
     for row in Reader.of(response).rows():
         total, free = row.decimal("balance"), row.decimal("availableBalance")
-        assets.append(AssetBalance(row.text("asset"), free, max(total - free, Decimal(0)),
+        assets.append(AssetBalance(row.text("asset"), free, max(total - free, _ZERO),
                                    total))
     return Balance(NAME, assets)
 
@@ -145,12 +150,12 @@ def order(row: Reader, market: Market) -> OrderResult:
     return OrderResult(
         exchange=NAME, symbol=market.symbol, order_id=row.text("orderId"),
         client_order_id=row.optional_text("clientOrderId"),
-        side=row.text("side").lower(),
+        side=row.choice("side", _SIDE),
         # STOP / TAKE_PROFIT rest at a limit price; the *_MARKET kinds execute at market
         type=OrderType.MARKET if native_type.endswith("MARKET") else OrderType.LIMIT,
         status=row.choice("status", _STATUS), quantity=row.decimal("origQty"),
         price=row.nonzero_decimal("price"),
-        filled_quantity=row.optional_decimal("executedQty") or Decimal(0),
+        filled_quantity=row.optional_decimal("executedQty") or _ZERO,
         average_price=row.nonzero_decimal("avgPrice"),
         time_in_force=_TIME_IN_FORCE.get(str(row.get("timeInForce"))),
         reduce_only=row.get("reduceOnly") is True,

@@ -34,7 +34,7 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 RECV_WINDOW_MS = 5000
 #: Endpoints of security type USER_STREAM: the key header only (the listenKey calls).
 USER_STREAM_PATHS = frozenset({"/fapi/v1/listenKey"})
-_RECV_WINDOW = ("recvWindow", str(RECV_WINDOW_MS))
+_RECV_WINDOW_TEXT = f"recvWindow={RECV_WINDOW_MS}"
 _FORM_HEADER = ("Content-Type", FORM_CONTENT_TYPE)
 
 #: DER prefix of an Ed25519 private key in PKCS#8 (RFC 8410): SEQUENCE, version 0,
@@ -128,29 +128,41 @@ def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
     """Add ``recvWindow``, ``timestamp`` and ``signature``; fix the bytes to send.
 
     The timing parameters and the signature go into the body when the request has one,
-    else into the query string, so ``signature`` always ends the part it is in.
+    else into the query string, so ``signature`` always ends the part it is in. The
+    request's own parameters are encoded once and the timing ones appended as text (they
+    are digits and letters, which percent-encoding leaves as they are).
     """
     credentials = auth.credentials
     key_header = (API_KEY_HEADER, credentials.api_key)
+    query = request.query
     if request.path in USER_STREAM_PATHS:
         # USER_STREAM security (listenKey): the API key alone, no timestamp, no signature
         return SignedRequest(method=request.method, path=request.path,
-                             query_string=encode_query(list(request.query)),
+                             query_string=encode_query(query),
                              headers=(*request.headers, key_header), request=request)
-    query = list(request.query)
     body = _form_pairs(request)
-    carrier = body if body else query
-    if "recvWindow" not in dict(query) and "recvWindow" not in dict(body):
-        carrier.append(_RECV_WINDOW)
-    carrier.append(("timestamp", str(timestamp_ms)))
-    query_string = encode_query(query)
-    body_string = encode_query(body)
-    signature = signature_for(credentials, (query_string + body_string).encode("ascii"))
+    own = body if body else query
+    timing = (f"timestamp={timestamp_ms}"
+              if _names(query, "recvWindow") or _names(body, "recvWindow")
+              else f"{_RECV_WINDOW_TEXT}&timestamp={timestamp_ms}")
+    carried = f"{encode_query(own)}&{timing}" if own else timing
     if body:
-        body_string += "&signature=" + signature
-        headers = (*request.headers, key_header, _FORM_HEADER)
-    else:
-        query_string += "&signature=" + signature
-        headers = (*request.headers, key_header)
-    return SignedRequest(method=request.method, path=request.path, query_string=query_string,
-                         body=body_string.encode("ascii"), headers=headers, request=request)
+        query_string = encode_query(query) if query else ""
+        signature = signature_for(credentials, (query_string + carried).encode("ascii"))
+        return SignedRequest(method=request.method, path=request.path,
+                             query_string=query_string,
+                             body=f"{carried}&signature={signature}".encode("ascii"),
+                             headers=(*request.headers, key_header, _FORM_HEADER),
+                             request=request)
+    signature = signature_for(credentials, carried.encode("ascii"))
+    return SignedRequest(method=request.method, path=request.path,
+                         query_string=f"{carried}&signature={signature}",
+                         headers=(*request.headers, key_header), request=request)
+
+
+def _names(pairs: Iterable[tuple[str, str]], name: str) -> bool:
+    """Whether ``name`` is among the parameter names of ``pairs``."""
+    for key, _ in pairs:  # noqa: SIM110 - a loop: any() with a generator costs more here
+        if key == name:
+            return True
+    return False
