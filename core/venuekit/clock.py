@@ -54,7 +54,7 @@ class Clock:
 
     def now_ms(self) -> int:
         """Milliseconds on the venue's clock, to put in a signed request."""
-        return int(self.wall() * 1000 + self.offset_ms)
+        return int(self.wall() * 1000 + self._offset)
 
     def add_sample(self, server_ms: float, sent_wall: float, received_wall: float) -> float:
         """Record one measurement (wall seconds around the call); returns its offset."""

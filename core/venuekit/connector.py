@@ -9,6 +9,7 @@ and runs connection tests that produce a log safe to show anyone.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -181,8 +182,11 @@ class _LazyLimiter(Limiter):
             self._loop = weakref.ref(loop)
         return limiter
 
+    def resolved(self) -> Limiter:
+        return self._current()
+
     # Plain functions handing back the shared limiter's own coroutine: one coroutine per
-    # call instead of two (these run several times per request).
+    # call instead of two.
     def acquire(self, demands: Sequence[Demand]) -> Coroutine[object, object, Permit]:
         return self._current().acquire(demands)
 
@@ -258,9 +262,12 @@ class Connector:
 
     def _built(self, hook_name: str, value: V | None) -> V:
         if value is None:
-            raise PluginError(f"{hook_name} returned nothing", plugin=self.exchange,
-                              distribution=self.plugin.distribution)
+            raise self._nothing_built(hook_name)
         return value
+
+    def _nothing_built(self, hook_name: str) -> PluginError:
+        return PluginError(f"{hook_name} returned nothing", plugin=self.exchange,
+                           distribution=self.plugin.distribution)
 
     async def _prepare(self, call: Call[T]) -> None:
         """Before a signed request: a synced clock and, on token venues, a fresh token."""
@@ -391,7 +398,9 @@ class Connector:
     # ------------------------------------------------------------ account
 
     async def fetch_balance(self) -> Balance:
-        call = self._built("fetch_balance", self._hook.fetch_balance())
+        call = self.transport.protocol.hooks.fetch_balance()  # _hook and _built, written out
+        if call is None:
+            raise self._nothing_built("fetch_balance")
         balance: Balance = await self.run(call)
         return balance
 
@@ -414,7 +423,9 @@ class Connector:
             cid = cid.lower()
         rule.check(cid)
         order = params if cid == params.client_order_id else with_client_order_id(params, cid)
-        call = self._built("place_order", self._hook.place_order(order=order, market=market))
+        call = self.transport.protocol.hooks.place_order(order=order, market=market)
+        if call is None:
+            raise self._nothing_built("place_order")
         request = call.request
         if request.idempotent:
             raise PluginError("place_order built an idempotent request; orders must be "
@@ -507,7 +518,7 @@ class Connector:
         info = self.info
         if not market.active:
             raise InvalidOrder(f"{_where(market, info)} is not trading", exchange=self.exchange)
-        by_quote = Capability.MARKET_BUY_BY_QUOTE in info.capabilities
+        by_quote = _by_quote(info)
         is_market_buy = params.type is OrderType.MARKET and params.side is Side.BUY
         if params.quote_quantity is not None and not by_quote:
             raise InvalidOrder(f"{info.display_name} sizes orders in base quantity; "
@@ -677,6 +688,19 @@ class Connector:
     def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
         """Public trades on ``symbol``."""
         return stream_watch.watch_trades(self, symbol)
+
+
+@functools.lru_cache(maxsize=32)
+def _by_quote_of(capabilities: frozenset[Capability]) -> bool:
+    return Capability.MARKET_BUY_BY_QUOTE in capabilities
+
+
+def _by_quote(info: ExchangeInfo) -> bool:
+    """Whether the venue sizes market buys in quote currency, asked once per venue.
+
+    (A membership test hashes the enum member in Python; orders ask on every call.)
+    """
+    return _by_quote_of(info.capabilities)
 
 
 def _where(market: Market, info: ExchangeInfo) -> str:

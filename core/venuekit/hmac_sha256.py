@@ -44,7 +44,11 @@ class HmacSha256:
         return outer.digest()
 
     def hexdigest(self, payload: bytes) -> str:
-        return self.digest(payload).hex()
+        inner = self._inner.copy()  # digest(), written out: signing calls this per request
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
 _KEYS: weakref.WeakKeyDictionary[Credentials, HmacSha256] = weakref.WeakKeyDictionary()

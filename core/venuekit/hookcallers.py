@@ -85,6 +85,8 @@ def _direct(function: _Caller, argnames: tuple[str, ...], spec: tuple[str, ...])
     """
     if not set(argnames) <= set(spec) or not all(name.isidentifier() for name in spec):
         raise ValueError(f"arguments {argnames} are not among the spec's {spec}")
+    if set(argnames) == set(spec) and _keywords_only_by_name(function, argnames):
+        return function  # it takes every argument by its name already: no wrapper at all
     params = f"*, {', '.join(spec)}" if spec else ""
     source = f"def call({params}):\n    return function({', '.join(argnames)})\n"
     namespace: dict[str, object] = {"function": function}
@@ -92,6 +94,18 @@ def _direct(function: _Caller, argnames: tuple[str, ...], spec: tuple[str, ...])
     caller = namespace["call"]
     assert callable(caller)
     return caller
+
+
+def _keywords_only_by_name(function: _Caller, argnames: tuple[str, ...]) -> bool:
+    """Whether calling ``function`` with exactly ``argnames`` as keywords binds them all
+    (plain parameters, nothing positional-only, no ``*args``/``**kwargs`` to surprise)."""
+    try:
+        params = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    plain = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return (tuple(params) == argnames
+            and all(param.kind in plain for param in params.values()))
 
 
 def _nothing(**kwargs: object) -> None:

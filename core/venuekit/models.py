@@ -9,6 +9,8 @@ first so ``0.1`` stays ``Decimal("0.1")`` instead of its binary expansion.
 from __future__ import annotations
 
 import enum
+import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -398,13 +400,14 @@ def with_client_order_id(params: OrderParams, client_order_id: str) -> OrderPara
     if not client_order_id:
         raise InvalidOrder("client_order_id must not be empty")
     order = object.__new__(OrderParams)
-    for name in _ORDER_FIELDS:
-        object.__setattr__(order, name, getattr(params, name))
-    object.__setattr__(order, "client_order_id", client_order_id)
+    put = object.__setattr__
+    for name in _OTHER_ORDER_FIELDS:
+        put(order, name, getattr(params, name))
+    put(order, "client_order_id", client_order_id)
     return order
 
 
-_ORDER_FIELDS = tuple(f.name for f in fields(OrderParams))
+_OTHER_ORDER_FIELDS = tuple(f.name for f in fields(OrderParams) if f.name != "client_order_id")
 
 
 @frozen
@@ -454,7 +457,10 @@ class AssetBalance:
 
 
 def _assets(value: Iterable[AssetBalance]) -> tuple[AssetBalance, ...]:
-    return tuple(sorted(value, key=lambda a: a.asset))
+    return tuple(sorted(value, key=_ASSET_NAME))
+
+
+_ASSET_NAME = operator.attrgetter("asset")
 
 
 @frozen
@@ -557,6 +563,12 @@ class Usage:
     used: int
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A rule's pattern, compiled once (ids are checked on every order)."""
+    return re.compile(pattern)
+
+
 @frozen
 class ClientOrderIdRule:
     """The venue's rules for client order ids: the core generates and checks ids with it."""
@@ -570,9 +582,10 @@ class ClientOrderIdRule:
         if len(value) > self.max_length:
             raise InvalidOrder(
                 f"client_order_id is {len(value)} characters; the venue allows {self.max_length}")
-        if self.pattern and not re.fullmatch(self.pattern, value):
-            raise InvalidOrder(f"client_order_id {value!r} does not match {self.pattern}")
-        if not self.pattern and any(ch not in self.charset for ch in value):
+        if self.pattern:
+            if _compiled(self.pattern).fullmatch(value) is None:
+                raise InvalidOrder(f"client_order_id {value!r} does not match {self.pattern}")
+        elif value.strip(self.charset):  # what is left is not in the charset
             raise InvalidOrder(f"client_order_id {value!r} has characters the venue refuses")
 
 

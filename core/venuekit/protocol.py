@@ -203,8 +203,14 @@ class ExchangeProtocol:
 
     def interpret(self, call: Call[T], response: Response) -> Outcome[T]:
         """Map the answer: the plugin's envelope check first, then the status, then parse."""
-        error = self._error_of(response)
-        usages = self.hooks.rate_limit_feedback(response=response)
+        hooks = self.hooks
+        try:  # the plugin's envelope check first
+            error = hooks.parse_error(response=response)
+        except BadResponse as exc:  # a body it could not read: the status decides if any
+            error = status_error(response) if response.status >= _FIRST_ERROR_STATUS else exc
+        if error is not None or response.status >= _FIRST_ERROR_STATUS:
+            error = self._error_of(response, error)
+        usages = hooks.rate_limit_feedback(response=response)
         if error is None:
             try:
                 value = call.parse(response)
@@ -226,11 +232,8 @@ class ExchangeProtocol:
         return Outcome(None, self.scrubber.error(error), tuple(usages) if usages else (),
                        block_s)
 
-    def _error_of(self, response: Response) -> VenueError | None:
-        try:
-            error = self.hooks.parse_error(response=response)
-        except BadResponse as exc:
-            error = status_error(response) if response.status >= _FIRST_ERROR_STATUS else exc
+    def _error_of(self, response: Response, error: VenueError | None) -> VenueError | None:
+        """The error a response means, given what the plugin's ``parse_error`` made of it."""
         if error is None and response.status >= _FIRST_ERROR_STATUS:
             error = status_error(response)
         if error is not None:

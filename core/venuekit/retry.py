@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Protocol, TypeVar
@@ -119,8 +121,9 @@ async def retry_idempotent(attempt: Callable[[], Awaitable[T]], policy: RetryPol
 def generate_client_order_id(rule: ClientOrderIdRule, prefix: str = "vk") -> str:
     """A fresh id inside the venue's charset and length: prefix plus random characters.
 
-    One ``secrets.token_bytes`` call per id (on the order path a call per character cost
-    about a tenth of the client's CPU): bytes map onto the alphabet through a table, and
+    Random bytes come from a pool of ``secrets.token_bytes`` blocks (:class:`_RandomPool`;
+    a call per character once cost a tenth of the client's CPU on the order path) and
+    map onto the alphabet through a table, and
     bytes at or above the largest multiple of the alphabet's size are dropped, so every
     character stays equally likely (no modulo bias).
     """
@@ -128,8 +131,45 @@ def generate_client_order_id(rule: ClientOrderIdRule, prefix: str = "vk") -> str
                                                         rule.max_length, prefix)
     body = ""
     while len(body) < needed:  # a short draw (all bytes dropped) is rare: draw again
-        body += secrets.token_bytes(draw).translate(table, drop).decode("latin-1")
+        body += _random_bytes(draw).translate(table, drop).decode("latin-1")
     return usable_prefix + body[:needed]
+
+
+class _RandomPool:
+    """Bytes from ``secrets.token_bytes`` drawn a block at a time.
+
+    One system call per block rather than per id (the call cost more than the rest of
+    making the id). Ids must never repeat, so a slice is handed out under a lock (loops
+    in several threads) and a forked child starts with an empty pool: parent and child
+    never share bytes.
+    """
+
+    BLOCK = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._block = b""
+        self._used = 0
+
+    def take(self, size: int) -> bytes:
+        with self._lock:
+            start = self._used
+            end = start + size
+            if end > len(self._block):
+                self._block = secrets.token_bytes(max(self.BLOCK, size))
+                start, end = 0, size
+            self._used = end
+            return self._block[start:end]
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()  # a lock held by another thread at fork stays held
+        self._block = b""
+        self._used = 0
+
+
+_POOL = _RandomPool()
+_random_bytes = _POOL.take
+os.register_at_fork(after_in_child=_POOL.forget)
 
 
 @functools.lru_cache(maxsize=64)

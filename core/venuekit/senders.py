@@ -84,7 +84,9 @@ class AiohttpSender:
             headers.update(self._extra_headers)
         if signed.body and _CONTENT_TYPE not in headers:
             headers[_CONTENT_TYPE] = "application/json"
-        session = self._client()
+        session = self._session
+        if session is None or self.closed:
+            session = self._client()
         timeout = self._timeout
         if timeout is None or timeout.total != timeout_s:
             timeout = self._timeout = _client_timeout(timeout_s)
@@ -102,6 +104,14 @@ class AiohttpSender:
         except aiohttp.ClientConnectorError as exc:
             raise NetworkError(f"cannot connect to {_netloc(base_url)}: {exc.os_error}",
                                exchange=exchange, request=signed.describe()) from None
+        except RuntimeError:
+            if not session.closed:
+                raise
+            # closed under us (nothing was sent): aclose(), the host's own session, or ours
+            # closed from outside, which the next request replaces
+            self._client()  # raises the ConfigurationError for the first two
+            raise ConfigurationError("the aiohttp session was closed outside venuekit; "
+                                     "nothing was sent") from None
         except (aiohttp.ClientError, OSError) as exc:
             if self.closed:
                 raise ConfigurationError("connector closed") from None

@@ -11,7 +11,7 @@ feed usage and blocks back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from attrs import define, field
 
@@ -76,7 +76,8 @@ class Transport:
         protocol = self.protocol
         request = call.request
         demands = protocol.demands(request)
-        permit = await self.limiter.acquire(demands) if demands else None
+        limiter = self.limiter.resolved()
+        permit = await limiter.acquire(demands) if demands else None
         try:
             timestamp_ms = self.clock.now_ms()
             signed = protocol.sign(request, timestamp_ms)
@@ -94,10 +95,13 @@ class Transport:
             self.on_response(response)
         outcome = protocol.interpret(call, response)
         if outcome.usages or outcome.block_s is not None:
-            await self._feedback(outcome, demands)
-        return outcome.unwrap()
+            await self._feedback(limiter, outcome, demands)
+        if outcome.error is not None:  # Outcome.unwrap, written out: once per request
+            raise outcome.error
+        return cast(T, outcome.value)
 
-    async def _feedback(self, outcome: Outcome[T], demands: Sequence[Demand]) -> None:
+    async def _feedback(self, limiter: Limiter, outcome: Outcome[T],
+                        demands: Sequence[Demand]) -> None:
         target_of = self.protocol.usage_target
         reports = []
         for usage in outcome.usages:
@@ -105,10 +109,10 @@ class Transport:
             if target is not None:
                 reports.append((target[1], target[0], usage.used))
         if reports:  # one call for all of them: venues report two or three counters
-            await self.limiter.feedback_many(reports)
+            await limiter.feedback_many(reports)
         if outcome.block_s is not None:
             for demand in demands:
-                await self.limiter.block(demand.key, demand.rule, outcome.block_s)
+                await limiter.block(demand.key, demand.rule, outcome.block_s)
 
     async def aclose(self) -> None:
         self.closed = True

@@ -9,16 +9,21 @@ guess when a header is missing or says something that cannot be about the rule.
 from __future__ import annotations
 
 from .models import Usage
-from .wire import Response
+from .wire import CASE_INSENSITIVE, Response
 
 __all__ = ["header_int", "usage_from_remaining"]
 
 
 def header_int(response: Response, name: str) -> int | None:
     """The header ``name`` as an integer, or None when absent or not a whole number."""
-    value = response.header(name)
+    headers = response.headers
+    value = headers.get(name)  # aiohttp's headers ignore case: one look-up
     if value is None:
-        return None
+        if type(headers) in CASE_INSENSITIVE:
+            return None
+        value = response.header(name)  # a plain dict (tests): any spelling
+        if value is None:
+            return None
     try:
         return int(value.strip())
     except ValueError:

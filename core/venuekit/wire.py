@@ -135,7 +135,8 @@ class SignedRequest:
 
 
 _UNSET: Any = object()
-_CASE_INSENSITIVE = (CIMultiDictProxy, CIMultiDict)
+#: Header mappings that ignore case themselves (aiohttp's)
+CASE_INSENSITIVE = (CIMultiDictProxy, CIMultiDict)
 
 
 @frozen(kw_only=True)
@@ -153,7 +154,7 @@ class Response:
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup (works for plain dicts in tests too)."""
         value = self.headers.get(name)
-        if value is not None or type(self.headers) in _CASE_INSENSITIVE:
+        if value is not None or type(self.headers) in CASE_INSENSITIVE:
             return value  # aiohttp's headers already ignore case: a miss is a miss
         lower = name.lower()
         for key, val in self.headers.items():

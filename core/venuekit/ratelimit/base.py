@@ -72,6 +72,14 @@ class Permit(abc.ABC):
 class Limiter(abc.ABC):
     """A backend: where the buckets live and who arbitrates between waiters."""
 
+    def resolved(self) -> Limiter:
+        """The limiter that does the work, for the length of one request.
+
+        A backend answers itself; a stand-in that picks its backend per event loop (the
+        connector's default) answers that backend, so a request pays for the choice once.
+        """
+        return self
+
     @abc.abstractmethod
     async def acquire(self, demands: Sequence[Demand]) -> Permit:
         """Wait until every demanded bucket has room, then take them all at once.

@@ -19,6 +19,7 @@ from venuekit.models import (
     OrderRef,
     OrderResult,
     OrderType,
+    Side,
     TimeInForce,
 )
 from venuekit.wire import BodyFormat, Call, Request
@@ -86,9 +87,11 @@ def order_fields(order: OrderParams, market: Market) -> list[tuple[str, str]]:
         raise InvalidOrder(f"{NAME} sizes every order in base quantity", exchange=NAME)
     if order.client_order_id is None:
         raise InvalidOrder("the core gives every order a client order id", exchange=NAME)
-    fields = [("symbol", market.native), ("side", order.side.value.upper()),
-              ("type", order.type.value.upper()), ("quantity", format_decimal(order.quantity))]
-    if order.type is OrderType.LIMIT:
+    limit = order.type is OrderType.LIMIT
+    fields = [("symbol", market.native), ("side", "BUY" if order.side is Side.BUY else "SELL"),
+              ("type", "LIMIT" if limit else "MARKET"),
+              ("quantity", format_decimal(order.quantity))]
+    if limit:
         assert order.price is not None  # OrderParams guarantees it for limit orders
         fields += [("price", format_decimal(order.price)),
                    ("timeInForce", _TIF[order.time_in_force or TimeInForce.GTC])]
@@ -104,11 +107,14 @@ def order_fields(order: OrderParams, market: Market) -> list[tuple[str, str]]:
     return fields
 
 
+#: New Order page: 1 on each order counter, 0 on IP weight (read only by the core)
+_PLACE_ORDER_COST = {IP_WEIGHT: 0, ORDERS_10S: 1, ORDERS_1M: 1}
+
+
 def place_order(order: OrderParams, market: Market) -> Call[OrderResult]:
-    # weight: 1 on each order counter, 0 on IP weight (New Order page)
     request = Request(method="POST", path=ORDER_PATH, body=order_fields(order, market),
                       body_format=BodyFormat.FORM, signed=True, idempotent=False,
-                      cost={IP_WEIGHT: 0, ORDERS_10S: 1, ORDERS_1M: 1})
+                      cost=_PLACE_ORDER_COST)
     return Call(request, parsing.order_for(market))
 
 

@@ -143,7 +143,7 @@ def sign(request: Request, auth: Auth, timestamp_ms: int) -> SignedRequest:
     body = _form_pairs(request)
     own = body if body else query
     timing = (f"timestamp={timestamp_ms}"
-              if _names(query, "recvWindow") or _names(body, "recvWindow")
+              if (query and _names(query, "recvWindow")) or (body and _names(body, "recvWindow"))
               else f"{_RECV_WINDOW_TEXT}&timestamp={timestamp_ms}")
     carried = f"{encode_query(own)}&{timing}" if own else timing
     if body:
