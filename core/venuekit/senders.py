@@ -26,6 +26,12 @@ from .wire import Response, SignedRequest
 __all__ = ["AiohttpSender", "Sender"]
 
 _CONTENT_TYPE = "Content-Type"
+#: aiohttp's public ``request()`` wraps the request's coroutine in a context manager built
+#: through a typing generic alias, which costs about as much again as signing a request
+#: (it tries to set ``__orig_class__`` on a slotted object and swallows the error). A
+#: sender reads every body whole and releases the connection itself, so it awaits the
+#: coroutine directly where aiohttp has it, and goes through ``request()`` otherwise.
+_AWAIT_DIRECTLY = callable(getattr(aiohttp.ClientSession, "_request", None))
 
 
 class Sender(Protocol):
@@ -92,12 +98,15 @@ class AiohttpSender:
             timeout = self._timeout = _client_timeout(timeout_s)
         started = time.perf_counter()
         try:
-            async with session.request(
-                    signed.method, url, data=signed.body or None, headers=headers,
-                    allow_redirects=False, timeout=timeout) as resp:
+            resp = await (session._request if _AWAIT_DIRECTLY else session.request)(
+                signed.method, url, data=signed.body or None, headers=headers,
+                allow_redirects=False, timeout=timeout)
+            try:
                 body = await resp.read()
-                resp_headers = resp.headers  # immutable and case-insensitive already
-                status = resp.status
+            finally:
+                resp.release()  # what leaving `async with resp` does (the body is read)
+            resp_headers = resp.headers  # immutable and case-insensitive already
+            status = resp.status
         except TimeoutError:
             raise RequestTimeout(f"no answer within {timeout_s:g} s", exchange=exchange,
                                  request=signed.describe()) from None
