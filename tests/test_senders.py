@@ -19,11 +19,15 @@ class Peers:
 
     def __init__(self) -> None:
         self.seen: list[object] = []
+        self.types: list[str] = []
+        self.keys: list[list[str]] = []
         self.base_url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         self.seen.append(request.transport.get_extra_info("peername")
                          if request.transport else None)
+        self.types.append(request.headers.get("Content-Type", ""))
+        self.keys.append(request.headers.getall("X-Key", []))
         status = int(request.query.get("status", "200"))
         await asyncio.sleep(float(request.query.get("delay", "0")))
         return web.json_response({"path": request.path_qs, "body": (await request.text())},
@@ -77,9 +81,24 @@ async def test_sequential_requests_share_one_connection(
     assert [a.json()["path"] for a in answers] == [f"/a?n={n}" for n in range(10)]
     assert failed.status == 503 and failed.json()["path"] == "/b?status=503"
     assert posted.json()["body"] == '{"x":1}'
+    assert peers.types[-1] == "application/json"  # a body without a type is JSON
     assert posted.header("x-used") == "12"
     # every body was read and its connection handed back: one socket for all twelve
     assert len(set(peers.seen)) == 1
+
+
+async def test_extra_headers_replace_and_a_given_content_type_stays(peers: Peers) -> None:
+    sender = AiohttpSender(extra_headers=(("X-Key", "testnet"),))
+    form = SignedRequest(method="POST", path="/m", body=b"a=1",
+                         headers=(("x-key", "k"), ("content-TYPE", "text/plain")))
+    try:
+        answer = await sender.send(form, base_url=peers.base_url, exchange="example",
+                                   timeout_s=5.0)
+    finally:
+        await sender.aclose()
+    assert answer.json()["body"] == "a=1"
+    assert peers.types == ["text/plain"]
+    assert peers.keys == [["testnet"]]  # replaced, as a testnet header must be, not added
 
 
 async def test_concurrent_requests_use_no_more_sockets_than_in_flight(peers: Peers) -> None:
