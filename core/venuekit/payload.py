@@ -100,7 +100,14 @@ class Reader:
     @classmethod
     def of(cls, response: Response) -> Reader:
         """The decoded body of ``response`` (a non-JSON body is already BadResponse)."""
-        return cls(response.json(), exchange=response.exchange, status=response.status)
+        reader = cls.__new__(cls)  # every slot set here: parsers call this per answer
+        reader._value = response.json()
+        reader.exchange = response.exchange
+        reader._path = "$"
+        reader._parent = None
+        reader._key = ""
+        reader._status = response.status
+        return reader
 
     def __repr__(self) -> str:
         return f"Reader({self.exchange!r}, {self.path!r})"
@@ -174,7 +181,7 @@ class Reader:
     def rows(self, key: Key | None = None) -> list[Reader]:
         """The items of the array at ``key`` (or of this array), each an object."""
         array = self if key is None else self.at(key)
-        if not array.is_array():
+        if type(array._value) is not list:
             raise array.error("not an array")
         items = cast(list[object], array._value)
         out = []

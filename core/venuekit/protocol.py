@@ -115,8 +115,9 @@ class ExchangeProtocol:
     scrubber: Scrubber = field(init=False, factory=Scrubber, repr=False)
     _account: str = field(init=False, default="anonymous")
     _demand_cache: dict[tuple[str, int], Demand] = field(init=False, factory=dict)
-    #: usage rule name -> (rule, bucket key), or None for a rule this connector lacks
-    _usage_cache: dict[str, tuple[RateLimit, str] | None] = field(init=False, factory=dict)
+    #: usage rule name -> (rule, bucket key), or None for a rule this connector lacks (read
+    #: by the transport on every answer; filled by :meth:`usage_target`)
+    usage_targets: dict[str, tuple[RateLimit, str] | None] = field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.set_auth(self.auth)
@@ -125,7 +126,7 @@ class ExchangeProtocol:
         """New credentials or a new token: account-scoped keys and the scrubber follow."""
         self.auth = auth
         self._demand_cache.clear()
-        self._usage_cache.clear()
+        self.usage_targets.clear()
         if auth is None:
             self.scrubber = Scrubber()
             return
@@ -165,12 +166,12 @@ class ExchangeProtocol:
         Worked out once per rule and account: venues report usage on every answer.
         """
         try:
-            return self._usage_cache[rule_name]
+            return self.usage_targets[rule_name]
         except KeyError:
             pass
         rule = self.rules.get(rule_name)
         target = None if rule is None else (rule, self.bucket_key(rule))
-        self._usage_cache[rule_name] = target
+        self.usage_targets[rule_name] = target
         return target
 
     def bucket_key(self, rule: RateLimit) -> str:

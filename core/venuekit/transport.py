@@ -102,10 +102,12 @@ class Transport:
 
     async def _feedback(self, limiter: Limiter, outcome: Outcome[T],
                         demands: Sequence[Demand]) -> None:
-        target_of = self.protocol.usage_target
+        protocol = self.protocol
+        targets = protocol.usage_targets  # worked out once per rule, read on every answer
         reports = []
         for usage in outcome.usages:
-            target = target_of(usage.rule)
+            rule = usage.rule
+            target = targets[rule] if rule in targets else protocol.usage_target(rule)
             if target is not None:
                 reports.append((target[1], target[0], usage.used))
         if reports:  # one call for all of them: venues report two or three counters

@@ -8,10 +8,12 @@ guess when a header is missing or says something that cannot be about the rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .models import Usage
 from .wire import CASE_INSENSITIVE, Response
 
-__all__ = ["header_int", "usage_from_remaining"]
+__all__ = ["header_int", "usage_from_headers", "usage_from_remaining"]
 
 
 def header_int(response: Response, name: str) -> int | None:
@@ -28,6 +30,30 @@ def header_int(response: Response, name: str) -> int | None:
         return int(value.strip())
     except ValueError:
         return None
+
+
+def usage_from_headers(response: Response,
+                       table: Sequence[tuple[str, str]]) -> list[Usage]:
+    """``Usage(rule, n)`` for each ``(header, rule)`` of ``table`` whose header holds a
+    whole number ``n >= 0`` (venues that report what was *used*, e.g. Binance's
+    ``X-MBX-USED-WEIGHT-1M``); absent or malformed headers report nothing.
+
+    One call per answer for every counter a venue reports (it runs on every request).
+    """
+    headers = response.headers
+    direct = type(headers) in CASE_INSENSITIVE
+    found = []
+    for name, rule in table:
+        value = headers.get(name) if direct else response.header(name)
+        if value is None:
+            continue
+        if value.isascii() and value.isdigit():  # the usual plain count
+            found.append(Usage(rule, int(value)))
+            continue
+        used = header_int(response, name)
+        if used is not None and used >= 0:
+            found.append(Usage(rule, used))
+    return found
 
 
 def usage_from_remaining(rule: str, *, limit: int | None,

@@ -64,7 +64,15 @@ class _MemoryPermit(Permit):
         if self._settled:
             return
         self._settled = True
-        self._limiter._redate(self._held)
+        limiter = self._limiter
+        buckets = limiter._buckets
+        now = limiter._clock()
+        for bucket, entry, cost in self._held:
+            if buckets.get(bucket.key) is not bucket:
+                # swept while the response was out (it came back after the window): count
+                # it again in the bucket that now holds the key
+                bucket = limiter._bucket(bucket.key, bucket.rule)
+            bucket.redate(entry, cost, now)
 
 
 class MemoryLimiter(Limiter):
@@ -86,11 +94,9 @@ class MemoryLimiter(Limiter):
         # (when to look again, tie-break, bucket): exactly one entry per live bucket
         self._expiry: list[tuple[float, int, Bucket]] = []
         self._tie = itertools.count()
-        self._closed = False
+        #: a plain attribute, not a property: the connector's stand-in reads it per request
+        self.closed = False
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def used(self, key: str) -> int:
         """Cost counted in ``key``'s current window, for diagnostics and metrics."""
@@ -127,7 +133,7 @@ class MemoryLimiter(Limiter):
     # ------------------------------------------------------------ the Limiter API
 
     async def acquire(self, demands: Sequence[Demand]) -> Permit:
-        if self._closed:
+        if self.closed:
             raise ConfigurationError("the rate limiter is closed")
         now = self._clock()
         if self._expiry and self._expiry[0][0] <= now:
@@ -158,8 +164,11 @@ class MemoryLimiter(Limiter):
         now = self._clock()
         if self._expiry and self._expiry[0][0] <= now:
             self._sweep(now)
+        buckets = self._buckets
         for key, rule, used in reports:
-            bucket = self._bucket(key, rule)
+            bucket = buckets.get(key)
+            if bucket is None or bucket.rule is not rule:
+                bucket = self._bucket(key, rule)
             bucket.prune(now)
             if used > bucket.used:
                 bucket.take(used - bucket.used, now + bucket.window)
@@ -175,7 +184,7 @@ class MemoryLimiter(Limiter):
             self._recheck(bucket)
 
     async def aclose(self) -> None:
-        self._closed = True
+        self.closed = True
         for bucket in self._buckets.values():
             for waiter in bucket.queue:
                 if waiter.done:
@@ -348,17 +357,6 @@ class MemoryLimiter(Limiter):
             if bucket.queue:
                 heads.append(bucket.queue[0])
         self._advance(heads)
-
-    def _redate(self, held: list[tuple[Bucket, Entry, int]]) -> None:
-        # No re-timing of the heads: moving a cost later only postpones them, and an early
-        # timer re-arms itself when it fires.
-        now = self._clock()
-        for bucket, entry, cost in held:
-            if self._buckets.get(bucket.key) is not bucket:
-                # swept while the response was out (it came back after the window): count
-                # it again in the bucket that now holds the key
-                bucket = self._bucket(bucket.key, bucket.rule)
-            bucket.redate(entry, cost, now)
 
     def _sweep(self, now: float) -> None:
         """Drop idle buckets whose look-again time has come; re-file the busy ones."""

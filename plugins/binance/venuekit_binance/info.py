@@ -14,7 +14,7 @@ from venuekit.models import (
     RateLimit,
     Usage,
 )
-from venuekit.usage import header_int
+from venuekit.usage import usage_from_headers as usages_from
 from venuekit.wire import Response
 
 from . import NAME, signing
@@ -85,9 +85,4 @@ def exchange_info() -> ExchangeInfo:
 
 def usage_from_headers(response: Response) -> list[Usage]:
     """``X-MBX-USED-WEIGHT-1M`` and ``X-MBX-ORDER-COUNT-10S/-1M`` as limiter usage."""
-    found = []
-    for header, rule in USAGE_HEADERS:
-        used = header_int(response, header)
-        if used is not None and used >= 0:
-            found.append(Usage(rule, used))
-    return found
+    return usages_from(response, USAGE_HEADERS)
