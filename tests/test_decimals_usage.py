@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 from venuekit.decimals import decimal_places, format_decimal, plain_decimal
 from venuekit.models import Usage
-from venuekit.usage import header_int, usage_from_remaining
+from venuekit.usage import header_int, usage_from_headers, usage_from_remaining
 from venuekit.wire import Response
 
 
@@ -53,3 +54,26 @@ def test_header_int_is_case_insensitive_and_none_for_garbage() -> None:
 def test_usage_is_limit_minus_remaining_or_nothing(limit: int | None, remaining: int | None,
                                                    expected: list[Usage]) -> None:
     assert usage_from_remaining("r", limit=limit, remaining=remaining) == expected
+
+
+TABLE = (("X-Used-Weight", "ip"), ("X-Order-Count-10s", "orders_10s"),
+         ("X-Order-Count-1m", "orders_1m"))
+
+
+@pytest.mark.parametrize("case_insensitive", [True, False])
+def test_usage_from_headers_reads_each_whole_count_and_skips_the_rest(
+        case_insensitive: bool) -> None:
+    raw = {"x-used-weight": "37", "X-ORDER-COUNT-10S": " 4 ", "x-order-count-1m": "-1"}
+    headers = CIMultiDictProxy(CIMultiDict(raw)) if case_insensitive else raw
+    answer = Response(exchange="acme", status=200, headers=headers, body=b"")
+    # spaces around a count are read as header_int reads them; a negative count is no usage
+    assert usage_from_headers(answer, TABLE) == [Usage("ip", 37), Usage("orders_10s", 4)]
+
+
+@pytest.mark.parametrize("value", ["", "3.5", "1e3", "abc", "²", "-0"])
+def test_usage_from_headers_agrees_with_header_int(value: str) -> None:
+    answer = Response(exchange="acme", status=200,
+                      headers=CIMultiDictProxy(CIMultiDict({"X-Used-Weight": value})), body=b"")
+    expected = header_int(answer, "X-Used-Weight")
+    got = usage_from_headers(answer, TABLE[:1])
+    assert got == ([Usage("ip", expected)] if expected is not None and expected >= 0 else [])
