@@ -362,6 +362,31 @@ async def test_demands_on_one_key_add_up(limiter: MemoryLimiter) -> None:
     assert limiter.used(KEY) == 9
 
 
+async def test_a_known_bucket_is_granted_at_once_only_when_everything_fits(
+        clock: VirtualClock, limiter: MemoryLimiter) -> None:
+    """The fast grant (known buckets, nobody waiting) decides exactly as the general path."""
+    other = "venue:ip:other"
+    (await limiter.acquire([need(1), need(1, key=other)])).settle()  # both buckets known
+    with pytest.raises(ConfigurationError, match="add up"):
+        await limiter.acquire([need(6), need(5)])  # one key twice: summed, then refused
+    await limiter.acquire([need(3), need(5)])
+    assert limiter.used(KEY) == 9
+    full = start(limiter, need(2), need(1, key=other))  # 9 + 2 > 10: waits, takes nothing
+    await spin()
+    assert not full.done() and limiter.used(other) == 1
+    behind = start(limiter, need(1, key=other))  # room, but a line: waits its turn
+    await spin()
+    assert not behind.done()
+    await clock.advance(1.1)
+    await asyncio.gather(full, behind)
+    assert limiter.used(other) == 2  # the first grant expired, the two new ones count
+    await limiter.block(other, RULE, 5.0)
+    blocked = start(limiter, need(1, key=other))
+    await spin()
+    assert not blocked.done()
+    blocked.cancel()
+
+
 async def test_zero_cost_is_a_no_op(clock: VirtualClock, limiter: MemoryLimiter) -> None:
     await limiter.block(KEY, RULE, 60.0)
     permit = await limiter.acquire([need(0)])
