@@ -232,8 +232,9 @@ class MemoryLimiter(Limiter):
             found.append((bucket, cost))
         if len(found) == 2 and found[0][0] is found[1][0]:
             return None  # one key named twice: the general path sums its costs
-        held = [(bucket, bucket.take(cost, now + bucket.window), cost)
-                for bucket, cost in found]
+        held = []
+        for bucket, cost in found:  # a loop, not a comprehension: no call per request
+            held.append((bucket, bucket.take(cost, now + bucket.window), cost))
         return _MemoryPermit(self, held, now, 0.0)
 
     def _needs(self, demands: Sequence[Demand]) -> list[tuple[Bucket, int]]:

@@ -114,8 +114,13 @@ def _form_pairs(request: Request) -> list[tuple[str, str]]:
         raise ValueError("binance takes form-encoded bodies only, never JSON")
     items: Iterable[tuple[Any, Any]] = (
         request.body.items() if isinstance(request.body, Mapping) else request.body)
-    return [(str(key), value if type(value) is str else _form_text(value))
-            for key, value in items if value is not None]
+    pairs = []
+    for key, value in items:  # a loop, not a comprehension: no extra call per order
+        if type(value) is str and type(key) is str:  # what the endpoints build
+            pairs.append((key, value))
+        elif value is not None:
+            pairs.append((str(key), _form_text(value)))
+    return pairs
 
 
 def _form_text(value: object) -> str:
