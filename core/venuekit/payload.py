@@ -253,14 +253,6 @@ class Reader:
     def optional_decimal(self, key: Key) -> Decimal | None:
         """A number, or None when the venue leaves it out, null or ``""``."""
         value = self._value.get(key) if type(self._value) is dict else self.get(key)
-        if type(value) is str and value:  # the usual venue number, read here in full
-            try:
-                number = Decimal(value)
-            except InvalidOperation:
-                raise self.error(f"invalid decimal {value!r:.40}", key) from None
-            if number.is_finite():
-                return number
-            raise self.error(f"invalid decimal {value!r:.40}", key)
         return None if value is None or value == "" else self._number(key, value)
 
     def nonzero_decimal(self, key: Key) -> Decimal | None:
