@@ -236,14 +236,6 @@ class Reader:
         """A number (JSON number or numeric string); required unless ``default`` is given,
         which then stands for a field the venue leaves out, null or ``""``."""
         value = self._value.get(key) if type(self._value) is dict else self.get(key)
-        if type(value) is str and value:  # the usual venue number, read here in full
-            try:
-                number = Decimal(value)
-            except InvalidOperation:
-                raise self.error(f"invalid decimal {value!r:.40}", key) from None
-            if number.is_finite():
-                return number
-            raise self.error(f"invalid decimal {value!r:.40}", key)
         if value is None or value == "":
             if default is None:
                 raise self.error("missing", key)
