@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -211,6 +215,45 @@ def test_generated_client_ids_have_no_modulo_bias() -> None:
     favoured = sum(counts[ch] for ch in alphabet[:8]) / 8
     others = sum(counts[ch] for ch in alphabet[8:]) / (len(alphabet) - 8)
     assert 0.92 < favoured / others < 1.08
+
+
+_FORK_IDS = """
+import os
+from venuekit.models import ClientOrderIdRule
+from venuekit.retry import generate_client_order_id
+rule = ClientOrderIdRule(max_length=32)
+generate_client_order_id(rule)  # the parent's pool now holds unused bytes
+read_end, write_end = os.pipe()
+pid = os.fork()
+ids = " ".join(generate_client_order_id(rule) for _ in range(20))
+if pid == 0:
+    os.write(write_end, ids.encode())
+    os._exit(0)
+os.close(write_end)
+with os.fdopen(read_end, "rb") as pipe:
+    print(ids, "|", pipe.read().decode())
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_forked_child_never_repeats_the_parent_ids() -> None:
+    """The ids come from a pool of random bytes; a child must not inherit what is left.
+    (Forked in a fresh single-threaded interpreter: forking pytest's own is unsafe.)"""
+    done = subprocess.run([sys.executable, "-c", _FORK_IDS], capture_output=True, text=True,
+                          check=True, timeout=60)
+    parent, _, child = done.stdout.partition("|")
+    assert len(parent.split()) == len(child.split()) == 20
+    assert not set(parent.split()) & set(child.split())
+
+
+def test_ids_drawn_from_many_threads_never_repeat() -> None:
+    rule = ClientOrderIdRule(max_length=32)
+    with ThreadPoolExecutor(8) as pool:
+        batches = list(pool.map(lambda _: [generate_client_order_id(rule) for _ in range(500)],
+                                range(8)))
+    ids = [value for batch in batches for value in batch]
+    assert len(set(ids)) == len(ids) == 4000
 
 
 def test_generated_client_ids_refuse_a_charset_they_cannot_draw_from() -> None:
