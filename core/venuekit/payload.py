@@ -249,8 +249,11 @@ class Reader:
 
     def nonzero_decimal(self, key: Key) -> Decimal | None:
         """A number where the venue writes 0 for "does not apply": 0 reads as None."""
-        number = self.optional_decimal(key)
-        return None if number is None or number == 0 else number
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
+        if value is None or value == "":
+            return None
+        number = self._number(key, value)
+        return None if number == 0 else number
 
     def integer(self, key: Key) -> int:
         """A required integer (JSON integer or a string of digits, optionally signed)."""
@@ -290,8 +293,10 @@ class Reader:
 
     def optional_timestamp(self, key: Key) -> datetime | None:
         """A millisecond time as an aware UTC datetime, None when absent or 0."""
-        value = self.optional_ms(key)
-        if value is None:
+        value = self._value.get(key) if type(self._value) is dict else self.get(key)
+        if type(value) is not int:  # the usual JSON integer needs no other look
+            value = self.optional_ms(key)
+        if not value:  # absent, null, "" or 0: not set
             return None
         try:
             return datetime.fromtimestamp(value / 1000, UTC)
