@@ -45,10 +45,10 @@ from venuekit.ratelimit import MemoryLimiter
 from venuekit.stream_models import BookUpdate, StreamFrame, StreamRole
 from venuekit.streams import StreamSettings, hub
 from venuekit.streams.book import LocalBook
-from venuekit.testing.conformance_streams import until
 from venuekit.testing.example import plugin as example_plugin
 from venuekit.testing.example.simulator import ExampleSimulator
 from venuekit.testing.simulator import sim_market
+from venuekit.testing.waits import until
 
 SETTINGS = StreamSettings(backoff_initial_s=0.005, backoff_max_s=0.02, idle_timeout_s=2.0,
                           heartbeat_s=0.5)

@@ -13,8 +13,7 @@ seconds.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -26,6 +25,7 @@ from ..models import Capability, Credentials, OrderResult, OrderStatus
 from ..stream_models import StreamKind
 from ..streams import StreamSettings
 from ..streams import hub as stream_hub
+from .waits import WAIT_S, next_item, until
 
 if TYPE_CHECKING:
     from ..connector import Connector
@@ -33,28 +33,14 @@ if TYPE_CHECKING:
     from .simulator import Simulator
     from .stream_server import StreamServer
 
-__all__ = ["FAST_STREAMS", "StreamConformance"]
+# next_item and until are re-exported: plugin suites import them from here
+__all__ = ["FAST_STREAMS", "WAIT_S", "StreamConformance", "next_item", "until"]
 
 T = TypeVar("T")
 
 #: Stream timings for tests: quick reconnects, a dead socket noticed in a second.
 FAST_STREAMS = StreamSettings(backoff_initial_s=0.01, backoff_max_s=0.05, jitter=0.5,
                               idle_timeout_s=1.0, heartbeat_s=0.2, connect_timeout_s=2.0)
-WAIT_S = 5.0
-
-
-async def next_item(source: AsyncIterator[T], timeout_s: float = WAIT_S) -> T:
-    """The next item of a watch, or a test failure after ``timeout_s``."""
-    return await asyncio.wait_for(anext(source), timeout_s)
-
-
-async def until(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    """Poll ``condition`` every few milliseconds; fail naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 class StreamConformance:
