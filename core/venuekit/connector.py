@@ -518,7 +518,7 @@ class Connector:
         info = self.info
         if not market.active:
             raise InvalidOrder(f"{_where(market, info)} is not trading", exchange=self.exchange)
-        by_quote = _by_quote(info)
+        by_quote = _buys_by_quote(info.capabilities)
         is_market_buy = params.type is OrderType.MARKET and params.side is Side.BUY
         if params.quote_quantity is not None and not by_quote:
             raise InvalidOrder(f"{info.display_name} sizes orders in base quantity; "
@@ -691,16 +691,10 @@ class Connector:
 
 
 @functools.lru_cache(maxsize=32)
-def _by_quote_of(capabilities: frozenset[Capability]) -> bool:
+def _buys_by_quote(capabilities: frozenset[Capability]) -> bool:
+    """Whether the venue sizes market buys in quote currency, worked out once per venue
+    (a membership test hashes the enum member in Python; orders ask on every call)."""
     return Capability.MARKET_BUY_BY_QUOTE in capabilities
-
-
-def _by_quote(info: ExchangeInfo) -> bool:
-    """Whether the venue sizes market buys in quote currency, asked once per venue.
-
-    (A membership test hashes the enum member in Python; orders ask on every call.)
-    """
-    return _by_quote_of(info.capabilities)
 
 
 def _where(market: Market, info: ExchangeInfo) -> str:

@@ -44,11 +44,7 @@ class HmacSha256:
         return outer.digest()
 
     def hexdigest(self, payload: bytes) -> str:
-        inner = self._inner.copy()  # digest(), written out: signing calls this per request
-        inner.update(payload)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        return self.digest(payload).hex()
 
 
 _KEYS: weakref.WeakKeyDictionary[Credentials, HmacSha256] = weakref.WeakKeyDictionary()

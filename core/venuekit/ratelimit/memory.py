@@ -54,8 +54,7 @@ class _MemoryPermit(Permit):
 
     def __init__(self, limiter: MemoryLimiter, held: list[tuple[Bucket, Entry, int]],
                  granted_at: float, waited: float) -> None:
-        self.granted_at = granted_at  # Permit's fields, set here: one call per request less
-        self.waited = waited
+        super().__init__(granted_at, waited)
         self._limiter = limiter
         self._held = held
         self._settled = False
@@ -96,7 +95,6 @@ class MemoryLimiter(Limiter):
         self._tie = itertools.count()
         #: a plain attribute, not a property: the connector's stand-in reads it per request
         self.closed = False
-
 
     def used(self, key: str) -> int:
         """Cost counted in ``key``'s current window, for diagnostics and metrics."""
