@@ -59,12 +59,24 @@ def test_each_kind_has_its_routed_path() -> None:
 @pytest.mark.parametrize(("role", "testnet", "url"), [
     (StreamRole.PUBLIC, False, "wss://fstream.binance.com/public/stream"),
     (StreamRole.MARKET, False, "wss://fstream.binance.com/market/stream"),
-    (StreamRole.PRIVATE, False, "wss://fstream.binance.com/private/ws?listenKey=lk1"),
+    (StreamRole.PRIVATE, False, "wss://fstream.binance.com/private/ws/lk1"),
     (StreamRole.PUBLIC, True, "wss://fstream.binancefuture.com/public/stream"),
-    (StreamRole.PRIVATE, True, "wss://fstream.binancefuture.com/private/ws?listenKey=lk1"),
+    (StreamRole.PRIVATE, True, "wss://fstream.binancefuture.com/private/ws/lk1"),
 ])
 def test_urls_per_role_and_environment(role: StreamRole, testnet: bool, url: str) -> None:
     assert streams.stream_url(context(role, testnet=testnet, key="lk1")) == url
+
+
+def test_user_data_socket_carries_the_listen_key_in_its_path() -> None:
+    # User Data Streams "Connect" (developers.binance.com/docs/derivatives/
+    # usds-margined-futures/user-data-streams/Connect, routed-path edition): base URL
+    # wss://fstream.binance.com/private, "User Data Streams are accessed at /ws/<listenKey>",
+    # e.g. wss://fstream.binance.com/private/ws/XaEAKTsQSRLZAGH9tuIu37plSRsdjmlAVBoNYPUITlTA
+    # ko1WI22PgmBMpI1rS8Yh. The change notice's ?listenKey= form takes an events= filter
+    # whose default is not documented, so it is not used.
+    key = "XaEAKTsQSRLZAGH9tuIu37plSRsdjmlAVBoNYPUITlTAko1WI22PgmBMpI1rS8Yh"
+    assert streams.stream_url(context(StreamRole.PRIVATE, key=key)) == (
+        "wss://fstream.binance.com/private/ws/" + key)
 
 
 def test_private_socket_needs_its_listen_key() -> None:
@@ -149,11 +161,28 @@ async def test_book_ticker_on_the_public_path_and_the_retired_unrouted_url(
         assert len([f for f in frames if "data" in f]) == (1 if delivered else 0)
 
 
-async def test_private_path_refuses_an_unknown_listen_key(sim: BinanceSimulator) -> None:
+@pytest.mark.parametrize("path", ["/private/ws/nope", "/private/ws?listenKey=nope"])
+async def test_private_path_refuses_an_unknown_listen_key(sim: BinanceSimulator,
+                                                          path: str) -> None:
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.WSServerHandshakeError):
-            await http.ws_connect(sim.base_url.replace("http", "ws")
-                                  + "/private/ws?listenKey=nope")
+            await http.ws_connect(sim.base_url.replace("http", "ws") + path)
+
+
+@pytest.mark.parametrize(("suffix", "topics"), [
+    ("/private/ws/{key}", {"orders", "fills", "balance", "positions"}),
+    # the change notice's query form: only the events= asked for
+    ("/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE", {"orders", "fills"}),
+])
+async def test_simulator_serves_both_documented_private_forms(
+        sim: BinanceSimulator, suffix: str, topics: set[str]) -> None:
+    key = sim.streams.new_session()
+    async with aiohttp.ClientSession() as http, \
+            http.ws_connect(sim.base_url.replace("http", "ws") + suffix.format(key=key)):
+        await until(lambda: bool(sim.streams.clients), "the private socket")
+        [client] = sim.streams.clients
+        assert (client.role, client.session_key) == ("private", key)
+        assert {topic for topic, _ in client.topics} == topics
 
 
 # ---------------------------------------------------------------- through the connector

@@ -33,6 +33,9 @@ ROUTES = {"bookTicker": ("public", "ticker"), "depth": ("public", "order_book"),
           "ticker": ("market", None), "miniTicker": ("market", None),
           "forceOrder": ("market", None)}
 PRIVATE_TOPICS = ("orders", "fills", "balance", "positions")
+#: ``events=`` filter of the query form (change notice) -> the topics each event feeds
+EVENT_TOPICS = {"ORDER_TRADE_UPDATE": ("orders", "fills"),
+                "ACCOUNT_UPDATE": ("balance", "positions")}
 _EXECUTION = {"open": "NEW", "canceled": "CANCELED", "expired": "EXPIRED"}
 
 
@@ -44,14 +47,30 @@ def _wrap(stream: str, payload: dict[str, Any]) -> str:
     return json.dumps({"stream": stream, "data": payload})
 
 
+#: the listenKey path of the user-data socket (User Data Streams, "Connect")
+PRIVATE_KEY_PATH = "/private/ws/"
+
+
+class _Paths(dict[str, str]):
+    """Routed paths; ``/private/ws/<listenKey>`` (a path per key) reads as ``private``."""
+
+    def __missing__(self, path: str) -> str:
+        if path.startswith(PRIVATE_KEY_PATH) and "/" not in path[len(PRIVATE_KEY_PATH):]:
+            return "private"
+        raise KeyError(path)
+
+
 class BinanceStreamVenue(StreamVenue):
-    paths: ClassVar[dict[str, str]] = {
+    paths: ClassVar[dict[str, str]] = _Paths({
         "/public/stream": "public", "/public/ws": "public",
         "/market/stream": "market", "/market/ws": "market",
+        # the documented connection: the listenKey in the path; the change notice's
+        # query form (?listenKey=<key>&events=...) is served too
+        PRIVATE_KEY_PATH + "{listenKey}": "private",
         "/private/ws": "private", "/private/stream": "private",
         # retired unrouted URLs: they only receive /public data now
         "/ws": "public-only", "/stream": "public-only",
-    }
+    })
 
     def __init__(self, simulator: BinanceSimulator) -> None:
         self.sim = simulator
@@ -63,12 +82,16 @@ class BinanceStreamVenue(StreamVenue):
     def on_open(self, server: StreamServer, client: StreamClient) -> None:
         if client.role != "private":
             return
-        key = client.request.query.get("listenKey")
+        key = (client.request.match_info.get("listenKey")
+               or client.request.query.get("listenKey"))
         if key not in server.sessions:
             raise SimReject(ErrorKind.AUTH, "listenKey does not exist")
         client.session_key = key
         client.logged_in = True
-        client.topics.update((topic, None) for topic in PRIVATE_TOPICS)
+        events = client.request.query.get("events")
+        topics = PRIVATE_TOPICS if events is None else tuple(
+            topic for event in events.split("/") for topic in EVENT_TOPICS.get(event, ()))
+        client.topics.update((topic, None) for topic in topics)
 
     def on_frame(self, server: StreamServer, client: StreamClient, text: str) -> list[str]:
         try:

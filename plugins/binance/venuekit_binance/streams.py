@@ -6,8 +6,9 @@ wrong one is accepted and stays silent, so the route of each stream lives here:
 - ``/public``: ``<symbol>@bookTicker`` (the ticker) and ``<symbol>@depth@100ms`` (the
   diff book), on ``/public/stream`` with JSON ``SUBSCRIBE`` frames;
 - ``/market``: ``<symbol>@aggTrade`` (public trades), on ``/market/stream``;
-- ``/private``: the user-data stream, ``/private/ws?listenKey=<key>``; the key carries
-  every account event, so no subscribe frame is sent.
+- ``/private``: the user-data stream, ``/private/ws/<listenKey>`` (User Data Streams,
+  "Connect": the key in the path); the key carries every account event, so no subscribe
+  frame is sent.
 
 The client heartbeat is ``{"method":"LIST_SUBSCRIPTIONS","id":0}``: Binance answers it
 on every socket, so a quiet private socket still proves itself alive (the venue's own
@@ -109,7 +110,9 @@ def stream_url(context: SocketContext) -> str | None:
     if context.role is StreamRole.PRIVATE:
         if not context.session_key:
             return None
-        url += f"?listenKey={context.session_key}"
+        # User Data Streams "Connect": base wss://fstream.binance.com/private, streams
+        # "accessed at /ws/<listenKey>" (every account event; no events= filter needed)
+        url += f"/{context.session_key}"
     return url
 
 
