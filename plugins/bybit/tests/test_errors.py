@@ -36,7 +36,7 @@ DOCUMENTED: dict[int, type[e.VenueError]] = {
     110094: e.BelowMinimum, 110001: e.OrderNotFound, 110008: e.OrderNotFound,
     110010: e.OrderNotFound, 110072: e.DuplicateOrder, 10014: e.DuplicateOrder,
     110079: e.ExchangeUnavailable, 10000: e.ExchangeUnavailable, 10016: e.ExchangeUnavailable,
-    10017: e.ExchangeError,
+    10017: e.ExchangeError, 10009: e.PermissionDenied, 110020: e.InvalidOrder,
 }
 
 
@@ -97,9 +97,28 @@ def test_rate_limit_without_reset_information() -> None:
     assert error is not None and error.retry_after is None
 
 
-def test_ip_ban_code_blocks_for_ten_minutes() -> None:
-    error = parse_error(envelope_response(10009, "IP has been banned."))
-    assert type(error) is e.IPBanned and error.retry_after == IP_BAN_S == 600.0
+def test_10009_is_a_region_restriction_not_an_ip_ban() -> None:
+    # Bybit V5 Error Codes, UTA table (https://bybit-exchange.github.io/docs/v5/error,
+    # bybit-exchange/docs docs/v5/error.mdx @ 072c197): "10009 | Service Restricted: Access
+    # is currently unavailable for your region. Please contact our support team". The IP
+    # ban is only HTTP 403 "access too frequent" (Rate Limit Rules); waiting 10 minutes and
+    # retrying cannot lift a region restriction.
+    error = parse_error(envelope_response(
+        10009, "Service Restricted: Access is currently unavailable for your region."))
+    assert type(error) is e.PermissionDenied
+    assert not error.retryable and error.retry_after is None
+
+
+def test_500_active_orders_cap_is_an_invalid_order() -> None:
+    # Error Codes (docs/v5/error.mdx): "110020 | Not allowed to have more than 500 active
+    # orders."; Place Order: 500 active orders per symbol for perpetuals.
+    error = parse_error(envelope_response(110020, "Not allowed to have more than 500 "
+                                                  "active orders."))
+    assert type(error) is e.InvalidOrder and not error.retryable
+
+
+def test_envelope_ip_ban_constant_is_ten_minutes() -> None:
+    assert IP_BAN_S == 600.0  # Rate Limit Rules: "wait for at least 10 minutes"
 
 
 def test_http_403_is_an_ip_ban() -> None:

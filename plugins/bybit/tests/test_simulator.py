@@ -211,6 +211,23 @@ async def test_order_life_cycle_on_the_wire(sim: BybitSimulator) -> None:
     assert reused["retCode"] == 110072  # orderLinkId stays unique after the order closed
 
 
+async def test_partly_filled_then_cancelled_linear_order_reads_cancelled(
+        sim: BybitSimulator) -> None:
+    # Enums, orderStatus (https://bybit-exchange.github.io/docs/v5/enum#orderstatus):
+    # "PartiallyFilledCanceled: Only spot has this order status"; "Cancelled: In
+    # derivatives, orders with this status may have an executed qty".
+    _, _, placed = await call(sim, "POST", "/v5/order/create",
+                              body=create_body(orderLinkId="part-1", qty="0.02"))
+    order_id = placed["result"]["orderId"]
+    sim.state.fill_resting(order_id, Decimal("0.01"))
+    await call(sim, "POST", "/v5/order/cancel", body=json.dumps(
+        {"category": "linear", "symbol": "BTCUSDT", "orderId": order_id}).encode())
+    _, _, found = await call(sim, "GET", "/v5/order/realtime",
+                             query=f"category=linear&symbol=BTCUSDT&orderId={order_id}")
+    (row,) = found["result"]["list"]
+    assert (row["orderStatus"], row["cumExecQty"]) == ("Cancelled", "0.01")
+
+
 async def test_realtime_rules(sim: BybitSimulator) -> None:
     _, _, missing = await call(sim, "GET", "/v5/order/realtime", query="category=linear")
     assert missing["retCode"] == 10001

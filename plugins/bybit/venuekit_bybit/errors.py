@@ -29,13 +29,16 @@ ERRORS: dict[int, type[e.VenueError]] = {
     10024: e.PermissionDenied,      # compliance rules triggered
     10027: e.PermissionDenied,      # transactions are banned
     10028: e.PermissionDenied,      # the API can only be accessed by unified account users
+    # "Service Restricted: Access is currently unavailable for your region" (Error Codes,
+    # UTA table, since 2026-05; formerly "IP has been banned"): not a rate-limit ban, so
+    # nothing to wait out and no retry
+    10009: e.PermissionDenied,
     # ---- clock
     10002: e.InvalidTimestamp,      # request time exceeds the time window range
     -1: e.InvalidTimestamp,         # request expired (bybit.md, BY-ERR timestamp row)
     # ---- rate limits
     10006: e.RateLimitExceeded,     # too many visits, exceeded the API rate limit (per UID)
     10018: e.RateLimitExceeded,     # exceeded the IP rate limit (deprecated code)
-    10009: e.IPBanned,              # IP has been banned
     # ---- venue busy or execution state unknown: ambiguous, the core looks the order up
     10000: e.ExchangeUnavailable,   # server timeout
     10016: e.ExchangeUnavailable,   # server error / service is restarting
@@ -55,6 +58,7 @@ ERRORS: dict[int, type[e.VenueError]] = {
     110120: e.InvalidOrder,         # price limit
     110121: e.InvalidOrder,         # price limit
     110094: e.BelowMinimum,         # order notional value below the lower limit
+    110020: e.InvalidOrder,         # not allowed to have more than 500 active orders
     110001: e.OrderNotFound,        # order does not exist
     170213: e.OrderNotFound,        # order does not exist (batch-cancel item example)
     110043: e.ExchangeError,        # set leverage not modified (success to the flow)

@@ -239,9 +239,9 @@ class BybitSimulator(AccountEndpoints):
         return self._json(raw)
 
     def _order(self, order: SimOrder) -> dict[str, Any]:
+        # a cancelled linear order with fills stays "Cancelled" (Enums, orderStatus:
+        # "PartiallyFilledCanceled: Only spot has this order status")
         status = _STATUS[order.status]
-        if status == "Cancelled" and order.filled > 0:
-            status = "PartiallyFilledCanceled"
         price = order.price if order.price is not None else self.state.markets[
             order.symbol].price
         return {
