@@ -257,6 +257,30 @@ def test_batch_place_builds_the_single_bodies_as_an_array(btc: Market) -> None:
     assert isinstance(refused, VenueError) and refused.code == "51008"
 
 
+def test_batch_costs_count_orders_and_a_batch_of_one_spends_the_single_limit(
+        btc: Market) -> None:
+    # https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-multiple-orders:
+    # "the rate limit of this endpoint is determined by the number of orders. If there is
+    # only one order in the request, it will consume the rate limit of `Place order`."
+    # #order-book-trading-trade-post-cancel-multiple-orders says the same of `Cancel order`.
+    # The old code charged a batch of one to the batch rules (300 / 2 s), so a host mixing
+    # such batches with single orders could pass OKX's 60 / 2 s per instrument.
+    from venuekit import OrderParams
+    from venuekit_okx import limits
+
+    def order(i: int) -> OrderParams:
+        return OrderParams(symbol=btc.symbol, side="buy", type="limit", quantity="0.01",
+                           price="40000", client_order_id=f"c{i}")
+    assert trading.place_orders([order(0)], [btc]).request.cost == {
+        limits.PLACE: 1, limits.SUB_ACCOUNT_ORDERS: 1}
+    assert trading.place_orders([order(0), order(1), order(2)], [btc] * 3).request.cost == {
+        limits.BATCH_ORDERS: 3, limits.SUB_ACCOUNT_ORDERS: 3}
+    one = [OrderRef(btc.symbol, order_id="1")]
+    assert trading.cancel_orders(one, btc).request.cost == {limits.CANCEL: 1}
+    two = [OrderRef(btc.symbol, order_id="1"), OrderRef(btc.symbol, order_id="2")]
+    assert trading.cancel_orders(two, btc).request.cost == {limits.BATCH_CANCEL: 2}
+
+
 # market data: REST ticker (same fields as the docs' tickers push) and books
 TICKER = envelope([{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "last": "9999.99",
                     "lastSz": "0.1", "askPx": "9999.99", "askSz": "11", "bidPx": "8888.88",

@@ -76,9 +76,21 @@ def test_hook_delegates() -> None:
 
 
 def test_ambiguous_and_busy_codes_are_retryable_network_errors() -> None:
-    for code in ("50004", "50001", "50026", "50013", "51149"):
+    for code in ("50004", "50001", "50026", "51149"):
         error = parse_error(response(envelope([], code=code)))
         assert error is not None and error.retryable and error.ambiguous, code
+
+
+def test_systems_busy_50013_is_a_rate_limit_not_an_ambiguous_failure() -> None:
+    # OKX error table (https://www.okx.com/docs-v5/en/#error-code-rest-api-public):
+    # 50013, HTTP 429, "Systems are busy. Please try again later." okx.md section 5 lists it
+    # with the rate-limit codes and section 7 says 50011/50061/50013 are non-executions,
+    # safe to retry after a backoff: no order lookup is needed.
+    error = parse_error(response(envelope([], code="50013",
+                                          msg="Systems are busy. Please try again later."),
+                                 status=429))
+    assert type(error) is e.RateLimitExceeded
+    assert error.retryable and not error.ambiguous
 
 
 def test_order_expiry_codes_are_safe_to_resend() -> None:
@@ -97,7 +109,7 @@ def test_item_codes_are_known_rows() -> None:
 def test_every_code_in_okx_md_is_a_row() -> None:
     listed: dict[str, Any] = {
         "50011": e.RateLimitExceeded, "50061": e.RateLimitExceeded, "50040": None,
-        "50013": None, "50110": e.PermissionDenied, "50121": e.PermissionDenied,
+        "50013": e.RateLimitExceeded, "50110": e.PermissionDenied, "50121": e.PermissionDenied,
         "50111": e.AuthenticationError, "50101": None, "50100": None, "50103": None,
         "50104": e.AuthenticationError, "50105": e.AuthenticationError,
         "50113": e.InvalidSignature, "50106": e.InvalidSignature,

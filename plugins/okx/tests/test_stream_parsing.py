@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from okx_helpers import DOC_SECRET, doc_credentials, envelope, response
 from venuekit import AuthenticationError, Market, OrderStatus
+from venuekit import errors as e
 from venuekit.account_models import Fill, PositionSide, Ticker, Trade
 from venuekit.models import Auth, OrderResult
 from venuekit.stream_models import (
@@ -20,6 +21,7 @@ from venuekit.stream_models import (
     Pong,
     PositionsUpdate,
     ResyncNeeded,
+    SessionExpired,
     SocketContext,
     StreamEvent,
     StreamFailure,
@@ -146,10 +148,50 @@ def test_subscribe_error_is_not_fatal(btc: Market) -> None:
 
 def test_pong_and_notice(btc: Market) -> None:
     assert parse("pong", btc) == [Pong()]
+
+
+def test_service_upgrade_notice_replaces_the_socket_now(btc: Market) -> None:
+    # OKX "WebSocket > Notification" (https://www.okx.com/docs-v5/en/#overview-websocket-
+    # notification): 60 s before a service upgrade OKX sends this on /public and /private;
+    # "Users are encouraged to establish a new connection" -> reconnect at once (the old
+    # code ignored it and lost the socket a minute later).
     notice = {"event": "notice", "code": "64008", "connId": "a4d3ae55",
               "msg": "The connection will soon be closed for a service upgrade. Please "
                      "reconnect."}
-    assert parse(notice, btc) == []
+    assert parse(notice, btc) == [SessionExpired()]
+    assert parse(notice, btc, StreamRole.PUBLIC) == [SessionExpired()]
+    assert parse({"event": "notice", "code": "69999", "msg": "?"}, btc) == []
+
+
+@pytest.mark.parametrize(("code", "msg"), [("60004", "Invalid timestamp"),
+                                           ("60006", "Timestamp request expired")])
+def test_login_timestamp_errors_reconnect_instead_of_failing_for_good(
+        btc: Market, code: str, msg: str) -> None:
+    # OKX "Error Code > WebSocket" (https://www.okx.com/docs-v5/en/#error-code-websocket):
+    # 60004/60006 are the login timestamp ("The request will expire 30 seconds after the
+    # timestamp", #overview-websocket-login), the REST 50112/50102 counterparts: a clock
+    # matter, not a bad key. The old code made them a fatal AuthenticationError (no
+    # reconnect ever); now the socket is replaced and a fresh login signed.
+    [failure] = parse({"event": "error", "code": code, "msg": msg, "connId": "a4d3ae55"}, btc)
+    assert isinstance(failure, StreamFailure) and failure.fatal
+    assert type(failure.error) is e.InvalidTimestamp and failure.error.code == code
+    assert not isinstance(failure.error, AuthenticationError)
+
+
+def test_websocket_error_table_classes(btc: Market) -> None:
+    # OKX "Error Code > WebSocket": 60007 Invalid sign, 60024 Wrong passphrase, 60032 API
+    # key doesn't exist (fatal); 60014 / 60023 requests too frequent; 63999 internal error
+    # ("Please try again later").
+    def failure(code: str) -> StreamFailure:
+        [found] = parse({"event": "error", "code": code, "msg": "m", "connId": "1"}, btc)
+        assert isinstance(found, StreamFailure)
+        return found
+    assert type(failure("60007").error) is e.InvalidSignature and failure("60007").fatal
+    for code in ("60005", "60009", "60024", "60032"):
+        assert isinstance(failure(code).error, AuthenticationError) and failure(code).fatal
+    assert type(failure("60014").error) is e.RateLimitExceeded and not failure("60014").fatal
+    assert type(failure("60023").error) is e.RateLimitExceeded and failure("60023").fatal
+    assert type(failure("63999").error) is e.ExchangeUnavailable and failure("63999").fatal
 
 
 # ---------------------------------------------------------------- private data

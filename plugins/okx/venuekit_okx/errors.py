@@ -24,8 +24,10 @@ ERRORS: dict[str, type[e.VenueError]] = {
     "50011": e.RateLimitExceeded,     # Rate limit reached / Too Many Requests (200 or 429)
     "50061": e.RateLimitExceeded,     # sub-account order rate limit reached
     "50040": e.RateLimitExceeded,     # Too frequent operations, please try again later
-    # venue busy, down, or the execution state is unknown
-    "50013": e.ExchangeUnavailable,   # (429) Systems are busy. Please try again later.
+    # (429) Systems are busy. Please try again later. HTTP 429, refused before execution:
+    # okx.md section 5 files it under rate limits, section 7 as a safe-to-retry non-execution
+    "50013": e.RateLimitExceeded,
+    # venue down, or the execution state is unknown
     "50001": e.ExchangeUnavailable,   # (503) Service temporarily unavailable
     "50026": e.ExchangeUnavailable,   # (500) System error. Try again later
     "50004": e.ExchangeUnavailable,   # (400) endpoint request timeout: result unknown, check it

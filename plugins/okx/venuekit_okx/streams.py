@@ -34,7 +34,15 @@ from decimal import Decimal
 from typing import Any
 
 from venuekit.account_models import Fill, Position, PositionSide, Ticker, Trade
-from venuekit.errors import AuthenticationError, ExchangeError, VenueError
+from venuekit.errors import (
+    AuthenticationError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidSignature,
+    InvalidTimestamp,
+    RateLimitExceeded,
+    VenueError,
+)
 from venuekit.models import Balance, Market
 from venuekit.payload import Reader
 from venuekit.stream_models import (
@@ -47,6 +55,7 @@ from venuekit.stream_models import (
     Pong,
     PositionsUpdate,
     ResyncNeeded,
+    SessionExpired,
     SocketContext,
     StreamEvent,
     StreamFailure,
@@ -71,9 +80,28 @@ MAX_CHANNELS_PER_SOCKET = 25
 MAX_CHANNELS_PER_FRAME = 10
 #: 3 new sockets a second per IP
 CONNECTIONS_PER_MINUTE = 180
-#: login errors (OKX "WebSocket error codes"): the key, passphrase, timestamp or signature
-LOGIN_CODES = frozenset({"60004", "60005", "60006", "60007", "60009", "60011", "60022",
-                         "60024", "60032"})
+#: WebSocket error codes (OKX "Error Code > WebSocket",
+#: https://www.okx.com/docs-v5/en/#error-code-websocket) -> core error classes.
+WS_ERRORS: dict[str, type[VenueError]] = {
+    # the key, passphrase or signature: refused for good (fatal, no reconnect)
+    "60005": AuthenticationError,   # Invalid apiKey
+    "60007": InvalidSignature,      # Invalid sign
+    "60009": AuthenticationError,   # Login failure
+    "60011": AuthenticationError,   # Please log in
+    "60022": AuthenticationError,   # Bulk login partially succeeded (older table)
+    "60024": AuthenticationError,   # Wrong passphrase
+    "60032": AuthenticationError,   # API key doesn't exist
+    # the login's seconds timestamp: a clock matter, recovered by a new login
+    "60004": InvalidTimestamp,      # Invalid timestamp
+    "60006": InvalidTimestamp,      # Timestamp request expired (30 s after the timestamp)
+    "60014": RateLimitExceeded,     # Requests too frequent
+    "60023": RateLimitExceeded,     # Bulk login requests too frequent
+    "63999": ExchangeUnavailable,   # Login failed due to internal error, try again later
+    "64007": ExchangeUnavailable,   # Operation failed due to WebSocket internal error
+}
+#: login refusals that a new socket and a fresh login may cure: the socket is replaced
+#: (with the core's backoff) instead of waiting for a login answer that will not come
+RETRY_LOGIN_CODES = frozenset({"60004", "60006", "60023", "63999"})
 
 
 def stream_info() -> StreamInfo:
@@ -206,11 +234,12 @@ def _event(message: dict[str, Any]) -> list[StreamEvent]:
     if event == "error":
         code = str(message.get("code", ""))
         text = str(message.get("msg", ""))
-        if code in LOGIN_CODES:
-            return [_login_failure(code, text)]
         return [_failure(code, text)]
-    if event == "notice":  # 64008: a service upgrade closes the socket in ~60 s
-        return []
+    if event == "notice":
+        # 64008: "The connection will soon be closed for a service upgrade. Please
+        # reconnect." (OKX "WebSocket > Notification": sent 60 s before): replace the
+        # socket now, re-login, resubscribe and resync, rather than lose it later
+        return [SessionExpired()] if str(message.get("code")) == "64008" else []
     if event == "channel-conn-count-error":
         return [_failure(str(message.get("code", "")),
                                            f"too many connections on channel "
@@ -218,16 +247,18 @@ def _event(message: dict[str, Any]) -> list[StreamEvent]:
     return []
 
 
-def _login_failure(code: str, text: str) -> StreamFailure:
-    return StreamFailure(AuthenticationError(text or "login refused", exchange=NAME,
-                                             code=code), fatal=True)
-
-
 def _failure(code: str, text: str) -> StreamFailure:
-    """A refused subscribe and the like: logged by the core, the socket stays."""
-    kind = errors.ERRORS.get(code, ExchangeError)
+    """An ``event:"error"`` answer.
+
+    A refused login (key, passphrase, signature) is fatal: the core stops that socket and
+    tells its watchers. A timestamp, rate or internal login error is fatal to this socket
+    only (the core reconnects with backoff and logs in afresh). Anything else (a refused
+    subscribe) is logged by the core and the socket stays.
+    """
+    kind = WS_ERRORS.get(code) or errors.ERRORS.get(code, ExchangeError)
     error: VenueError = kind(text or f"OKX error {code}", exchange=NAME, code=code)
-    return StreamFailure(error, fatal=isinstance(error, AuthenticationError))
+    return StreamFailure(error, fatal=isinstance(error, AuthenticationError)
+                         or code in RETRY_LOGIN_CODES)
 
 
 def _complete(message: dict[str, Any]) -> bool:

@@ -64,10 +64,11 @@ def _ref_body(ref: OrderRef, market: Market) -> dict[str, str]:
 def cancel_orders(refs: list[OrderRef],
                   market: Market) -> Call[list[OrderResult | VenueError]]:
     """``cancel-batch-orders``: up to 20 ``{instId, ordId | clOrdId}``, one result each."""
+    # a batch of one spends the "Cancel order" limit (OK-QH "Cancel multiple orders")
+    cost = {limits.CANCEL: 1} if len(refs) == 1 else {limits.BATCH_CANCEL: len(refs)}
     request = Request(method="POST", path=BATCH_CANCEL_PATH,
                       body=[_ref_body(ref, market) for ref in refs],
-                      body_format=BodyFormat.JSON, signed=True,
-                      cost={limits.BATCH_CANCEL: len(refs)})
+                      body_format=BodyFormat.JSON, signed=True, cost=cost)
 
     def build(index: int, row: Reader) -> OrderResult:
         return OrderResult(
@@ -83,10 +84,11 @@ def place_orders(orders: list[OrderParams],
     """``batch-orders``: the single-order bodies as a JSON array (at most 20)."""
     bodies: list[Any] = [endpoints.place_order(order, market).request.body
                          for order, market in zip(orders, markets, strict=True)]
+    # a batch of one spends the "Place order" limit (OK-QH "Place multiple orders")
+    rule = limits.PLACE if len(orders) == 1 else limits.BATCH_ORDERS
     request = Request(method="POST", path=BATCH_ORDERS_PATH, body=bodies,
                       body_format=BodyFormat.JSON, signed=True, idempotent=False,
-                      cost={limits.BATCH_ORDERS: len(orders),
-                            limits.SUB_ACCOUNT_ORDERS: len(orders)})
+                      cost={rule: len(orders), limits.SUB_ACCOUNT_ORDERS: len(orders)})
 
     def build(index: int, row: Reader) -> OrderResult:
         order = orders[index]
