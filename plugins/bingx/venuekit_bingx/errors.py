@@ -47,6 +47,13 @@ ERRORS: dict[int, type[e.VenueError]] = {
     101215: e.InvalidOrder,          # post-only order would take liquidity
     101515: e.InvalidOrder,          # trading temporarily suspended: a final no for this order
     80020: e.PermissionDenied,       # risk control forbids the operation
+    109403: e.PermissionDenied,      # "risk forbidden": replaces 80020 / 40029 (BingX change
+                                     # log 2025-10-09, effective 2025-10-16)
+    101414: e.InvalidOrder,          # "The maximum leverage for this trading pair is *"
+    101415: e.InvalidOrder,          # "This trading pair is suspended from opening new
+                                     # positions"
+    101514: e.InvalidOrder,          # "Temporarily suspended from opening positions": a final
+                                     # no for this order, like 101515
     101400: e.BelowMinimum,          # "minimum nominal value ... greater than 2u"; also used
                                      # for "pair not available"
     110425: e.BelowMinimum,          # same text (ccxt)
@@ -54,6 +61,8 @@ ERRORS: dict[int, type[e.VenueError]] = {
     109421: e.OrderNotFound,         # order does not exist (since 2025-10-16)
     80016: e.OrderNotFound,          # "Order does not exist" (older code)
     80018: e.OrderNotFound,          # cancel: order already filled
+    109422: e.OrderNotFound,         # "order status illegal": replaces 80018 (change log
+                                     # 2025-10-09; the same code also replaces 80017)
     # ---- duplicates
     101481: e.DuplicateOrder,        # "clientOrderID cannot be repeated"
     101209: e.DuplicateOrder,        # "The same order number can only be submitted once
@@ -64,7 +73,15 @@ ERRORS: dict[int, type[e.VenueError]] = {
     100500: e.ExchangeUnavailable,   # internal system error
     101500: e.ExchangeUnavailable,   # RPC timeout: the order may or may not exist
     109500: e.ExchangeUnavailable,   # account service unavailable
-    80001: e.ExchangeUnavailable,    # "account assets are being processed"
+    # "The order is being processed. Please use the allOrders interface to retrieve the
+    # order details later": the outcome is not known yet, so look it up before any resend
+    80019: e.ExchangeUnavailable,
+    109423: e.ExchangeUnavailable,   # replaces 80019 (change log 2025-10-09)
+    # ---- retired codes whose meaning the change log states (2025-10-09: "updated to new
+    # error code 109400, meaning: parameter invalid"); the docs' examples of 80001 are all
+    # final refusals ("Insufficient margin", "No position to close", positionSide vs mode)
+    80001: e.InvalidOrder,
+    109414: e.InvalidOrder,
 }
 
 #: Statuses that mean something of their own when no ``code`` envelope explains them.
@@ -78,9 +95,12 @@ HTTP_STATUS: dict[int, type[e.VenueError]] = {
 #: How long the firewall's 403 lasts, per the BingX FAQ ("usually a 5-minute ban").
 FIREWALL_BAN_S = 300.0
 
-#: ccxt documents 80012 also carrying "margin is not enough": the venue reuses the code, so
-#: that text (and only that) is read as insufficient funds.
-_MARGIN_TEXT = "margin is not enough"
+#: Generic codes the venue also uses for missing margin: ccxt documents 80012 with "margin
+#: is not enough"; BingX's docs show 109400 "margin is not enough" (modify leverage) and 80001
+#: "Insufficient margin" / "margin not enough" (batch orders, position mode). Those texts (and
+#: only those) are read as insufficient funds.
+_MARGIN_CODES = frozenset({80012, 80001, 109400})
+_MARGIN_TEXTS = ("margin is not enough", "margin not enough", "insufficient margin")
 
 
 def _envelope(response: Response) -> Mapping[str, object] | None:
@@ -100,7 +120,7 @@ def _code(value: Any) -> int | None:
 
 def _from_code(code: int, message: str) -> e.VenueError:
     cls = ERRORS.get(code, e.ExchangeError)
-    if code == 80012 and _MARGIN_TEXT in message.lower():
+    if code in _MARGIN_CODES and any(text in message.lower() for text in _MARGIN_TEXTS):
         cls = e.InsufficientFunds
     return cls(message or f"BingX error {code}", code=code, venue_message=message or None)
 

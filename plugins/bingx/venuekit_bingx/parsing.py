@@ -34,6 +34,7 @@ __all__ = [
     "parse_order_answer",
     "parse_placed",
     "parse_server_time",
+    "placed",
 ]
 
 NAME = "bingx"
@@ -167,17 +168,31 @@ def parse_order(data: Reader, symbol: str) -> OrderResult:
         updated_at=data.optional_timestamp("updateTime"))
 
 
-def parse_placed(response: Response, order: OrderParams, symbol: str) -> OrderResult:
-    """The place-order answer: BingX acknowledges with the id and echoes a few fields, but
-    no status or quantities; those come from the order as sent (status ``OPEN``: accepted)."""
-    data = _order_row(response)
+def placed(data: Reader, order: OrderParams, symbol: str) -> OrderResult:
+    """One place answer (single or batch row): the id and a few echoes, plus — in the
+    response table of BX-V3 "Place order" — ``status``, ``executedQty`` and ``avgPrice``
+    ("present when type=MARKET"). What the answer does not carry comes from the order as
+    sent; without a ``status`` the order is ``OPEN`` (accepted)."""
     if data.get("status") is not None and data.get("origQty") is not None:
         return parse_order(data, symbol)
+    status, filled, average = OrderStatus.OPEN, ZERO, None
+    if data.get("status") not in (None, ""):
+        found = STATUS.get(str(data.get("status")).upper())
+        if found is None:
+            raise data.error(f"unknown order status {data.get('status')!r}", "status")
+        status, filled = found, data.decimal("executedQty", default=ZERO)
+        average = _positive(data, "avgPrice") if filled else None
     return OrderResult(
         exchange=NAME, symbol=symbol, order_id=data.text("orderId"),
         client_order_id=client_id_of(data) or order.client_order_id,
-        side=order.side, type=order.type, status=OrderStatus.OPEN, quantity=order.quantity,
-        price=order.price, time_in_force=order.time_in_force, reduce_only=order.reduce_only)
+        side=order.side, type=order.type, status=status, quantity=order.quantity,
+        price=order.price, filled_quantity=filled, average_price=average,
+        time_in_force=order.time_in_force, reduce_only=order.reduce_only)
+
+
+def parse_placed(response: Response, order: OrderParams, symbol: str) -> OrderResult:
+    """The place-order answer ``data.order`` (see :func:`placed`)."""
+    return placed(_order_row(response), order, symbol)
 
 
 def parse_order_answer(response: Response, symbol: str) -> OrderResult:

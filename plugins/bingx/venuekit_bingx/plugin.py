@@ -46,10 +46,15 @@ DEMO = "https://open-api-vst.bingx.com"
 #: "use only when the primary domain has problems"; "total frequency limit: 60/min" (BX-V3).
 ALTERNATE = "https://open-api.bingx.io"
 
-#: 1-40 characters, folded to lower case by the server (BX-V3 place-order table). The docs
-#: name no other characters, so ids stay lower-case alphanumeric.
+#: 1-40 characters, folded to lower case by the server (BX-V3 place-order table). The swap
+#: pages name no characters; BingX's other client-id fields say "Only letters, numbers and
+#: _" (BX-V3, spot order / cancelReplace ``newClientOrderId``), so ``_`` is allowed too. Other
+#: characters (``-`` included) are not documented anywhere and stay refused locally.
+#: Generated ids keep to letters and digits (the charset): a caller's ``_`` is accepted,
+#: but the core never puts one in an id the swap pages do not promise to take.
 CLIENT_ORDER_ID = ClientOrderIdRule(max_length=40,
                                     charset="0123456789abcdefghijklmnopqrstuvwxyz",
+                                    pattern=r"[0-9a-z_]{1,40}",
                                     lowercase=True)
 
 

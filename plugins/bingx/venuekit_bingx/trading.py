@@ -12,7 +12,7 @@ from decimal import Decimal
 from venuekit.decimals import format_decimal
 from venuekit.errors import ExchangeUnavailable, InvalidArgument, OrderNotFound, VenueError
 from venuekit.flows import Flow, Steps, step
-from venuekit.models import Market, OrderParams, OrderRef, OrderResult, OrderStatus
+from venuekit.models import Market, OrderParams, OrderRef, OrderResult
 from venuekit.payload import Reader
 from venuekit.wire import Call, Response
 
@@ -137,12 +137,7 @@ def place_orders(orders: list[OrderParams],
             if row.get("code") not in (None, 0, "0", ""):
                 out.append(_item_error(row, "code", "msg"))
                 continue
-            out.append(OrderResult(
-                exchange=parsing.NAME, symbol=market.symbol, order_id=row.text("orderId"),
-                client_order_id=parsing.client_id_of(row) or order.client_order_id,
-                side=order.side, type=order.type, status=OrderStatus.OPEN,
-                quantity=order.quantity, price=order.price,
-                time_in_force=order.time_in_force, reduce_only=order.reduce_only))
+            out.append(parsing.placed(row, order, market.symbol))
         return out
     return Call(request, parse)
 
