@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 import venuekit
-from venuekit.errors import InvalidArgument, InvalidOrder, NotSupported, UnknownSymbol
+from venuekit.errors import (
+    InsufficientFunds,
+    InvalidArgument,
+    InvalidOrder,
+    NotSupported,
+    UnknownSymbol,
+)
 from venuekit.models import OrderParams, OrderResult, OrderStatus
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.testing import InProcessSender
@@ -113,7 +119,9 @@ async def test_a_refused_batch_item_is_looked_up_then_placed_alone(
     start = len(sender.requests)
     results = await conn.place_orders(orders)
     assert isinstance(results[0], OrderResult) and isinstance(results[1], OrderResult)
-    assert isinstance(results[2], InvalidOrder)  # TRADE_OPERATION_DENIED, sent alone
+    # sent alone, refused with PX-GBR's TRADE_NOT_ENOUGH_MONEY ("New Order" error codes)
+    assert isinstance(results[2], InsufficientFunds)
+    assert results[2].code == "TRADE_NOT_ENOUGH_MONEY"
     assert len(sim.state.open_orders("BTC_USDT")) == 2
     sent = paths(sender, start)
     assert sent[0] == ("POST", "/api/v1/trade/massOrder")

@@ -33,6 +33,14 @@ EXPECTED = {
     "TRADE_OPERATION_DENIED": e.InvalidOrder,
     "TRADE_ORDER_NOT_FOUND": e.OrderNotFound,
     "TRADE_AMOUNT_FILTER_DENIED": e.BelowMinimum,
+    # PX-GBR "New Order" (https://pionex-doc.gitbook.io/apidocs/restful/orders/new-order)
+    # and PX-GBZ (Chinese copy, also the cancel / cancel-all pages)
+    "TRADE_NOT_ENOUGH_MONEY": e.InsufficientFunds,
+    "TRADE_PRICE_FILTER_DENIED": e.InvalidOrder,
+    "TRADE_SIZE_FILTER_DENIED": e.InvalidOrder,
+    "TRADE_REPEAT_CLIENT_ORDER_ID": e.DuplicateOrder,
+    "TRADE_OPEN_ORDER_EXCEED_LIMIT": e.InvalidOrder,
+    "TRADE_SYMBOL_MAINTAIN": e.ExchangeUnavailable,
 }
 
 
@@ -47,6 +55,26 @@ def test_code_maps_to_its_class(code: str, cls: type[e.VenueError]) -> None:
     assert error.code == code
     assert error.venue_message == f"text for {code}"
     assert (code in UNOFFICIAL_CODES) == ("unofficial" in str(error))
+
+
+@pytest.mark.parametrize(("code", "cls"), [
+    ("TRADE_NOT_ENOUGH_MONEY", e.InsufficientFunds),
+    ("TRADE_REPEAT_CLIENT_ORDER_ID", e.DuplicateOrder),
+    ("TRADE_PRICE_FILTER_DENIED", e.InvalidOrder),
+    ("TRADE_SIZE_FILTER_DENIED", e.InvalidOrder),
+    ("TRADE_AMOUNT_FILTER_DENIED", e.BelowMinimum),
+    ("TRADE_OPEN_ORDER_EXCEED_LIMIT", e.InvalidOrder),
+    ("TRADE_SYMBOL_MAINTAIN", e.ExchangeUnavailable),
+])
+def test_new_order_page_codes_map_to_their_meaning(code: str, cls: type[e.VenueError]) -> None:
+    """The official "New Order" page lists these codes ("Error code:"):
+    https://pionex-doc.gitbook.io/apidocs/restful/orders/new-order (PX-GBR); the Chinese copy
+    (PX-GBZ, rest-api/ding-dan/xia-dan.md) adds TRADE_SYMBOL_MAINTAIN "symbol under
+    maintenance". Insufficient balance and a duplicate client order id were plain
+    ExchangeErrors before, which the core's duplicate-resend protocol cannot recognise."""
+    error = parse_error(pionex_error(code, "refused"))
+    assert type(error) is cls
+    assert "unofficial" not in str(error)  # documented on the official page
 
 
 def test_real_error_body_from_the_field() -> None:

@@ -162,9 +162,11 @@ async def test_reused_client_order_id_is_refused(sim: PionexSimulator) -> None:
                         price="40000", client_order_id="same-id")
     async with connect(sim) as conn:
         await conn.place_order(order)
-        with pytest.raises(venuekit.InvalidOrder) as info:
+        with pytest.raises(venuekit.DuplicateOrder) as info:
             await conn.place_order(order)
-    assert info.value.code == "TRADE_OPERATION_DENIED"
+    # PX-GBR "New Order": TRADE_REPEAT_CLIENT_ORDER_ID "Duplicated clientOrderId"
+    # (https://pionex-doc.gitbook.io/apidocs/restful/orders/new-order)
+    assert info.value.code == "TRADE_REPEAT_CLIENT_ORDER_ID"
     assert len(sim.state.orders) == 1
 
 

@@ -125,6 +125,16 @@ def test_subscribe_error_frame_is_not_fatal() -> None:
     assert event.error.code == "SUBSCRIBED_TOPICS_EXCEED_LIMIT"
 
 
+def test_error_frame_that_echoes_its_topic_is_a_failure() -> None:
+    """PX-GBW "General Info" / "Response format" lists ``topic`` and ``symbol`` next to
+    ``code`` and ``message`` (https://pionex-doc.gitbook.io/apidocs/websocket/general-info),
+    so a refusal may name the topic it refuses; it must not be read as a data push."""
+    (event,) = parse({"topic": "TRADE", "symbol": "NOPE_USDT", "code": "INVALID_SYMBOL",
+                      "message": "Invalid symbol."}, StreamRole.PUBLIC)
+    assert isinstance(event, StreamFailure) and not event.fatal
+    assert event.error.code == "INVALID_SYMBOL"
+
+
 # ---------------------------------------------------------------- data frames (doc samples)
 
 

@@ -45,13 +45,22 @@ ERRORS: dict[str, type[e.VenueError]] = {
     # --- spellings printed on Pionex's own pages, accepted in case the server uses them
     "INVALIE_APIKEY": e.AuthenticationError,    # PX-GB Basic Info spells INVALID_APIKEY so
     "TRADE_INVAILD_SYMBOL": e.UnknownSymbol,    # the failure example in PX-OAS and PX-GB
-    # --- unofficial: named outside the API reference (see UNOFFICIAL_CODES)
-    "TRADE_AMOUNT_FILTER_DENIED": e.BelowMinimum,  # order value under the symbol's minAmount
+    # --- PX-GBR "New Order" error-code list (official GitBook,
+    # https://pionex-doc.gitbook.io/apidocs/restful/orders/new-order) and its Chinese copy
+    # (PX-GBZ); not in the PX-OAS enum, which lists only the generic codes
+    "TRADE_NOT_ENOUGH_MONEY": e.InsufficientFunds,  # "higher than available balance"
+    "TRADE_PRICE_FILTER_DENIED": e.InvalidOrder,    # "Price too low or too high"
+    "TRADE_SIZE_FILTER_DENIED": e.InvalidOrder,     # "Invalid quantity"
+    "TRADE_AMOUNT_FILTER_DENIED": e.BelowMinimum,   # market-buy amount / price*size filter
+    "TRADE_REPEAT_CLIENT_ORDER_ID": e.DuplicateOrder,  # "de-duplicated for >= 6 hours"
+    "TRADE_OPEN_ORDER_EXCEED_LIMIT": e.InvalidOrder,   # over 200 open orders per symbol
+    # PX-GBZ (order, cancel, cancel-all pages): "symbol under maintenance"
+    "TRADE_SYMBOL_MAINTAIN": e.ExchangeUnavailable,
 }
 
-#: Codes not in the API reference: ``TRADE_AMOUNT_FILTER_DENIED`` appears in a note of
-#: Pionex's MCP tools, not in PX-OAS. Kept because the mapping is unambiguous.
-UNOFFICIAL_CODES = frozenset({"TRADE_AMOUNT_FILTER_DENIED"})
+#: Codes mapped from material outside Pionex's API documentation. None any more:
+#: ``TRADE_AMOUNT_FILTER_DENIED`` is on the official "New Order" page (PX-GBR).
+UNOFFICIAL_CODES: frozenset[str] = frozenset()
 
 #: HTTP statuses with a venue meaning of their own, whatever the body says.
 HTTP_STATUS_ERRORS: dict[int, type[e.VenueError]] = {

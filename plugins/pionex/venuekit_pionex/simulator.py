@@ -6,10 +6,10 @@ the payloads follow PX-OAS. Markets ``BTC_USDT`` (price 50000) and ``ETH_USDT`` 
 balances in USDT and BTC, the published limits (10 weight/s per IP and per account)
 enforced at arrival, market buys sized by ``amount`` in quote currency.
 
-Codes Pionex does not document are answered with the closest documented one and the
-reason in ``message``: insufficient balance and a reused client order id with
-``TRADE_OPERATION_DENIED``, an order under the minimum with ``TRADE_AMOUNT_FILTER_DENIED``
-(named only in unofficial material). A 429 has no documented body: plain text here.
+Refusals use the codes of the official "New Order" page (PX-GBR, and its Chinese copy):
+``TRADE_NOT_ENOUGH_MONEY`` for insufficient balance, ``TRADE_REPEAT_CLIENT_ORDER_ID`` for a
+reused client order id, ``TRADE_AMOUNT_FILTER_DENIED`` for an order under the minimum.
+A 429 has no documented body: plain text here.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ CODES: dict[ErrorKind, tuple[int, str | int]] = {
     ErrorKind.INVALID: (400, "TRADE_PARAMETER_ERROR"),
     ErrorKind.UNKNOWN_SYMBOL: (400, "TRADE_INVALID_SYMBOL"),
     ErrorKind.BELOW_MINIMUM: (400, "TRADE_AMOUNT_FILTER_DENIED"),
-    ErrorKind.INSUFFICIENT_FUNDS: (400, "TRADE_OPERATION_DENIED"),
-    ErrorKind.DUPLICATE: (400, "TRADE_OPERATION_DENIED"),
+    # PX-GBR "New Order" error codes:
+    # https://pionex-doc.gitbook.io/apidocs/restful/orders/new-order
+    ErrorKind.INSUFFICIENT_FUNDS: (400, "TRADE_NOT_ENOUGH_MONEY"),
+    ErrorKind.DUPLICATE: (400, "TRADE_REPEAT_CLIENT_ORDER_ID"),
 }
 PUBLIC_PATHS = ("/api/v1/common/", "/api/v1/market/")
 #: PX-OAS weights other than 1 (``allOrders`` is 5 to read, 1 to cancel)

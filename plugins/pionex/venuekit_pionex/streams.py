@@ -175,9 +175,14 @@ def parse_stream_frame(frame: StreamFrame) -> list[StreamEvent]:
     kind = body.optional_text("type")
     if kind in ("SUBSCRIBED", "UNSUBSCRIBED"):
         return [Ack(f"{body.optional_text('topic')}:{body.optional_text('symbol')}")]
+    if body.get("code") is not None and "data" not in message:
+        # PX-GBW "Response format" lists ``topic`` and ``symbol`` next to ``code`` and
+        # ``message``: an error frame may echo the topic it refuses, so it is an error
+        # frame whether or not a topic is present (pushes never carry ``code``).
+        return [_failure(body)]
     topic = body.optional_text("topic")
     if topic is None:
-        return [_failure(body)] if body.get("code") is not None else []
+        return []
     return _data(body, topic, frame.markets)
 
 
