@@ -122,7 +122,8 @@ def test_fills_walk_back_by_end_id_while_has_more(reply: Reply) -> None:
                  reply)
     assert sent[0] == {"instrument_name": "BTC-USDT-PERPETUAL", "count": 100,
                        "sorting": "desc"}
-    assert [p.get("end_id") for p in sent] == [None, "7", "5"]  # inclusive: deduplicated
+    # OX-DOC "Get user trades by Instrument": end_id is a Number (the old code sent "7")
+    assert [p.get("end_id") for p in sent] == [None, 7, 5]  # inclusive: deduplicated
 
 
 def test_fills_walk_forward_from_since_by_start_id(reply: Reply) -> None:
@@ -132,7 +133,8 @@ def test_fills_walk_forward_from_since_by_start_id(reply: Reply) -> None:
     sent = _walk(pages.first, [([1, 2], True), ([2, 3], True), ([3], False)], reply)
     assert sent[0] == {"instrument_name": "BTC-USDT-PERPETUAL", "count": 2,
                        "sorting": "asc", "start_timestamp": 1649909632000}
-    assert [p.get("start_id") for p in sent] == [None, "2", "3"]
+    # OX-DOC "Get user trades by Instrument": start_id is a Number (the old code sent "2")
+    assert [p.get("start_id") for p in sent] == [None, 2, 3]
     assert all("start_timestamp" not in p for p in sent[1:])
 
 

@@ -205,7 +205,8 @@ async def test_place_fetch_cancel(venuekit_http_mock: aioresponses,
     cid = buy["body"]["params"]["custom_order_id"]
     assert buy["body"]["params"] == {
         "instrument_name": "BTC-USDT-PERPETUAL", "amount": "0.01", "type": "limit",
-        "price": "40000", "time_in_force": "good_til_cancelled", "custom_order_id": cid}
+        "price": "40000", "time_in_force": "good_til_cancelled", "position_side": "BOTH",
+        "custom_order_id": cid}
     assert buy["headers"]["Authorization"] == f"bearer {TOKEN}"
     assert placed.client_order_id == cid and placed.status is OrderStatus.OPEN
     assert fetched.status is OrderStatus.OPEN and fetched.order_id == placed.order_id

@@ -216,6 +216,39 @@ def test_assets_info_without_margin_balance_uses_the_wallet(reply: Any) -> None:
     assert balance["USDT"].total == 0
 
 
+def test_assets_info_docs_example_without_total_or_wallet_balance(reply: Any) -> None:
+    # OX-DOC "Get assets info" (https://openapi-docs.orangex.com, Wallet section): its real
+    # example's PERPETUAL object has neither total_margin_balance nor wallet_balance, only
+    # the cross / isolated margin balances (the old code raised BadResponse on it). In the
+    # user.asset.PERPETUAL example cross + isolated = total_margin_balance.
+    call = endpoints.fetch_balance()
+    documented = {"global_state": 0, "available_funds": "0", "available_withdraw_funds": "0",
+                  "total_pl": "0", "total_upl": "0", "position_rpl": "0",
+                  "total_upl_isolated": "0", "total_upl_cross": "0",
+                  "total_initial_margin_cross": "0", "total_initial_margin_isolated": "0",
+                  "total_variable_funds": "0", "total_margin_balance_isolated": "0",
+                  "total_margin_balance_cross": "0", "total_maintenance_margin_cross": "0",
+                  "total_wallet_balance_isolated": "0", "order_frozen": "0",
+                  "order_cross_frozen": "0", "order_isolated_frozen": "0", "bonus": 0,
+                  "bonus_max": 0}
+    assert call.parse(reply(call, result={"PERPETUAL": documented}))["USDT"].total == 0
+    pushed = {"available_funds": "102716.31684805",
+              "total_margin_balance_isolated": "5364.397621",
+              "total_margin_balance_cross": "102716.31684805"}
+    usdt = call.parse(reply(call, result={"PERPETUAL": pushed}))["USDT"]
+    assert usdt.total == Decimal("108080.71446905")
+    assert usdt.used == Decimal("5364.397621")
+
+
+def test_every_order_names_the_one_way_position_side() -> None:
+    # OX-DOC "Buy" / "Sell" parameters: position_side is listed "required: true", enum
+    # BOTH, LONG, SHORT, default BOTH (one-way mode). The old code never sent it.
+    for changes in ({}, {"side": "sell", "reduce_only": True},
+                    {"type": "market", "price": None}):
+        params = orders.place_order(_order(**changes), BTC).request.body["params"]
+        assert params["position_side"] == "BOTH"
+
+
 def test_assets_info_without_funds_is_a_bad_response(reply: Any) -> None:
     call = endpoints.fetch_balance()
     with pytest.raises(BadResponse, match="available_funds"):
@@ -239,7 +272,7 @@ def test_limit_buy_request() -> None:
     assert request.body["params"] == {"instrument_name": "BTC-USDT-PERPETUAL",
                                       "amount": "0.01", "type": "limit", "price": "50000",
                                       "time_in_force": "good_til_cancelled",
-                                      "custom_order_id": "vk-1"}
+                                      "position_side": "BOTH", "custom_order_id": "vk-1"}
 
 
 def test_post_only_reduce_only_sell_request() -> None:
@@ -253,7 +286,7 @@ def test_post_only_reduce_only_sell_request() -> None:
 def test_market_order_sends_no_price_and_the_venue_default_time_in_force() -> None:
     params = orders.place_order(_order(type="market", price=None), BTC).request.body["params"]
     assert params == {"instrument_name": "BTC-USDT-PERPETUAL", "amount": "0.01",
-                      "type": "market", "custom_order_id": "vk-1"}
+                      "type": "market", "position_side": "BOTH", "custom_order_id": "vk-1"}
     ioc = orders.place_order(_order(type="market", price=None, time_in_force="ioc"), BTC)
     assert ioc.request.body["params"]["time_in_force"] == "immediate_or_cancel"
 

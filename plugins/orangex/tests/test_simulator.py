@@ -245,3 +245,42 @@ async def test_undocumented_refusal_keeps_the_venue_code(sim: OrangeXSimulator) 
             await conn.place_order(order(quantity="10", price="40000"))  # 400k > 100k USDT
     assert type(info.value) is ExchangeError  # no class is guessed for an unknown code
     assert info.value.code == "99001"
+
+
+async def test_simulator_checks_position_side_and_numeric_trade_ids(
+        sim: OrangeXSimulator) -> None:
+    # OX-DOC "Buy": position_side BOTH (one-way, default) | LONG | SHORT (hedge mode); the
+    # simulated account is one-way. "Get user trades by Instrument": start_id / end_id are
+    # Numbers.
+    token = await login(sim)
+    buy = {"instrument_name": "BTC-USDT-PERPETUAL", "amount": "0.01", "type": "limit",
+           "price": "40000"}
+    _, ok = await rpc(sim, "/private/buy", {**buy, "position_side": "BOTH"}, token=token)
+    assert ok["result"]["order"]["order_id"]
+    _, hedge = await rpc(sim, "/private/buy", {**buy, "position_side": "LONG"}, token=token)
+    assert "error" in hedge
+    trades = {"instrument_name": "BTC-USDT-PERPETUAL"}
+    _, good = await rpc(sim, "/private/get_user_trades_by_instrument",
+                        {**trades, "end_id": 5}, token=token)
+    assert "result" in good
+    _, bad = await rpc(sim, "/private/get_user_trades_by_instrument",
+                       {**trades, "end_id": "5"}, token=token)
+    assert "error" in bad
+
+
+async def test_private_subscribe_checks_a_given_access_token(sim: OrangeXSimulator) -> None:
+    # OX-DOC: on the socket the token travels as params.access_token; a dead one is refused.
+    token = await login(sim)
+    url = sim.base_url.replace("http", "ws") + "/ws/api/v1"
+    channels = ["user.changes.perpetual.PERPETUAL.raw"]
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "/private/subscribe",
+                                      "params": {"channels": channels,
+                                                 "access_token": "not-a-token"}}))
+        refused = json.loads((await asyncio.wait_for(ws.receive(), 3.0)).data)
+        assert refused["error"]["code"] == 10000
+        await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "/private/subscribe",
+                                      "params": {"channels": channels,
+                                                 "access_token": token}}))
+        accepted = json.loads((await asyncio.wait_for(ws.receive(), 3.0)).data)
+        assert accepted["id"] == "2" and accepted["result"] == channels

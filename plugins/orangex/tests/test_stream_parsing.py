@@ -6,12 +6,13 @@ Samples are written inline from the research file; no core, no network.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from venuekit.account_models import Fill, Ticker, Trade
 from venuekit.errors import AuthenticationError
-from venuekit.models import Auth, Credentials, Market, OrderStatus
+from venuekit.models import Auth, AuthToken, Credentials, Market, OrderStatus
 from venuekit.stream_models import (
     Ack,
     BookUpdate,
@@ -69,6 +70,48 @@ def test_subscribe_frames() -> None:
     assert json.loads(frame)["params"] == {"channels": [streams.ACCOUNT_CHANNEL]}
     # the account kinds share one channel: leaving one must not leave it for the others
     assert streams.stream_subscribe(context, private[:1], False) == []
+
+
+def test_private_subscribe_carries_the_access_token() -> None:
+    # OX-DOC intro, "Access token placement": Websocket -> "Inside request JSON parameters,
+    # as an access_token field" (REST: the Authorization header). The old code never put
+    # the token on /private/subscribe.
+    now = datetime(2026, 7, 30, tzinfo=UTC)
+    creds = Credentials(api_key="k", api_secret="s")
+    live = AuthToken(access_token="ba3avFNzfE", expires_at=now + timedelta(hours=12))
+    context = SocketContext(role=StreamRole.PRIVATE, testnet=False, request_id=3,
+                            timestamp_ms=int(now.timestamp() * 1000),
+                            auth=Auth(creds, live))
+    (frame,) = streams.stream_subscribe(context, [Subscription(kind=StreamKind.ORDERS)],
+                                        True) or []
+    assert json.loads(frame) == {"jsonrpc": "2.0", "id": 3, "method": "/private/subscribe",
+                                 "params": {"channels": [streams.ACCOUNT_CHANNEL],
+                                            "access_token": "ba3avFNzfE"}}
+    # no token, or one about to expire: the socket's own /public/auth session serves
+    for auth in (Auth(creds), Auth(creds, AuthToken(access_token="old", expires_at=now))):
+        stale = SocketContext(role=StreamRole.PRIVATE, testnet=False, auth=auth,
+                              timestamp_ms=int(now.timestamp() * 1000))
+        (frame,) = streams.stream_subscribe(stale, [Subscription(kind=StreamKind.FILLS)],
+                                            True) or []
+        assert "access_token" not in json.loads(frame)["params"]
+
+
+def test_changes_data_as_the_documented_array() -> None:
+    # OX-DOC user.changes.{kind}.{currency}.{interval}: "data: array of object", with the
+    # positions under "position" in the schema ("positions" in the example). The old code
+    # raised on an array.
+    row = {"instrument_name": "BTC-USDT-PERPETUAL", "size": "-0.02", "direction": "sell",
+           "average_price": "64000", "position_side": "BOTH", "margin_type": "cross"}
+    events = parse(push("user.changes.perpetual.PERPETUAL.raw", [
+        {"instrument_name": "BTC-USDT-PERPETUAL", "position": [row],
+         "trades": [{"trade_id": "7", "order_id": "1", "direction": "sell",
+                     "amount": "0.02", "price": "64000", "fee": "0.768",
+                     "fee_coin_type": "USDT", "role": "maker", "timestamp": 1670211722400}]}]))
+    fill, positions = events
+    assert isinstance(fill, Fill) and fill.fee == Decimal("0.768") and fill.is_maker
+    assert isinstance(positions, PositionsUpdate)
+    assert [(p.side.value, p.quantity) for p in positions.positions] == [("short",
+                                                                          Decimal("0.02"))]
 
 
 def test_heartbeat_and_limits() -> None:

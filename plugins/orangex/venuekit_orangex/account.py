@@ -127,10 +127,11 @@ def _trades_call(market: Market, params: dict[str, Any], walk: Walk,
         numbers = [i for i in ids if i is not None]
         following = {key: value for key, value in params.items()
                      if key in ("instrument_name", "count", "sorting")}
+        # OX-DOC types start_id / end_id as Number, not as the string trade_id is
         if walk is Walk.FORWARD:
-            following["start_id"] = str(max(numbers))
+            following["start_id"] = max(numbers)
         else:
-            following["end_id"] = str(min(numbers))
+            following["end_id"] = min(numbers)
         return Page(fills, _trades_call(market, following, walk, seen | fresh))
     return Call(rpc.call(TRADES_METHOD, params, signed=True), parse)
 

@@ -193,13 +193,23 @@ def fetch_balance() -> Call[Balance]:
 
 def parse_balance(response: Response) -> Balance:
     """``available_funds`` is free; the total is the margin balance (wallet plus unrealised
-    PnL), falling back to ``wallet_balance``; whatever is not free is in use."""
+    PnL); whatever is not free is in use.
+
+    OX-DOC's own get_assets_info example carries neither ``total_margin_balance`` nor
+    ``wallet_balance``, only ``total_margin_balance_cross`` and ``_isolated`` (whose sum is
+    ``total_margin_balance`` in its ``user.asset.PERPETUAL`` example), so the total falls
+    back to that sum, then to ``wallet_balance``."""
     data = rpc.result_of(response)
     area = data.at(PERPETUAL) if data.get(PERPETUAL) is not None else data
     if not area.is_object():
         raise area.error("not an object")
     free = area.decimal("available_funds")
     total = area.optional_decimal("total_margin_balance")
+    if total is None:
+        parts = [area.optional_decimal(f"total_margin_balance_{kind}")
+                 for kind in ("cross", "isolated")]
+        if any(part is not None for part in parts):
+            total = sum((part for part in parts if part is not None), Decimal(0))
     if total is None:
         total = area.decimal("wallet_balance")
     used = max(total - free, Decimal(0))

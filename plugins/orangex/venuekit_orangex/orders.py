@@ -48,6 +48,9 @@ TIME_IN_FORCE = {TimeInForce.GTC: "good_til_cancelled", TimeInForce.IOC: "immedi
 _TIF_BACK = {"good_til_cancelled": TimeInForce.GTC, "gtc": TimeInForce.GTC,
              "immediate_or_cancel": TimeInForce.IOC, "ioc": TimeInForce.IOC,
              "fill_or_kill": TimeInForce.FOK, "fok": TimeInForce.FOK}
+#: ``position_side`` of every order: OX-DOC lists the parameter as required (default
+#: ``BOTH``, one-way mode); this plugin trades one-way accounts only (README "Hedge mode").
+POSITION_SIDE = "BOTH"
 #: ``order_state`` values. The docs list ``cancelled``; the wire says ``canceled`` (OX-DY).
 _STATES = {"open": OrderStatus.OPEN, "filled": OrderStatus.FILLED,
            "canceled": OrderStatus.CANCELED, "cancelled": OrderStatus.CANCELED,
@@ -75,7 +78,8 @@ def order_params(order: OrderParams, market: Market) -> dict[str, Any]:
         raise InvalidOrder("OrangeX sizes orders in base quantity; give quantity",
                            exchange=NAME)
     params: dict[str, Any] = {"instrument_name": market.native,
-                              "amount": format_decimal(order.quantity), "type": order.type.value}
+                              "amount": format_decimal(order.quantity), "type": order.type.value,
+                              "position_side": POSITION_SIDE}
     if order.price is not None:
         params["price"] = format_decimal(order.price)
     if order.time_in_force is not None:

@@ -297,6 +297,10 @@ class OrangeXSimulator(TokenAuthority):
         tif = _TIF.get(str(params.get("time_in_force", "good_til_cancelled")))
         if tif is None:
             raise SimReject(ErrorKind.INVALID, "time_in_force")
+        # OX-DOC: position_side BOTH (one-way, the default), LONG or SHORT (hedge mode); this
+        # simulator's accounts are one-way, so a hedge leg is refused
+        if params.get("position_side", "BOTH") != "BOTH":
+            raise SimReject(ErrorKind.INVALID, "position_side: the account is in one-way mode")
         post_only = params.get("post_only") is True
         custom = str(params.get("custom_order_id") or "")
         if custom and not CUSTOM_ORDER_ID.fullmatch(custom):
@@ -365,6 +369,10 @@ class OrangeXSimulator(TokenAuthority):
         sorting = params.get("sorting", "desc")
         if sorting not in ("asc", "desc"):
             raise SimReject(ErrorKind.INVALID, "sorting is asc or desc")
+        # OX-DOC types count, start_id and end_id as Number (start/end_timestamp as Date)
+        if any(isinstance(params.get(key), str | bool)
+               for key in ("count", "start_id", "end_id")):
+            raise SimReject(ErrorKind.INVALID, "count, start_id and end_id are numbers")
         try:
             count = int(params.get("count", 20))
             bounds = {key: int(params[key]) for key in

@@ -53,6 +53,7 @@ class OrangeXStreamVenue(StreamVenue):
         self.sim = simulator
         self.idle_cut_s = idle_cut_s
         self._watchdogs: set[asyncio.Task[None]] = set()
+        self._tokens: set[str] = set()  # issued by /public/auth on a socket
 
     def on_open(self, server: StreamServer, client: StreamClient) -> None:
         task = asyncio.get_running_loop().create_task(self._watchdog(client))
@@ -99,7 +100,13 @@ class OrangeXStreamVenue(StreamVenue):
         if method == "/public/ping":
             return {}
         if method == "/private/subscribe":
-            if not client.logged_in:
+            # OX-DOC: a private call on the socket carries params.access_token; one that is
+            # sent must be a live token (of this socket's login or a REST login). Without
+            # one, the socket's own login is relied on (the plugin's documented choice).
+            token = params.get("access_token")
+            if token is not None and not self._token_valid(str(token)):
+                raise _Refused(AUTH_FAILURE, "Authentication Failure")
+            if token is None and not client.logged_in:
                 raise _Refused(AUTH_FAILURE, "Authentication Failure")
             channels = list(params.get("channels", []))
             if any(name != ACCOUNT_CHANNEL for name in channels):
@@ -126,9 +133,17 @@ class OrangeXStreamVenue(StreamVenue):
                 or not hmac.compare_digest(secret.encode(), credentials.api_secret.encode()):
             raise _Refused(AUTH_FAILURE, "Authentication Failure")
         client.logged_in = True
-        return {"access_token": secrets.token_urlsafe(24), "token_type": "bearer",
+        token = secrets.token_urlsafe(24)
+        self._tokens.add(token)
+        return {"access_token": token, "token_type": "bearer",
                 "refresh_token": secrets.token_urlsafe(24), "expires_in": 43199,
                 "scope": "account:read_write trade:read_write"}
+
+    def _token_valid(self, token: str) -> bool:
+        session = self.sim.sessions.get(token)
+        if session is not None:
+            return session.expires_ms > self.sim.now_ms()
+        return token in self._tokens
 
     def _public_topic(self, name: str) -> tuple[str, str | None]:
         kind, _, rest = name.partition(".")

@@ -19,15 +19,16 @@ Facts (OX-DOC, OX-AOW probe, OX-DY live notes; see ``orangex-account-streams.md`
   ``user.orders.*``/``user.trades.*`` need a market the core does not give for account
   streams). No sequence numbers: the core resyncs over REST after every reconnect.
 
-Choices on doubts (README "Streams"): private subscribes rely on the socket's
-``/public/auth`` (the Deribit-style socket session) and do not repeat the token in
-``params.access_token`` — the plugin is pure and never sees the token (core gap, see the
-report); an unsubscribe of one account kind sends nothing, because the three kinds share
-one channel; balance is not streamed (``user.asset.*`` unverified): ``watch_balance``
-raises NotSupported and ``fetch_balance`` stays the way to read it. Positions are parsed
-from ``user.changes`` but not offered as a watch: the core's resync reads them with
-``fetch_positions()`` for every symbol, which OrangeX cannot answer (one call per
-instrument), so a positions watch would have no REST baseline (core gap, see the report).
+Choices on doubts (README "Streams"): private subscribes carry ``params.access_token``
+(OX-DOC's placement on the socket) when the connector holds a valid session token, and
+otherwise rely on the socket's ``/public/auth`` session — the plugin never sees the token
+that login returns (core gap, see the report); an unsubscribe of one account kind sends
+nothing, because the three kinds share one channel; balance is not streamed
+(``user.asset.*`` unverified): ``watch_balance`` raises NotSupported and ``fetch_balance``
+stays the way to read it. Positions are parsed from ``user.changes`` but not offered as a
+watch: the core's resync reads them with ``fetch_positions()`` for every symbol, which
+OrangeX cannot answer (one call per instrument), so a positions watch would have no REST
+baseline (core gap, see the report).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ HOST = "wss://api.orangex.com"
 PATH = "/ws/api/v1"
 PING, PONG = "PING", "PONG"
 AUTH_ID = "auth"  #: the login request's id, to tell its answer from the others
+#: A token this close to its expiry is not put on a subscribe (the socket's login serves).
+_TOKEN_MARGIN_MS = 60_000
 ACCOUNT_CHANNEL = "user.changes.perpetual.PERPETUAL.raw"
 _PUBLIC = {StreamKind.TICKER: "ticker", StreamKind.ORDER_BOOK: "book",
            StreamKind.TRADES: "trades"}
@@ -103,6 +106,23 @@ def stream_login(context: SocketContext) -> list[str]:
         "client_secret": credentials.api_secret})]
 
 
+def _access_token(context: SocketContext) -> str | None:
+    """The bearer token for ``params.access_token`` of a private socket call.
+
+    OX-DOC: "Websocket: inside request JSON parameters, as an access_token field" (OX-DY
+    confirmed it live). The hook never sees the token the socket's own ``/public/auth``
+    returns, so this is the connector's session token, when it has one that is still valid
+    by the venue's clock; without one the call relies on the socket's login (core gap: the
+    login result should reach ``stream_subscribe``).
+    """
+    token = context.auth.token if context.auth is not None else None
+    if token is None or not token.access_token:
+        return None
+    if token.expires_at.timestamp() * 1000 <= context.timestamp_ms + _TOKEN_MARGIN_MS:
+        return None
+    return token.access_token
+
+
 def channel(sub: Subscription) -> str:
     if sub.kind in _ACCOUNT:
         return ACCOUNT_CHANNEL
@@ -118,8 +138,11 @@ def stream_subscribe(context: SocketContext, subscriptions: list[Subscription],
     public = [s for s in subscriptions if s.kind not in _ACCOUNT]
     frames = []
     if private and subscribe:  # one shared channel: never left while another kind reads it
-        frames.append(_request(context.request_id, "/private/subscribe",
-                               {"channels": [ACCOUNT_CHANNEL]}))
+        params: dict[str, Any] = {"channels": [ACCOUNT_CHANNEL]}
+        token = _access_token(context)
+        if token is not None:
+            params["access_token"] = token
+        frames.append(_request(context.request_id, "/private/subscribe", params))
     if public:
         method = "/public/subscribe" if subscribe else "/public/unsubscribe"
         frames.append(_request(context.request_id, method,
@@ -211,6 +234,11 @@ def _market(row: Reader, markets: Mapping[str, Market], fallback: str | None) ->
 
 
 def _account(data: Reader, markets: Mapping[str, Market]) -> list[StreamEvent]:
+    """A ``user.changes`` push. OX-DOC's schema types ``data`` as an array of objects, its
+    example as one object: both are read. The schema names the positions ``position``, the
+    example ``positions``: both are read."""
+    if not data.is_object():
+        return [event for bundle in data.rows() for event in _account(bundle, markets)]
     fallback = data.optional_text("instrument_name")
     events: list[StreamEvent] = []
     for row in data.rows("orders") if data.get("orders") else []:
@@ -221,9 +249,10 @@ def _account(data: Reader, markets: Mapping[str, Market]) -> list[StreamEvent]:
         market = _market(row, markets, fallback)
         if market is not None:
             events.append(account.parse_fill(row, market))
-    if data.get("positions") is not None:
+    key = "positions" if data.get("positions") is not None else "position"
+    if data.get(key) is not None:
         held = []
-        for row in data.rows("positions"):
+        for row in data.rows(key):
             market = _market(row, markets, fallback)
             if market is None:
                 continue
