@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -14,12 +15,13 @@ import pytest
 import pytest_asyncio
 from attrs import evolve
 from venuekit import OrderParams, Registry, RetryPolicy
+from venuekit.account_models import Fill
 from venuekit.connector import Connector, connect
 from venuekit.errors import NotSupported
-from venuekit.models import OrderStatus, RateLimit
+from venuekit.models import OrderStatus, RateLimit, Side
 from venuekit.ratelimit import Demand, MemoryLimiter, Permit
 from venuekit.stream_models import BookRecovery, StreamInfo, StreamKind
-from venuekit.streams import StreamSettings, hub, lines
+from venuekit.streams import StreamSettings, hub, lines, watching
 from venuekit.testing.conformance_streams import FAST_STREAMS, next_item, until
 from venuekit.testing.example import plugin as example_plugin
 from venuekit.testing.example.simulator import ExampleSimulator
@@ -322,3 +324,17 @@ async def test_books_subscribed_over_several_frames_all_get_their_snapshot() -> 
             await source.aclose()  # type: ignore[attr-defined]
     assert [b.symbol for b in books] == [f"{m.base}/USDT:USDT" for m in markets]
     assert all(b.bids and b.asks for b in books)
+
+
+async def test_the_same_trade_id_on_two_markets_is_two_fills(conn: Connector) -> None:
+    # OKX numbers executions per instrument: one id on two markets must not be folded
+    streams = watching.hub(conn)
+
+    def fill(symbol: str, trade_id: str) -> Fill:
+        return Fill(symbol=symbol, order_id="1", client_order_id=None, trade_id=trade_id,
+                    side=Side.BUY, price=Decimal(1), quantity=Decimal(1),
+                    timestamp=datetime.now(UTC))
+
+    assert streams.offer_fill(fill(SYMBOL, "7"))
+    assert streams.offer_fill(fill("ETH/USDT:USDT", "7"))
+    assert not streams.offer_fill(fill(SYMBOL, "7"))  # the same execution seen again

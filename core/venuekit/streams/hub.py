@@ -131,7 +131,7 @@ class StreamHub:
     _failed: dict[StreamRole, VenueError] = field(factory=dict)
     _orders: _Memory = field(factory=_Memory)  # order id -> last OrderResult delivered
     _open: dict[str, OrderResult] = field(factory=dict)  # orders last seen open
-    _trades: _Memory = field(factory=_Memory)  # trade ids delivered
+    _trades: _Memory = field(factory=_Memory)  # (symbol, trade id) of fills delivered
     _balance: dict[str, AssetBalance] | None = None
     _positions: dict[str, Position] | None = None
     _down_since: datetime | None = None
@@ -487,9 +487,12 @@ class StreamHub:
         self.offer_fill(fill)
 
     def offer_fill(self, fill: Fill) -> bool:
-        if fill.trade_id in self._trades:
+        # per symbol: some venues number executions per instrument (OKX ``tradeId``), so
+        # the same id on two markets is two fills, not one seen twice
+        key = f"{fill.symbol} {fill.trade_id}"
+        if key in self._trades:
             return False
-        self._trades.put(fill.trade_id, True)
+        self._trades.put(key, True)
         self._deliver(StreamKind.FILLS, fill.symbol, fill)
         return True
 
