@@ -17,7 +17,7 @@ from attrs import evolve
 from venuekit import OrderParams, Registry, RetryPolicy
 from venuekit.account_models import Fill
 from venuekit.connector import Connector, connect
-from venuekit.errors import NotSupported
+from venuekit.errors import InvalidArgument, NotSupported
 from venuekit.models import OrderStatus, RateLimit, Side
 from venuekit.ratelimit import Demand, MemoryLimiter, Permit
 from venuekit.stream_models import BookRecovery, StreamInfo, StreamKind
@@ -338,3 +338,19 @@ async def test_the_same_trade_id_on_two_markets_is_two_fills(conn: Connector) ->
     assert streams.offer_fill(fill(SYMBOL, "7"))
     assert streams.offer_fill(fill("ETH/USDT:USDT", "7"))
     assert not streams.offer_fill(fill(SYMBOL, "7"))  # the same execution seen again
+
+
+async def test_an_account_kind_subscribed_per_market_needs_a_symbol(
+        sim: ExampleSimulator) -> None:
+    plugin = plugin_with(lambda info: evolve(info, private_by_market={StreamKind.ORDERS}))
+    async with open_conn(sim, plugin) as conn:
+        with pytest.raises(InvalidArgument, match="one market at a time"):
+            await anext(conn.watch_orders())
+        assert sim.streams.connections == 0  # refused before any socket
+        source = conn.watch_orders(SYMBOL)
+        pending = asyncio.ensure_future(anext(source))
+        await ready(conn)
+        subs = [entry.sub for entry in watching.hub(conn)._subs.values()]
+        assert [(s.kind, s.market.symbol if s.market else None) for s in subs] == \
+            [(StreamKind.ORDERS, SYMBOL)]
+        pending.cancel()

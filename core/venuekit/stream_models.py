@@ -157,6 +157,9 @@ class StreamInfo:
         REST read and the subscription cannot go unseen. False where it does not answer.
     :param login_timeout_s: how long to wait for :class:`LoggedIn` after the login frames
         (and for the subscribe acks).
+    :param private_by_market: account kinds the venue subscribes one market at a time
+        (Pionex ``ORDER`` and ``FILL`` take a required ``symbol``): their
+        :class:`Subscription` carries the market, and a watch of them needs a symbol.
     """
 
     kinds: frozenset[StreamKind] = field(converter=_kinds)
@@ -173,6 +176,7 @@ class StreamInfo:
     derive_fills: bool = False
     subscribe_acks: bool = True
     login_timeout_s: float = 10.0
+    private_by_market: frozenset[StreamKind] = field(default=frozenset(), converter=_kinds)
 
     def role(self, kind: StreamKind) -> StreamRole:
         return self.roles.get(kind) or (StreamRole.PRIVATE if kind.private
@@ -200,7 +204,8 @@ class Subscription:
     """One stream the core wants on a socket: a kind, for one market or the whole account.
 
     ``market`` is None for account streams (orders, fills, balance, positions of every
-    symbol: the core filters by symbol itself). ``depth`` is the book depth asked for.
+    symbol: the core filters by symbol itself), except the kinds a venue subscribes per
+    market (:attr:`StreamInfo.private_by_market`). ``depth`` is the book depth asked for.
     """
 
     kind: StreamKind

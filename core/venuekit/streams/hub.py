@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 from attrs import define, evolve, field
 
 from ..account_models import Fill, OrderBook, Position, Ticker, Trade
-from ..errors import AuthenticationError, ConfigurationError, NotSupported, VenueError
+from ..errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InvalidArgument,
+    NotSupported,
+    VenueError,
+)
 from ..models import (
     AssetBalance,
     Auth,
@@ -208,6 +214,11 @@ class StreamHub:
         role = self.info.role(kind)
         if role is StreamRole.PRIVATE and self.auth is None:
             raise ConfigurationError(f"watch_{kind.value} needs credentials")
+        by_market = self._by_market(kind)
+        if by_market and symbol is None:
+            raise InvalidArgument(
+                f"{self.display_name} streams {kind.value} one market at a time: give a "
+                f"symbol (watch_{kind.value}(symbol))", exchange=self.exchange)
         await self._load_markets()
         market = await self.connector.market(symbol) if symbol is not None else None
         if role in self._failed:
@@ -220,7 +231,8 @@ class StreamHub:
         self.watchers.append(watcher)
         sub_kind = StreamKind.ORDERS if kind is StreamKind.FILLS and self.info.derive_fills \
             else kind
-        sub = Subscription(kind=sub_kind, market=market if not sub_kind.private else None,
+        sub = Subscription(kind=sub_kind,
+                           market=market if by_market or not sub_kind.private else None,
                            depth=depth if kind is StreamKind.ORDER_BOOK else None)
         if kind is StreamKind.ORDER_BOOK:
             assert market is not None
@@ -234,6 +246,12 @@ class StreamHub:
         if kind is StreamKind.ORDER_BOOK:
             self._deliver_book(watcher.symbol or "", only=watcher)
         return watcher
+
+    def _by_market(self, kind: StreamKind) -> bool:
+        """Whether ``kind`` is subscribed per market (what a FILLS watch rides on counts)."""
+        if kind is StreamKind.FILLS and self.info.derive_fills:
+            kind = StreamKind.ORDERS
+        return kind in self.info.private_by_market
 
     def _book_depth(self, symbol: str, depth: int) -> int:
         # one subscription per symbol: the deepest any watcher wants
@@ -249,8 +267,9 @@ class StreamHub:
         watcher.channel.close()
         if self.closed:
             return
+        account_wide = watcher.kind.private and not self._by_market(watcher.kind)
         still = [w for w in self.watchers if w.kind is watcher.kind
-                 and (watcher.kind.private or w.symbol == watcher.symbol)]
+                 and (account_wide or w.symbol == watcher.symbol)]
         if still:
             return
         for key, entry in list(self._subs.items()):
@@ -260,7 +279,9 @@ class StreamHub:
                                           and self.info.derive_fills) else StreamKind.ORDERS
             if sub.kind is wanted and same_symbol:
                 if wanted is StreamKind.ORDERS and any(
-                        w.kind in (StreamKind.ORDERS, StreamKind.FILLS) for w in self.watchers):
+                        w.kind in (StreamKind.ORDERS, StreamKind.FILLS)
+                        and (account_wide or w.symbol == watcher.symbol)
+                        for w in self.watchers):
                     continue
                 del self._subs[key]
                 if sub.kind is StreamKind.ORDER_BOOK and watcher.symbol:

@@ -82,6 +82,12 @@ class StreamConformance:
         info = self.registry().load(self.name).callers().stream_info()
         return frozenset() if info is None else info.kinds
 
+    def _account_symbol(self, kind: StreamKind) -> str | None:
+        """The symbol an account watch needs: None (every market) unless the venue
+        subscribes ``kind`` one market at a time (``StreamInfo.private_by_market``)."""
+        info = self.registry().load(self.name).callers().stream_info()
+        return self.symbol if info is not None and kind in info.private_by_market else None
+
     async def _absent(self, sim: Simulator, conn: Connector, kind: StreamKind,
                       source: AsyncIterator[Any]) -> None:
         """Assert NotSupported with no socket opened, then report the skip."""
@@ -124,7 +130,7 @@ class StreamConformance:
 
     async def test_watch_orders_delivers_each_change_and_final_state(
             self, sim: Simulator, sconn: Connector) -> None:
-        source = sconn.watch_orders()
+        source = sconn.watch_orders(self._account_symbol(StreamKind.ORDERS))
         if StreamKind.ORDERS not in self._kinds():
             await self._absent(sim, sconn, StreamKind.ORDERS, source)
         first = asyncio.ensure_future(next_item(source))
@@ -140,7 +146,7 @@ class StreamConformance:
 
     async def test_watch_fills_delivers_each_fill_once(self, sim: Simulator,
                                                        sconn: Connector) -> None:
-        source = sconn.watch_fills()
+        source = sconn.watch_fills(self._account_symbol(StreamKind.FILLS))
         if StreamKind.FILLS not in self._kinds():
             await self._absent(sim, sconn, StreamKind.FILLS, source)
         first = asyncio.ensure_future(next_item(source))
@@ -192,7 +198,7 @@ class StreamConformance:
 
     async def test_socket_drop_resync_delivers_missed_change_once(
             self, sim: Simulator, sconn: Connector) -> None:
-        source = sconn.watch_orders()
+        source = sconn.watch_orders(self._account_symbol(StreamKind.ORDERS))
         if StreamKind.ORDERS not in self._kinds():
             await self._absent(sim, sconn, StreamKind.ORDERS, source)
         first = asyncio.ensure_future(next_item(source))
@@ -214,7 +220,7 @@ class StreamConformance:
 
     async def test_session_expiry_reconnects_and_keeps_streaming(
             self, sim: Simulator, sconn: Connector) -> None:
-        source = sconn.watch_orders()
+        source = sconn.watch_orders(self._account_symbol(StreamKind.ORDERS))
         if StreamKind.ORDERS not in self._kinds():
             await self._absent(sim, sconn, StreamKind.ORDERS, source)
         first = asyncio.ensure_future(next_item(source))
@@ -237,7 +243,7 @@ class StreamConformance:
                             passphrase=sim.credentials.passphrase)
         server = self.stream_server(sim)
         async with self.connect_streams(sim, wrong) as conn:
-            source = conn.watch_orders()
+            source = conn.watch_orders(self._account_symbol(StreamKind.ORDERS))
             with pytest.raises(AuthenticationError):
                 await next_item(source)
             await asyncio.sleep(0.1)  # several backoff periods: no reconnect storm
@@ -314,7 +320,7 @@ class StreamConformance:
         conn = self.connect_streams(sim)
         sources: list[AsyncIterator[Any]] = []
         if StreamKind.ORDERS in kinds:
-            sources.append(conn.watch_orders())
+            sources.append(conn.watch_orders(self._account_symbol(StreamKind.ORDERS)))
         if StreamKind.TICKER in kinds:
             sources.append(conn.watch_ticker(self.symbol))
 

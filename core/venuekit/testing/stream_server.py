@@ -277,16 +277,23 @@ class StreamServer:
         for client in self.subscribers(topic):
             self._send(client, frame)
 
+    def _publish_account(self, kind: str, native: str, frame: str) -> None:
+        """To sockets on the whole account's ``kind`` or on that of the one market (venues
+        whose account topics take a symbol, e.g. Pionex ``ORDER``)."""
+        for client in self.clients:
+            if (kind, None) in client.topics or (kind, native) in client.topics:
+                self._send(client, frame)
+
     def _on_change(self, item: SimOrder | SimFill) -> None:
         if isinstance(item, SimFill):
             frame = self.venue.fill_frame(item)
             if frame is not None:
-                self._publish(("fills", None), frame)
+                self._publish_account("fills", item.symbol, frame)
             positions = self.venue.positions_frame(self.state)
             if positions is not None:
                 self._publish(("positions", None), positions)
             return
-        self._publish(("orders", None), self.venue.order_frame(item))
+        self._publish_account("orders", item.symbol, self.venue.order_frame(item))
         balance = self.venue.balance_frame(self.state)
         if balance is not None:
             self._publish(("balance", None), balance)

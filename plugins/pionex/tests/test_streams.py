@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from venuekit import Credentials, connect
 from venuekit.connector import Connector
-from venuekit.errors import AuthenticationError
+from venuekit.errors import AuthenticationError, InvalidArgument
 from venuekit.models import OrderParams
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.streams import StreamSettings
@@ -64,7 +64,7 @@ def private_urls(sim: PionexSimulator) -> list[dict[str, list[str]]]:
 
 async def test_private_url_is_signed_afresh_on_every_connect(sim: PionexSimulator) -> None:
     async with connector(sim) as conn:
-        source = conn.watch_orders()
+        source = conn.watch_orders(SYMBOL)
         pending = asyncio.ensure_future(next_item(source))
         await until(stream_hub(conn).ready, "the private socket")
         (first,) = private_urls(sim)
@@ -102,7 +102,7 @@ async def test_stale_timestamp_is_refused() -> None:
 async def test_server_pings_are_answered_and_keep_a_quiet_socket_open(
         sim: PionexSimulator) -> None:
     async with connector(sim) as conn:
-        source = conn.watch_orders()
+        source = conn.watch_orders(SYMBOL)
         pending = asyncio.ensure_future(next_item(source))
         await until(stream_hub(conn).ready, "the private socket")
         await asyncio.sleep(1.5)  # 2.5 idle timeouts with nothing but PINGs
@@ -135,3 +135,31 @@ async def test_depth_without_sequence_is_whole_after_a_reconnect(
             book = await next_item(source)
         bids, asks = sim.streams.book(NATIVE).top(5)
         assert (book.bids, book.asks) == (tuple(bids), tuple(asks))
+
+
+async def test_order_and_fill_topics_are_subscribed_per_symbol(sim: PionexSimulator) -> None:
+    # websocketapi.yaml: ORDER and FILL subscriptions take a required ``symbol``; BALANCE none
+    async with connector(sim) as conn:
+        orders, balance = conn.watch_orders(SYMBOL), conn.watch_balance()
+        pending = asyncio.ensure_future(next_item(orders))
+        await next_item(balance)
+        await until(stream_hub(conn).ready, "the private socket")
+        (client,) = [c for c in sim.streams.clients if c.role == "private"]
+        frames = [json.loads(f) for f in client.frames_in if "SUBSCRIBE" in f]
+        assert {"op": "SUBSCRIBE", "topic": "ORDER", "symbol": NATIVE} in frames
+        assert {"op": "SUBSCRIBE", "topic": "BALANCE"} in frames
+        placed = await conn.place_order(order())
+        assert (await pending).order_id == placed.order_id
+        with pytest.raises(InvalidArgument, match="one market at a time"):
+            await next_item(conn.watch_fills())  # every market at once: not on Pionex
+        assert sim.streams.connections == 1
+
+
+async def test_the_simulator_refuses_an_order_topic_without_a_symbol(
+        sim: PionexSimulator) -> None:
+    url = streams.private_url(sim.credentials.api_key, sim.credentials.api_secret,
+                              sim.now_ms(), host=sim.base_url.replace("http", "ws"))
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_str('{"op":"SUBSCRIBE","topic":"ORDER"}')
+        message = json.loads((await ws.receive()).data)
+    assert message["code"] == "PARAMETER_ERROR"

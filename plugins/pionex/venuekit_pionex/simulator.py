@@ -123,6 +123,8 @@ class PionexSimulator(Simulator):
     )
 
     def request_cost(self, request: web.Request) -> dict[str, int]:
+        if request.path in PionexStreamVenue.paths:
+            return {}  # a socket's opening handshake is no REST endpoint: no weight
         weight = WEIGHTS.get((request.method, request.path), 1)
         if request.path.startswith(PUBLIC_PATHS):
             return {"ip": weight}

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .simulator import PionexSimulator
 
 PRIVATE_TOPICS = {"ORDER": "orders", "FILL": "fills", "BALANCE": "balance"}
+#: account topics subscribed per market (websocketapi.yaml: ``symbol`` required)
+BY_SYMBOL = frozenset({"ORDER", "FILL"})
 PUBLIC_TOPICS = {"TRADE": "trades", "DEPTH": "order_book"}
 DEFAULT_DEPTH, MAX_DEPTH = 5, 100
 WINDOW_MS = 20_000
@@ -111,10 +113,14 @@ class PionexStreamVenue(StreamVenue):
         symbol = message.get("symbol")
         replies = []
         if name in PRIVATE_TOPICS and client.role == "private":
+            if name in BY_SYMBOL and symbol is None:
+                # websocketapi.yaml: ORDER and FILL subscriptions require a symbol
+                raise SimReject(ErrorKind.INVALID, "symbol required", code="PARAMETER_ERROR")
             if symbol is not None and symbol not in self.sim.state.markets:
                 raise SimReject(ErrorKind.INVALID, "invalid symbol", code="INVALID_SYMBOL")
-            # a symbol narrows nothing here: the account's topics carry every market
-            topic: tuple[str, str | None] = (PRIVATE_TOPICS[name], None)
+            # ORDER and FILL carry the one market; BALANCE the whole account
+            topic: tuple[str, str | None] = (
+                PRIVATE_TOPICS[name], str(symbol) if name in BY_SYMBOL else None)
         elif name in PUBLIC_TOPICS and client.role == "public":
             if symbol not in self.sim.state.markets:
                 raise SimReject(ErrorKind.INVALID, "invalid symbol", code="INVALID_SYMBOL")

@@ -104,7 +104,9 @@ def stream_info() -> StreamInfo:
         kinds=frozenset(_TOPICS), heartbeat=None, idle_timeout_s=IDLE_TIMEOUT_S,
         max_subscriptions_per_connection=MAX_TOPICS_PER_SOCKET,
         max_subscriptions_per_frame=1, book_recovery=BookRecovery.RESUBSCRIBE,
-        book_snapshot_on_subscribe=True, subscribe_acks=True)
+        book_snapshot_on_subscribe=True, subscribe_acks=True,
+        # websocketapi.yaml: ORDER and FILL take a required symbol (BALANCE none)
+        private_by_market=frozenset({StreamKind.ORDERS, StreamKind.FILLS}))
 
 
 def private_url(api_key: str, api_secret: str, timestamp_ms: int, host: str = HOST) -> str:
