@@ -15,10 +15,19 @@ import pytest
 from venuekit.account_models import MarginMode, PositionSide
 from venuekit.errors import DuplicateOrder, ExchangeError, OrderNotFound
 from venuekit.flows import drive
-from venuekit.models import Market, MarketKind, OrderParams, OrderRef, OrderResult, OrderStatus
+from venuekit.models import (
+    Auth,
+    Credentials,
+    Market,
+    MarketKind,
+    OrderParams,
+    OrderRef,
+    OrderResult,
+    OrderStatus,
+)
 from venuekit.payload import Reader
 from venuekit.wire import Call, Response
-from venuekit_bybit import account, errors, market_data, positions
+from venuekit_bybit import account, errors, market_data, positions, signing
 
 BTC = Market(symbol="BTC/USDT:USDT", native="BTCUSDT", base="BTC", quote="USDT",
              settle="USDT", kind=MarketKind.SWAP, tick_size=Decimal("0.1"),
@@ -106,6 +115,21 @@ def test_open_orders_page_by_cursor_and_per_settle_coin() -> None:
     assert (last.symbol, last.order_id, last.client_order_id) == (
         "ETH/USDT:USDT", DOC_ORDER["orderId"], "test-000005")
     assert last.status is OrderStatus.OPEN and last.quantity == Decimal("0.10")
+
+
+def test_a_cursor_goes_back_on_the_wire_as_bybit_issued_it() -> None:
+    # Bybit hands cursors out percent-encoded ("621%3A1%2C621%3A1", as live answers show) and
+    # its SDKs send them as they came: the server decodes the query once. Encoding the "%"
+    # again (621%253A1...) would send a cursor Bybit never issued.
+    issued = "621%3A1%2C621%3A1"
+    full = [dict(DOC_ORDER, orderId=f"id-{i}") for i in range(account.OPEN_ORDERS_PAGE)]
+    answer = answer_with(
+        envelope({"category": "linear", "list": full, "nextPageCursor": issued}),
+        envelope({"category": "linear", "list": [DOC_ORDER], "nextPageCursor": ""}))
+    drive(account.fetch_open_orders(ETH, [BTC, ETH]), answer)
+    second = answer.calls[1].request
+    signed = signing.sign(second, Auth(Credentials(api_key="k", api_secret="s")), 1)
+    assert f"cursor={issued}" in signed.query_string.split("&")
 
 
 def test_an_execution_is_a_fill_with_its_exec_id_and_the_settle_coin_fee() -> None:

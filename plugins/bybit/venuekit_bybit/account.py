@@ -54,7 +54,7 @@ def _open_page(query: list[tuple[str, str]], known: dict[str, Market]
         rows = body.rows("list")
         orders = [parsing.order(row, known[row.text("symbol")])
                   for row in rows if row.get("symbol") in known]
-        cursor = body.optional_text("nextPageCursor") or ""
+        cursor = parsing.next_cursor(body)
         return orders, cursor if len(rows) >= OPEN_ORDERS_PAGE else ""
     return Call(endpoints._get(endpoints.REALTIME_PATH, query), parse)
 

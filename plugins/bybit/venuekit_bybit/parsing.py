@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import unquote
 
 from venuekit.errors import OrderNotFound
 from venuekit.models import (
@@ -70,6 +71,17 @@ def result(response: Response) -> Reader:
 
 def result_list(response: Response) -> list[Reader]:
     return result(response).rows("list")
+
+
+def next_cursor(body: Reader) -> str:
+    """``nextPageCursor`` as the text the next request's ``cursor`` must carry ("" at the end).
+
+    Bybit hands the cursor out percent-encoded already (``621%3A1%2C621%3A1``) and its own
+    SDKs put it on the wire as it came, so the server decodes it once to ``621:1,621:1``.
+    The core percent-encodes every query value, so the cursor is decoded here: encoding it
+    again gives back Bybit's bytes instead of ``621%253A1...``, a cursor it never issued.
+    """
+    return unquote(body.optional_text("nextPageCursor") or "")
 
 
 # ---------------------------------------------------------------- public

@@ -82,7 +82,7 @@ def _executions_call(market: Market, window: tuple[int, int], cursor: str,
         rows = body.rows("list")
         fills = [fill(row, market) for row in rows
                  if (row.optional_text("execType") or "Trade") in FILL_TYPES]
-        following = body.optional_text("nextPageCursor") or ""
+        following = parsing.next_cursor(body)
         if following and len(rows) >= size:
             return Page(fills, _executions_call(market, window, following, pending))
         if not pending:
@@ -147,7 +147,7 @@ def _positions_page(query: list[tuple[str, str]]) -> Call[tuple[list[Reader], st
     def parse(response: Response) -> tuple[list[Reader], str]:
         body = parsing.result(response)
         rows = body.rows("list")
-        cursor = body.optional_text("nextPageCursor") or ""
+        cursor = parsing.next_cursor(body)
         return rows, cursor if len(rows) >= POSITIONS_PAGE else ""
     return Call(endpoints._get(POSITIONS_PATH, query), parse)
 

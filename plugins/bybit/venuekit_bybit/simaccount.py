@@ -8,6 +8,7 @@ unless a symbol is switched to hedge mode, which only changes what rows report.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -27,9 +28,12 @@ def _s(value: Decimal | None) -> str:
 
 
 def _page(rows: list[Any], cursor: str | None, limit: int) -> tuple[list[Any], str]:
-    """Offset paging behind a cursor shaped like Bybit's (already percent-encoded text,
-    e.g. ``"12%3A1684738540559"``), which a client must send back as it came."""
-    start = int(cursor.split("%3A")[0]) if cursor else 0
+    """Offset paging behind a cursor shaped like Bybit's: handed out percent-encoded
+    (``"12%3A1684738540559"``), sent back on the wire as it came, so the query decodes it
+    once to ``"12:1684738540559"``. A cursor encoded a second time is one never issued."""
+    if cursor and not re.fullmatch(r"[0-9]+:[0-9]+", cursor):
+        raise SimReject(ErrorKind.INVALID, f"invalid cursor {cursor!r}", code=10001)
+    start = int(cursor.split(":")[0]) if cursor else 0
     chunk = rows[start:start + limit]
     more = start + limit < len(rows)
     return chunk, f"{start + limit}%3A{len(rows)}" if more else ""
