@@ -354,3 +354,22 @@ async def test_an_account_kind_subscribed_per_market_needs_a_symbol(
         assert [(s.kind, s.market.symbol if s.market else None) for s in subs] == \
             [(StreamKind.ORDERS, SYMBOL)]
         pending.cancel()
+
+
+async def test_a_login_refused_for_its_timestamp_resyncs_the_clock_then_logs_in(
+        sim: ExampleSimulator, caplog: pytest.LogCaptureFixture) -> None:
+    async with open_conn(sim) as conn:
+        source = conn.watch_orders()
+        pending = asyncio.ensure_future(anext(source))
+        await ready(conn)
+        sim.faults.skew_ms = 20_000  # the venue's clock jumps: the offset the core has is stale
+        before = sim.streams.connections
+        with caplog.at_level(logging.WARNING, logger="venuekit.streams"):
+            await sim.streams.drop_all()
+            # the login is the first signed message after the drop: without a fresh offset
+            # it would be refused on every reconnect
+            await until(lambda: sim.streams.connections > before + 1 and hub(conn).ready(),
+                        "a login after the clock resync")
+        assert any("InvalidTimestamp" in r.getMessage() for r in caplog.records)
+        assert abs(conn.clock.now_ms() - sim.now_ms()) < 2_000
+        pending.cancel()

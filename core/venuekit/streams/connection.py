@@ -23,7 +23,13 @@ import random
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import AuthenticationError, NetworkError, NotSupported, VenueError
+from ..errors import (
+    AuthenticationError,
+    InvalidTimestamp,
+    NetworkError,
+    NotSupported,
+    VenueError,
+)
 from ..stream_models import (
     Ack,
     LoggedIn,
@@ -73,6 +79,7 @@ class HubLike(Protocol):
     @property
     def markets(self) -> Mapping[str, Market]: ...
     def now_ms(self) -> int: ...
+    async def resync_clock(self) -> None: ...
     def scrub(self, text: str) -> str: ...
     def idle_timeout_s(self) -> float: ...
     def lifetime_s(self) -> float | None: ...
@@ -202,6 +209,7 @@ class ManagedSocket:
         attempt = 0
         while not self._stopping:
             reason = ""
+            stale_clock = False
             try:
                 await self._connect_and_read()
                 attempt = 0
@@ -222,6 +230,7 @@ class ManagedSocket:
                 raise
             except (VenueError, OSError, TimeoutError, ValueError) as exc:
                 reason = f"{type(exc).__name__}: {self.hub.scrub(str(exc))}"
+                stale_clock = isinstance(exc, InvalidTimestamp)
             except Exception as exc:  # never let the loop die silently
                 log.exception("%s: unexpected error", self.name)
                 reason = type(exc).__name__
@@ -238,6 +247,8 @@ class ManagedSocket:
             log.warning("%s lost (%s); reconnect attempt %d in %.2f s", self.name, reason,
                         attempt, delay)
             await asyncio.sleep(delay)
+            if stale_clock and not self.stopping():
+                await self.hub.resync_clock()  # the next login signs with a fresh offset
 
     async def _connect_and_read(self) -> None:
         hub = self.hub
@@ -333,8 +344,8 @@ class ManagedSocket:
         elif isinstance(event, Pong | Ack | LoggedIn):
             pass
         elif isinstance(event, StreamFailure):
-            if isinstance(event.error, AuthenticationError) or event.fatal:
-                raise event.error
+            if isinstance(event.error, AuthenticationError | InvalidTimestamp) or event.fatal:
+                raise event.error  # a refused timestamp: reconnect after a clock resync
             log.warning("%s: venue refused a request: %s", self.name,
                         self.hub.scrub(str(event.error)))
         elif isinstance(event, SessionExpired):

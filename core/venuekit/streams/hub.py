@@ -178,6 +178,15 @@ class StreamHub:
     def now_ms(self) -> int:
         return self.connector.clock.now_ms()
 
+    async def resync_clock(self) -> None:
+        """Measure the venue's clock afresh: a login refused for its timestamp would be
+        refused again with the same offset (OKX 60004/60006), however often it retries."""
+        try:
+            await self.connector._resync()
+        except VenueError as exc:
+            log.warning("%s: clock resync after a refused timestamp failed (%s)",
+                        self.exchange, self.scrub(str(exc)))
+
     def scrub(self, text: str) -> str:
         return self.connector.scrub(text)
 
