@@ -230,6 +230,9 @@ class SocketContext:
     :param subscriptions: what this socket will carry (for venues that name streams in
         the URL, Binance's ``/stream?streams=a/b``).
     :param request_id: a number unique on this socket, for frames that carry an id.
+    :param login_token: the token this socket's login answer handed out
+        (:attr:`LoggedIn.token`), for frames that must carry it; None before the login and
+        on venues without one.
     """
 
     role: StreamRole
@@ -239,6 +242,7 @@ class SocketContext:
     session_key: str | None = field(default=None, repr=False)
     subscriptions: tuple[Subscription, ...] = ()
     request_id: int = 1
+    login_token: str | None = field(default=None, repr=False)
 
 
 @frozen(kw_only=True)
@@ -312,7 +316,14 @@ class Ack:
 
 @frozen
 class LoggedIn:
-    """The login frame was accepted; the core subscribes after this."""
+    """The login frame was accepted; the core subscribes after this.
+
+    ``token`` is what the login answer hands out where later frames on this socket must
+    carry it (OrangeX ``result.access_token``); the core gives it back to the hooks as
+    :attr:`SocketContext.login_token` until the socket closes. Never in a repr.
+    """
+
+    token: str | None = field(default=None, repr=False)
 
 
 @frozen

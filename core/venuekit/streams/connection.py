@@ -129,6 +129,7 @@ class ManagedSocket:
         self._task: asyncio.Task[None] | None = None
         self._request_id = 0
         self._stopping = False
+        self._login_token: str | None = None  # this socket's login answer's token
 
     @property
     def name(self) -> str:
@@ -177,7 +178,7 @@ class ManagedSocket:
         return SocketContext(role=self.role, testnet=self.hub.testnet, auth=self.hub.auth,
                              timestamp_ms=self.hub.now_ms(), session_key=session_key,
                              subscriptions=tuple(self.subs.values()),
-                             request_id=self._request_id)
+                             request_id=self._request_id, login_token=self._login_token)
 
     async def _send_subscriptions(self, subs: list[Subscription], *, subscribe: bool) -> int:
         """Send the frames in chunks; returns how many frames went out."""
@@ -255,6 +256,7 @@ class ManagedSocket:
         self.state = SocketState.CONNECTING
         await hub.connection_budget()
         key = await hub.ensure_session(self.role)
+        self._login_token = None  # a new socket logs in afresh
         context = self._context(key)
         url = hub.hooks.stream_url(context=context)
         if url is None:
@@ -341,7 +343,9 @@ class ManagedSocket:
         """Act on a control event; data events go to the hub."""
         if isinstance(event, Ping):
             await self._send(event.reply)
-        elif isinstance(event, Pong | Ack | LoggedIn):
+        elif isinstance(event, LoggedIn):
+            self._login_token = event.token
+        elif isinstance(event, Pong | Ack):
             pass
         elif isinstance(event, StreamFailure):
             if isinstance(event.error, AuthenticationError | InvalidTimestamp) or event.fatal:

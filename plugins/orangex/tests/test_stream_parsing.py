@@ -96,6 +96,25 @@ def test_private_subscribe_carries_the_access_token() -> None:
         assert "access_token" not in json.loads(frame)["params"]
 
 
+def test_the_sockets_own_login_token_is_carried_first() -> None:
+    # the /public/auth answer on the socket hands out result.access_token; the core gives it
+    # back as login_token, and it goes on /private/subscribe ahead of the connector's token
+    (logged_in,) = parse(json.dumps({"jsonrpc": "2.0", "id": streams.AUTH_ID, "result": {
+        "access_token": "sockettoken", "token_type": "bearer", "expires_in": 43199}}))
+    assert logged_in == LoggedIn(token="sockettoken")
+    assert "sockettoken" not in repr(logged_in)
+    now = datetime(2026, 7, 30, tzinfo=UTC)
+    live = AuthToken(access_token="resttoken", expires_at=now + timedelta(hours=12))
+    context = SocketContext(role=StreamRole.PRIVATE, testnet=False, request_id=4,
+                            timestamp_ms=int(now.timestamp() * 1000),
+                            auth=Auth(Credentials(api_key="k", api_secret="s"), live),
+                            login_token=logged_in.token)
+    assert "sockettoken" not in repr(context)
+    (frame,) = streams.stream_subscribe(context, [Subscription(kind=StreamKind.ORDERS)],
+                                        True) or []
+    assert json.loads(frame)["params"]["access_token"] == "sockettoken"
+
+
 def test_changes_data_as_the_documented_array() -> None:
     # OX-DOC user.changes.{kind}.{currency}.{interval}: "data: array of object", with the
     # positions under "position" in the schema ("positions" in the example). The old code
@@ -125,7 +144,7 @@ def test_heartbeat_and_limits() -> None:
 
 def test_replies() -> None:
     assert parse({"id": "auth", "jsonrpc": "2.0", "result": {"access_token": "t"}}) == \
-        [LoggedIn()]
+        [LoggedIn(token="t")]
     assert parse({"id": "2", "jsonrpc": "2.0", "result": ["ticker.BTC-USDT-PERPETUAL.raw"]}) \
         == [Ack("2")]
     (refused,) = parse({"id": "auth", "jsonrpc": "2.0",

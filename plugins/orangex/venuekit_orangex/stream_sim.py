@@ -100,13 +100,10 @@ class OrangeXStreamVenue(StreamVenue):
         if method == "/public/ping":
             return {}
         if method == "/private/subscribe":
-            # OX-DOC: a private call on the socket carries params.access_token; one that is
-            # sent must be a live token (of this socket's login or a REST login). Without
-            # one, the socket's own login is relied on (the plugin's documented choice).
+            # OX-DOC: a private call on the socket carries params.access_token, a live
+            # token (of this socket's /public/auth or of a REST login)
             token = params.get("access_token")
-            if token is not None and not self._token_valid(str(token)):
-                raise _Refused(AUTH_FAILURE, "Authentication Failure")
-            if token is None and not client.logged_in:
+            if token is None or not self._token_valid(str(token)):
                 raise _Refused(AUTH_FAILURE, "Authentication Failure")
             channels = list(params.get("channels", []))
             if any(name != ACCOUNT_CHANNEL for name in channels):

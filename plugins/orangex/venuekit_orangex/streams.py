@@ -110,11 +110,12 @@ def _access_token(context: SocketContext) -> str | None:
     """The bearer token for ``params.access_token`` of a private socket call.
 
     OX-DOC: "Websocket: inside request JSON parameters, as an access_token field" (OX-DY
-    confirmed it live). The hook never sees the token the socket's own ``/public/auth``
-    returns, so this is the connector's session token, when it has one that is still valid
-    by the venue's clock; without one the call relies on the socket's login (core gap: the
-    login result should reach ``stream_subscribe``).
+    confirmed it live). The token this socket's own ``/public/auth`` returned comes first
+    (the core hands it back as ``login_token``); else the connector's session token, when
+    it is still valid by the venue's clock.
     """
+    if context.login_token:
+        return context.login_token
     token = context.auth.token if context.auth is not None else None
     if token is None or not token.access_token:
         return None
@@ -157,7 +158,10 @@ def _reply(body: Reader) -> list[StreamEvent]:
     request_id = str(body.get("id"))
     error = body.get("error")
     if error is None:
-        return [LoggedIn()] if request_id == AUTH_ID else [Ack(request_id)]
+        if request_id == AUTH_ID:  # /public/auth: result.access_token for later calls
+            result = body.optional_at("result")
+            return [LoggedIn(token=result.optional_text("access_token") if result else None)]
+        return [Ack(request_id)]
     detail = body.at("error")
     code = detail.integer("code")
     kind = ERRORS.get(code, ExchangeError)
