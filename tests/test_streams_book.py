@@ -12,7 +12,7 @@ from venuekit.account_models import OrderBook
 from venuekit.stream_models import BookUpdate, Compression
 from venuekit.streams.book import BookState, LocalBook, Verdict
 from venuekit.streams.channel import Channel
-from venuekit.streams.codec import decode, rebase_url
+from venuekit.streams.codec import base_for, decode, rebase_url
 from venuekit.streams.settings import StreamSettings
 
 D = Decimal
@@ -153,3 +153,14 @@ def test_backoff_doubles_up_to_the_cap_with_jitter_below() -> None:
     settings = StreamSettings(backoff_initial_s=0.5, backoff_max_s=4.0, jitter=0.5)
     assert [settings.backoff(n, 0.0) for n in range(5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
     assert settings.backoff(10, 0.999) == pytest.approx(2.002)
+
+
+def test_a_stream_base_url_per_role_rebases_only_those_roles() -> None:
+    # Bybit demo trading: private streams on the demo host, market data on the venue's own
+    demo = {"private": "wss://stream-demo.bybit.com"}
+    assert base_for(demo, "private") == "wss://stream-demo.bybit.com"
+    assert base_for(demo, "public") is None
+    assert base_for("http://127.0.0.1:8080", "public") == "http://127.0.0.1:8080"
+    assert base_for(None, "private") is None
+    assert rebase_url("wss://stream.bybit.com/v5/private", base_for(demo, "private")) == \
+        "wss://stream-demo.bybit.com/v5/private"

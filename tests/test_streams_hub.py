@@ -17,7 +17,7 @@ from attrs import evolve
 from venuekit import OrderParams, Registry, RetryPolicy
 from venuekit.account_models import Fill
 from venuekit.connector import Connector, connect
-from venuekit.errors import InvalidArgument, NotSupported
+from venuekit.errors import ConfigurationError, InvalidArgument, NotSupported
 from venuekit.models import OrderStatus, RateLimit, Side
 from venuekit.ratelimit import Demand, MemoryLimiter, Permit
 from venuekit.stream_models import BookRecovery, StreamInfo, StreamKind
@@ -49,7 +49,8 @@ def open_conn(sim: ExampleSimulator, plugin: Any = example_plugin, *,
                    registry=Registry(extra={"example": plugin}, autoload=False),
                    limiter=options.pop("limiter", MemoryLimiter()), order_settle_s=0.2,
                    retry=RetryPolicy(max_tries=3, base_delay_s=0.01, max_delay_s=0.05),
-                   stream_base_url=sim.base_url, stream_settings=settings, **options)
+                   stream_base_url=options.pop("stream_base_url", sim.base_url),
+                   stream_settings=settings, **options)
 
 
 @pytest_asyncio.fixture
@@ -373,3 +374,17 @@ async def test_a_login_refused_for_its_timestamp_resyncs_the_clock_then_logs_in(
         assert any("InvalidTimestamp" in r.getMessage() for r in caplog.records)
         assert abs(conn.clock.now_ms() - sim.now_ms()) < 2_000
         pending.cancel()
+
+
+async def test_stream_base_url_by_role_serves_each_role_and_refuses_unknown_roles(
+        sim: ExampleSimulator) -> None:
+    per_role = {"public": sim.base_url, "private": sim.base_url}
+    async with open_conn(sim, stream_base_url=per_role) as conn:
+        orders, ticker = conn.watch_orders(), conn.watch_ticker(SYMBOL)
+        pending = [asyncio.ensure_future(anext(orders)), asyncio.ensure_future(anext(ticker))]
+        await ready(conn)
+        assert {c.role for c in sim.streams.clients} == {"public", "private"}
+        for task in pending:
+            task.cancel()
+    with pytest.raises(ConfigurationError, match="no socket role"):
+        open_conn(sim, stream_base_url={"privat": sim.base_url})

@@ -94,7 +94,7 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
             session: aiohttp.ClientSession | None = None,
             sender: Sender | None = None,
             journal: str | os.PathLike[str] | None = None,
-            stream_base_url: str | None = None,
+            stream_base_url: str | Mapping[str, str] | None = None,
             stream_settings: StreamSettings | None = None,
             socket_opener: SocketOpener | None = None) -> Connector:
     """Load ``exchange``'s plugin and return a connector (use it with ``async with``).
@@ -109,7 +109,9 @@ def connect(exchange: str, credentials: Credentials | None = None, *, testnet: b
     existing directory): every order is written there before it is sent, and
     :meth:`Connector.recover` resolves what a crash left open.
     ``stream_base_url`` replaces the scheme and host of every socket URL (paths and queries
-    kept), as ``base_url`` does for REST; ``stream_settings`` tunes reconnect pacing and
+    kept), as ``base_url`` does for REST; a mapping by socket role replaces only those roles
+    (Bybit demo trading: ``{"private": "wss://stream-demo.bybit.com"}``, market data from
+    the venue's own host); ``stream_settings`` tunes reconnect pacing and
     timeouts; ``socket_opener`` replaces the aiohttp WebSocket opener.
     """
     plugin = (registry or default_registry()).load(exchange)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from ..stream_models import Compression
 
-__all__ = ["decode", "rebase_url"]
+__all__ = ["base_for", "decode", "rebase_url"]
 
 
 def decode(data: str | bytes, compression: Compression) -> str:
@@ -20,6 +21,14 @@ def decode(data: str | bytes, compression: Compression) -> str:
     if compression is Compression.DEFLATE:
         return zlib.decompress(data, -zlib.MAX_WBITS).decode()
     return data.decode()
+
+
+def base_for(base: str | Mapping[str, str] | None, role: str) -> str | None:
+    """The stream base URL for sockets of ``role``: one for every socket, or per role
+    (``{"private": "wss://stream-demo.bybit.com"}``; other roles keep the venue's host)."""
+    if base is None or isinstance(base, str):
+        return base
+    return base.get(role)
 
 
 def rebase_url(url: str, base: str | None) -> str:

@@ -44,7 +44,7 @@ from ..stream_models import (
     StreamRole,
     Subscription,
 )
-from .codec import decode, rebase_url
+from .codec import base_for, decode, rebase_url
 from .socket import MessageKind, Socket
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class HubLike(Protocol):
     info: StreamInfo
     settings: StreamSettings
     opener: SocketOpener
-    base_url: str | None
+    base_url: str | Mapping[str, str] | None
 
     @property
     def exchange(self) -> str: ...
@@ -262,7 +262,8 @@ class ManagedSocket:
         if url is None:
             raise NotSupported(f"{hub.display_name} has no {self.role.value} stream socket",
                                exchange=hub.exchange, operation="watch")
-        self._socket = await hub.opener.open(rebase_url(url, hub.base_url),
+        base = base_for(hub.base_url, self.role.value)
+        self._socket = await hub.opener.open(rebase_url(url, base),
                                              timeout_s=hub.settings.connect_timeout_s)
         self.connects += 1
         self.healthy = False

@@ -127,7 +127,7 @@ class StreamHub:
     connector: ConnectorLike
     settings: StreamSettings
     opener: SocketOpener
-    base_url: str | None
+    base_url: str | Mapping[str, str] | None
     info: StreamInfo
     watchers: list[Watcher] = field(factory=list)
     sockets: dict[StreamRole, list[ManagedSocket]] = field(factory=dict)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, cast
 
 from attrs import define, field
@@ -21,7 +21,7 @@ from ..account_models import Fill, OrderBook, Position, Ticker, Trade
 from ..convert import to_jsonable
 from ..errors import ConfigurationError, NotSupported
 from ..models import Balance, OrderResult
-from ..stream_models import StreamKind
+from ..stream_models import StreamKind, StreamRole
 from .hub import StreamHub
 from .settings import StreamSettings
 from .socket import AiohttpSocketOpener, SocketOpener
@@ -33,7 +33,7 @@ __all__ = ["LINE_KINDS", "close", "configure", "hub", "lines", "watch"]
 
 @define
 class _Config:
-    base_url: str | None = None
+    base_url: str | Mapping[str, str] | None = None
     settings: StreamSettings = field(factory=StreamSettings)
     opener: SocketOpener | None = None
 
@@ -47,10 +47,16 @@ def _forget(key: int) -> None:
     _HUBS.pop(key, None)
 
 
-def configure(conn: ConnectorLike, *, base_url: str | None = None,
+def configure(conn: ConnectorLike, *, base_url: str | Mapping[str, str] | None = None,
               settings: StreamSettings | None = None,
               opener: SocketOpener | None = None) -> None:
     """Set a connector's stream options (``connect(stream_base_url=..., ...)`` calls this)."""
+    if base_url is not None and not isinstance(base_url, str):
+        roles = {role.value for role in StreamRole}
+        unknown = sorted(set(base_url) - roles)
+        if unknown:
+            raise ConfigurationError(f"stream_base_url names no socket role {unknown}; "
+                                     f"roles are {sorted(roles)}")
     key = id(conn)
     if key not in _CONFIGS:
         weakref.finalize(conn, _forget, key)
