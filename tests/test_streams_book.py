@@ -164,3 +164,14 @@ def test_a_stream_base_url_per_role_rebases_only_those_roles() -> None:
     assert base_for(None, "private") is None
     assert rebase_url("wss://stream.bybit.com/v5/private", base_for(demo, "private")) == \
         "wss://stream-demo.bybit.com/v5/private"
+
+
+def test_a_restarted_sequence_that_names_the_last_one_chains_on() -> None:
+    # OKX after maintenance: seqId restarts below prevSeqId, prevSeqId still the last seqId
+    book = LocalBook("X")
+    book.apply(snap(100))
+    assert book.apply(delta(5, 100, bids=[("98", "4")])) is Verdict.APPLIED
+    assert book.apply(delta(6, 5)) is Verdict.APPLIED  # normal chaining resumes
+    view = book.view(5)
+    assert view is not None and view.sequence == 6 and (D(98), D(4)) in view.bids
+    assert book.apply(delta(4, 99)) is Verdict.STALE  # a lower number naming another is old

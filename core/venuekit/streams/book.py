@@ -116,6 +116,10 @@ class LocalBook:
         last = self.sequence
         if last is None or update.sequence is None:
             return True  # the venue gives no sequence: nothing to check against
+        if update.prev_sequence == last and not self._straddle:
+            # names the last one as its predecessor: next in line even when its own number
+            # is lower (OKX restarts the sequence after maintenance, seqId < prevSeqId)
+            return True
         if update.sequence <= last:
             return None
         if self._straddle:

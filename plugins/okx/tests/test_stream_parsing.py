@@ -20,7 +20,6 @@ from venuekit.stream_models import (
     LoggedIn,
     Pong,
     PositionsUpdate,
-    ResyncNeeded,
     SessionExpired,
     SocketContext,
     StreamEvent,
@@ -335,8 +334,11 @@ def test_book_checksum_is_not_read(btc: Market) -> None:
 
 def test_book_heartbeat_and_sequence_reset(btc: Market) -> None:
     assert parse(book("update", 123457, 123457, [], []), btc) == []
-    assert parse(book("update", 123457, 15, [["1", "1", "0", "1"]], []), btc) == \
-        [ResyncNeeded(StreamKind.ORDER_BOOK, "BTC/USDT:USDT")]
+    # "Sequence ID": after maintenance seqId may restart below prevSeqId; the update still
+    # chains by prevSeqId and is applied
+    (reset,) = parse(book("update", 123457, 15, [["1", "1", "0", "1"]], []), btc)
+    assert isinstance(reset, BookUpdate)
+    assert (reset.sequence, reset.prev_sequence, reset.snapshot) == (15, 123457, False)
 
 
 def test_unknown_instrument_and_channel_are_ignored(btc: Market) -> None:

@@ -14,7 +14,7 @@ Facts (``okx-account-streams.md`` in the venue research, from OKX's V5 docs):
 - Books: ``books`` sends a snapshot (``prevSeqId -1``) then updates chained by
   ``prevSeqId == previous seqId``; ``checksum`` is fixed to 0 since June 2026 and is not
   read. A heartbeat update repeats ``seqId`` with empty sides; a maintenance reset has
-  ``seqId < prevSeqId`` and asks the core to resubscribe for a fresh snapshot.
+  ``seqId < prevSeqId`` and still chains by ``prevSeqId`` (the core applies it).
 - Every size (orders, positions, books, trades) is in contracts: converted to base
   currency with the market's ``ctVal``.
 - One ``subscribe`` event comes back per channel of a frame; the frame's ``id`` names its
@@ -54,7 +54,6 @@ from venuekit.stream_models import (
     LoggedIn,
     Pong,
     PositionsUpdate,
-    ResyncNeeded,
     SessionExpired,
     SocketContext,
     StreamEvent,
@@ -307,11 +306,10 @@ def _book(row: Reader, market: Market, snapshot: bool) -> list[StreamEvent]:
     prev = row.optional_integer("prevSeqId")
     bids = account._levels(row.at("bids"), market)
     asks = account._levels(row.at("asks"), market)
-    if not snapshot and prev is not None:
-        if prev == sequence and not bids and not asks:
-            return []  # OKX's book heartbeat: nothing changed for ~60 s
-        if sequence < prev:  # the sequence restarted after maintenance
-            return [ResyncNeeded(StreamKind.ORDER_BOOK, market.symbol)]
+    if not snapshot and prev == sequence and not bids and not asks:
+        return []  # OKX's book heartbeat: nothing changed for ~60 s
+    # a restart after maintenance (seqId < prevSeqId) still chains by prevSeqId == the last
+    # seqId: the core applies it and carries on, as OKX's "Sequence ID" rules say
     return [BookUpdate(symbol=market.symbol, bids=bids, asks=asks, snapshot=snapshot,
                        sequence=sequence, prev_sequence=None if snapshot else prev,
                        timestamp=row.optional_timestamp("ts"))]
