@@ -17,7 +17,7 @@ from attrs import evolve
 from venuekit import OrderParams, Registry, RetryPolicy
 from venuekit.account_models import Fill
 from venuekit.connector import Connector, connect
-from venuekit.errors import ConfigurationError, InvalidArgument, NotSupported
+from venuekit.errors import ConfigurationError, NotSupported
 from venuekit.models import OrderStatus, RateLimit, Side
 from venuekit.ratelimit import Demand, MemoryLimiter, Permit
 from venuekit.stream_models import BookRecovery, StreamInfo, StreamKind
@@ -345,7 +345,7 @@ async def test_an_account_kind_subscribed_per_market_needs_a_symbol(
         sim: ExampleSimulator) -> None:
     plugin = plugin_with(lambda info: evolve(info, private_by_market={StreamKind.ORDERS}))
     async with open_conn(sim, plugin) as conn:
-        with pytest.raises(InvalidArgument, match="one market at a time"):
+        with pytest.raises(NotSupported, match="one market at a time"):
             await anext(conn.watch_orders())
         assert sim.streams.connections == 0  # refused before any socket
         source = conn.watch_orders(SYMBOL)

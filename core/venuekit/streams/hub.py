@@ -23,7 +23,6 @@ from ..account_models import Fill, OrderBook, Position, Ticker, Trade
 from ..errors import (
     AuthenticationError,
     ConfigurationError,
-    InvalidArgument,
     NotSupported,
     VenueError,
 )
@@ -224,10 +223,11 @@ class StreamHub:
         if role is StreamRole.PRIVATE and self.auth is None:
             raise ConfigurationError(f"watch_{kind.value} needs credentials")
         by_market = self._by_market(kind)
-        if by_market and symbol is None:
-            raise InvalidArgument(
-                f"{self.display_name} streams {kind.value} one market at a time: give a "
-                f"symbol (watch_{kind.value}(symbol))", exchange=self.exchange)
+        if by_market and symbol is None:  # as fetch_open_orders(None) where it cannot
+            raise NotSupported(
+                f"{self.display_name} does not support watch_{kind.value} for every symbol; "
+                f"it streams {kind.value} one market at a time: pass a symbol",
+                exchange=self.exchange, operation=f"watch_{kind.value} for every symbol")
         await self._load_markets()
         market = await self.connector.market(symbol) if symbol is not None else None
         if role in self._failed:

@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from venuekit import Credentials, connect
 from venuekit.connector import Connector
-from venuekit.errors import AuthenticationError, InvalidArgument
+from venuekit.errors import AuthenticationError, NotSupported
 from venuekit.models import OrderParams
 from venuekit.ratelimit import MemoryLimiter
 from venuekit.streams import StreamSettings
@@ -150,7 +150,7 @@ async def test_order_and_fill_topics_are_subscribed_per_symbol(sim: PionexSimula
         assert {"op": "SUBSCRIBE", "topic": "BALANCE"} in frames
         placed = await conn.place_order(order())
         assert (await pending).order_id == placed.order_id
-        with pytest.raises(InvalidArgument, match="one market at a time"):
+        with pytest.raises(NotSupported, match="one market at a time"):
             await next_item(conn.watch_fills())  # every market at once: not on Pionex
         assert sim.streams.connections == 1
 
