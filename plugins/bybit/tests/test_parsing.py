@@ -173,6 +173,19 @@ def test_realtime_order_sample() -> None:
     assert order.created_at == datetime(2023, 5, 22, 6, 55, 40, 559000, tzinfo=UTC)
 
 
+def test_market_order_has_no_price() -> None:
+    # venuekit convention (core payload.py: "the price of a market order" does not apply;
+    # Binance, OKX, Pionex and OrangeX read None): Bybit writes its slippage-protection
+    # bound in ``price`` of a Market order (BY-WORD example: "orderType":"Market",
+    # "price":"72.5", "avgPrice":"75"), which is not a price the order was given.
+    row = {**REALTIME["result"]["list"][0], "orderType": "Market",  # type: ignore[index]
+           "price": "1680.00", "timeInForce": "IOC", "orderStatus": "Filled",
+           "cumExecQty": "0.10", "avgPrice": "1600.05"}
+    order = parsing.order(Reader(row, exchange="bybit"), ETH)
+    assert order.type is OrderType.MARKET
+    assert (order.price, order.average_price) == (None, Decimal("1600.05"))
+
+
 @pytest.mark.parametrize(("status", "expected"), [
     ("Created", OrderStatus.OPEN), ("New", OrderStatus.OPEN),
     ("PartiallyFilled", OrderStatus.PARTIALLY_FILLED), ("Filled", OrderStatus.FILLED),

@@ -103,7 +103,7 @@ def test_order_topic_reads_linear_rows_only() -> None:
         exchange="bybit", symbol="BTC/USDT:USDT",
         order_id="5cf98598-39a7-459e-97bf-76ca765ee020", client_order_id="my-1",
         side="sell", type=OrderType.MARKET, status=OrderStatus.FILLED, quantity=Decimal(1),
-        price=Decimal("72.5"), filled_quantity=Decimal(1), average_price=Decimal(75),
+        price=None, filled_quantity=Decimal(1), average_price=Decimal(75),
         time_in_force=TimeInForce.IOC, reduce_only=False, created_at=ms(1672364262444),
         updated_at=ms(1672364262457))]
 

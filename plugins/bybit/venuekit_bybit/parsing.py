@@ -177,14 +177,18 @@ def key_permissions(response: Response) -> KeyPermissions:
 
 
 def order(row: Reader, mkt: Market) -> OrderResult:
-    """One row of ``/v5/order/realtime``."""
+    """One row of ``/v5/order/realtime`` (and of the ``order`` stream topic)."""
     if row.get("symbol") not in (None, mkt.native):
         raise row.error(f"order for {row.get('symbol')!r}, asked for {mkt.native!r}", "symbol")
+    kind = row.choice("orderType", ORDER_TYPES)
     return OrderResult(
         exchange=NAME, symbol=mkt.symbol, order_id=row.text("orderId"),
         client_order_id=row.optional_text("orderLinkId"), side=row.choice("side", SIDES),
-        type=row.choice("orderType", ORDER_TYPES), status=row.choice("orderStatus", STATUS),
-        quantity=row.decimal("qty"), price=_positive(row, "price"),
+        type=kind, status=row.choice("orderStatus", STATUS),
+        quantity=row.decimal("qty"),
+        # a Market order's ``price`` is Bybit's slippage-protection bound, not a price the
+        # order was given: unified market orders have none (as on every other venue)
+        price=None if kind is OrderType.MARKET else _positive(row, "price"),
         filled_quantity=row.decimal("cumExecQty", default=ZERO),
         average_price=_positive(row, "avgPrice"),
         time_in_force=TIME_IN_FORCE.get(str(row.get("timeInForce"))),
