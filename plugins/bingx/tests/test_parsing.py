@@ -202,6 +202,16 @@ def test_filled_market_order_has_average_price_and_no_price() -> None:
     assert result.average_price == Decimal("50001.2")
 
 
+def test_market_order_with_an_echoed_price_has_no_price() -> None:
+    # a unified market order has no price (core payload.py), even where BingX writes one
+    # (its MARKET stream push carries the execution price in ``p``)
+    body = (PENDING.replace('"PENDING"', '"FILLED"').replace('"type":"LIMIT"', '"type":"MARKET"')
+            .replace('"executedQty":"0.0"', '"executedQty":"0.0010"')
+            .replace('"avgPrice":"0.0000"', '"avgPrice":"52000.5"'))
+    result = parsing.parse_order_answer(answer(body), "BTC/USDT:USDT")
+    assert (result.price, result.average_price) == (None, Decimal("52000.5"))
+
+
 def test_unknown_status_is_a_bad_response() -> None:
     with pytest.raises(BadResponse, match="status"):
         parsing.parse_order_answer(answer(PENDING.replace('"PENDING"', '"WEIRD"')), "X")

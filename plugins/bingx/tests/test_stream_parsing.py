@@ -13,11 +13,11 @@ from venuekit.models import Auth, Credentials, OrderResult, OrderType, Side
 from venuekit.payload import Reader
 from venuekit.stream_models import (
     Ack,
-    BalanceUpdate,
     BookUpdate,
     Compression,
     Ping,
     PositionsUpdate,
+    ResyncNeeded,
     SessionExpired,
     SocketContext,
     StreamEvent,
@@ -118,6 +118,18 @@ ORDER_PUSH = {"e": "ORDER_TRADE_UPDATE", "E": 1758608899350, "T": 1758608899316,
                     "ti": 0, "ro": False, "td": 511178071, "tv": "112.8"}}
 
 
+def test_market_order_push_has_no_price(btc: Market) -> None:
+    # venuekit convention (core payload.py: "the price of a market order" does not apply):
+    # the BX-V3 MARKET push carries its execution price in ``p`` ("p" == "ap" =
+    # "112848.10000000"); that is the average price, not a price the order was given.
+    [order] = parse(ORDER_PUSH, btc)
+    assert isinstance(order, OrderResult) and order.type is OrderType.MARKET
+    assert (order.price, order.average_price) == (None, Decimal("112848.1"))
+    limit = dict(ORDER_PUSH["o"], o="LIMIT", X="NEW", x="NEW", z="0", ap="0")
+    [resting] = parse(dict(ORDER_PUSH, o=limit), btc)
+    assert isinstance(resting, OrderResult) and resting.price == Decimal("112848.1")
+
+
 @pytest.mark.parametrize("name", ["ORDER_TRADE_UPDATE", "TRADE_UPDATE"])
 def test_order_event_under_either_name(btc: Market, name: str) -> None:
     [order] = parse(dict(ORDER_PUSH, e=name), btc)
@@ -143,12 +155,13 @@ ACCOUNT_PUSH = {"e": "ACCOUNT_UPDATE", "E": 1758608899352, "a": {
            "mt": "cross", "iw": "22.56957565", "ps": "SHORT", "cr": "-0.05642405"}]}}
 
 
-def test_account_update_balances_and_positions_as_changes(btc: Market) -> None:
+def test_account_update_balances_ask_for_rest_and_positions_as_changes(btc: Market) -> None:
+    # Balance.free means "available for new orders" (REST ``availableMargin``, as Binance
+    # ``availableBalance``); ``B`` has only ``wb`` and ``cw`` ("wallet balance excluding
+    # isolated margin", BX-V2OLD), which still holds cross position and order margin.
+    # So the balance is read over REST (ResyncNeeded), as the Binance plugin does.
     balance, positions = parse(ACCOUNT_PUSH, btc)
-    assert isinstance(balance, BalanceUpdate) and not balance.complete
-    [usdt] = balance.balance.assets
-    assert (usdt.asset, usdt.total, usdt.free, usdt.used) == \
-        ("USDT", Decimal("117.80007595"), Decimal("95.23045595"), Decimal("22.56962000"))
+    assert balance == ResyncNeeded(StreamKind.BALANCE)
     assert isinstance(positions, PositionsUpdate) and not positions.complete
     [held] = positions.positions
     assert (held.side, held.quantity, held.entry_price, held.margin_mode) == \
@@ -157,8 +170,7 @@ def test_account_update_balances_and_positions_as_changes(btc: Market) -> None:
 
 def test_funding_fee_update_has_no_positions(btc: Market) -> None:
     push = {"e": "ACCOUNT_UPDATE", "E": 1, "a": {"m": "FUNDING_FEE", "B": ACCOUNT_PUSH["a"]["B"]}}
-    [balance] = parse(push, btc)
-    assert isinstance(balance, BalanceUpdate)
+    assert parse(push, btc) == [ResyncNeeded(StreamKind.BALANCE)]
 
 
 def test_one_way_position_side_comes_from_the_sign(btc: Market) -> None:

@@ -156,12 +156,16 @@ def parse_order(data: Reader, symbol: str) -> OrderResult:
         raise data.error(f"unknown order status {data.get('status')!r}", "status")
     tif = TIME_IN_FORCE.get(str(data.get("timeInForce")).upper())
     filled = data.decimal("executedQty", default=ZERO)
+    kind = _enum(data, "type", OrderType)
     return OrderResult(
         exchange=NAME, symbol=symbol, order_id=data.text("orderId"),
         client_order_id=client_id_of(data),
-        side=_enum(data, "side", Side), type=_enum(data, "type", OrderType),
+        side=_enum(data, "side", Side), type=kind,
         status=status, quantity=data.optional_decimal("origQty"),
-        price=_positive(data, "price"), filled_quantity=filled,
+        # a market order has no price, whatever BingX echoes there (the stream's MARKET
+        # push carries its execution price in ``p``)
+        price=None if kind is OrderType.MARKET else _positive(data, "price"),
+        filled_quantity=filled,
         average_price=_positive(data, "avgPrice") if filled else None,
         time_in_force=tif, reduce_only=data.boolean("reduceOnly", default=False),
         created_at=data.optional_timestamp("time"),

@@ -96,11 +96,12 @@ class BingXStreamVenue(StreamVenue):
     def order_frame(self, order: SimOrder) -> str:
         market = self.sim.state.markets[order.symbol]
         avg = order.average_price or Decimal(0)
+        # a MARKET push carries its fill price in ``p`` (BX-V3 example: "p" == "ap")
         return json.dumps({"e": self.order_event, "E": self.sim.now_ms(), "T": order.updated_ms,
                            "o": {"s": order.symbol, "c": order.client_order_id or "",
                                  "i": int(order.order_id), "S": order.side.upper(),
                                  "o": order.type.upper(), "q": f"{order.quantity:f}",
-                                 "p": f"{order.price or Decimal(0):f}", "sp": "0",
+                                 "p": f"{order.price or avg:f}", "sp": "0",
                                  "ap": f"{avg:f}", "x": _EXECUTION[order.status],
                                  "X": _STATUS[order.status], "N": market.quote, "n": "0",
                                  "T": order.updated_ms, "wt": "", "ps": "BOTH", "rp": "0",
@@ -114,8 +115,10 @@ class BingXStreamVenue(StreamVenue):
         rows = []
         for asset in sorted(state.free):
             free, used = state.balance(asset)
-            # no isolated margin here: the margin frozen for open orders is what cw leaves out
-            rows.append({"a": asset, "wb": f"{free + used:f}", "cw": f"{free:f}", "bc": "0"})
+            # cw is the wallet balance outside isolated margin (BX-V2OLD); every position
+            # here is cross, so it is the whole wallet balance (order margin included)
+            rows.append({"a": asset, "wb": f"{free + used:f}", "cw": f"{free + used:f}",
+                         "bc": "0"})
         return rows
 
     def balance_frame(self, state: SimState) -> str | None:

@@ -322,11 +322,23 @@ class BingXSimulator(Simulator):
         for asset in sorted(self.state.free):
             free, used = self.state.balance(asset)
             total = free + used
+            held = self.position_margin(asset)  # open positions hold margin, as on BingX
             rows.append({"userId": "116***295", "asset": asset, "balance": str(total),
                          "equity": str(total), "unrealizedProfit": "0.0000",
-                         "realisedProfit": "0.0000", "availableMargin": str(free),
-                         "usedMargin": str(used), "freezedMargin": "0.0000"})
+                         "realisedProfit": "0.0000", "availableMargin": str(free - held),
+                         "usedMargin": str(used + held), "freezedMargin": "0.0000"})
         return self.ok(rows, request)
+
+    def position_margin(self, asset: str) -> Decimal:
+        """Initial margin of the open positions settled in ``asset`` (default leverage 5,
+        as ``GET .../trade/leverage`` answers here)."""
+        margin = Decimal(0)
+        for position in self.state.positions.values():
+            market = self.state.markets[position.symbol]
+            if market.quote == asset and position.quantity:
+                leverage = self.state.leverage.get(position.symbol, 5)
+                margin += abs(position.quantity) * position.entry_price / leverage
+        return margin
 
     async def place(self, request: web.Request) -> web.Response:
         params = await self.verify(request)

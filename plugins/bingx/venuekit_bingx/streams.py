@@ -10,9 +10,10 @@ Facts (``bingx-account-streams.md`` in the venue research, from BingX's docs):
 - Orders: ``ORDER_TRADE_UPDATE`` (the current USDT-M page prints ``TRADE_UPDATE``: both are
   read). The push has no per-fill quantity, so fills are derived by the core from the change
   in the cumulative quantity ``z`` (``derive_fills``).
-- ``ACCOUNT_UPDATE`` carries balances (``B``) and positions (``P``), both read as changes
-  (BingX removed the snapshot in 2025-07); ``B`` has wallet balances only (``wb`` total,
-  ``cw`` outside isolated margin, read as free), no available margin.
+- ``ACCOUNT_UPDATE`` carries balances (``B``) and positions (``P``); positions are read as
+  changes (BingX removed the snapshot in 2025-07). ``B`` has wallet balances only (``wb``,
+  and ``cw`` outside isolated margin), not the available margin REST reports as ``free``,
+  so a balance change asks the core to read the balance over REST (as on Binance).
 - Public data: ``<symbol>@ticker``, ``<symbol>@trade`` (trades without an id: one is made of
   time, price, quantity and side), ``<symbol>@incrDepth`` (a full book ``action:"all"``, then
   updates whose ``lastUpdateId`` is the previous one + 1; a gap resubscribes). One
@@ -28,16 +29,16 @@ from typing import Any
 
 from venuekit.account_models import MarginMode, Position, PositionSide, Ticker, Trade
 from venuekit.errors import ExchangeError
-from venuekit.models import AssetBalance, Balance, Market, OrderResult, OrderType, Side
+from venuekit.models import Market, OrderResult, OrderType, Side
 from venuekit.payload import Reader
 from venuekit.stream_models import (
     Ack,
-    BalanceUpdate,
     BookRecovery,
     BookUpdate,
     Compression,
     Ping,
     PositionsUpdate,
+    ResyncNeeded,
     SessionExpired,
     SocketContext,
     StreamEvent,
@@ -180,9 +181,12 @@ def _account_event(event: str, body: Reader,
                     if item.text("s") in markets]
             if held:
                 out.append(PositionsUpdate(positions=held, complete=False))
-        assets = [asset(item) for item in update.rows("B")] if update.get("B") else []
-        if assets:
-            out.insert(0, BalanceUpdate(balance=Balance(NAME, assets), complete=False))
+        if update.get("B") and update.rows("B"):
+            # ``B`` has the wallet balance and ``cw`` (the wallet outside isolated margin)
+            # but not the available margin that REST's ``free`` is (``availableMargin``):
+            # cross position and order margin are still inside ``cw``. As on Binance, the
+            # core reads the balance over REST instead of trusting a wrong ``free``.
+            out.insert(0, ResyncNeeded(StreamKind.BALANCE))
         return out
     if event == "listenKeyExpired":
         return [SessionExpired()]
@@ -197,23 +201,17 @@ def order(row: Reader, market: Market) -> OrderResult:
     kind = row.text("o").upper()
     filled = row.decimal("z", default=Decimal(0))
     average = row.nonzero_decimal("ap")
+    unified = OrderType.MARKET if "MARKET" in kind or kind == "LIQUIDATION" else OrderType.LIMIT
     return OrderResult(
         exchange=NAME, symbol=market.symbol, order_id=row.text("i"),
         client_order_id=row.optional_text("c"), side=Side(row.text("S").lower()),
-        type=OrderType.MARKET if "MARKET" in kind or kind == "LIQUIDATION"
-        else OrderType.LIMIT,
-        status=status, quantity=row.optional_decimal("q"), price=row.nonzero_decimal("p"),
+        type=unified, status=status, quantity=row.optional_decimal("q"),
+        # a MARKET push carries the execution price in ``p`` (BX-V3 example: "p" equals
+        # "ap"); a unified market order has no price
+        price=None if unified is OrderType.MARKET else row.nonzero_decimal("p"),
         filled_quantity=filled, average_price=average if filled else None,
         reduce_only=row.boolean("ro", default=False),
         updated_at=row.optional_timestamp("T"))
-
-
-def asset(row: Reader) -> AssetBalance:
-    """One ``B`` item: ``wb`` wallet balance (total), ``cw`` the part outside isolated
-    margin (free); the push has no available margin (REST ``availableMargin``)."""
-    total = row.decimal("wb")
-    free = row.decimal("cw", default=total)
-    return AssetBalance(row.text("a"), free, total - free, total)
 
 
 def position(row: Reader, market: Market) -> Position:
