@@ -91,6 +91,14 @@ class TimeInForce(_CaseInsensitiveEnum):
 
 
 class OrderStatus(_CaseInsensitiveEnum):
+    """Where an order stands, as the venue reports it.
+
+    EXPIRED only where the venue tells an order ended by its own rules (an IOC or FOK
+    rest, a market order's unfilled rest) from a cancel; venues that do not (Bybit, OKX,
+    OrangeX) report CANCELED for both, and nothing is guessed. Either way
+    ``filled_quantity`` keeps what executed before the end.
+    """
+
     OPEN = "open"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
@@ -450,6 +458,13 @@ class OrderResult:
 
 @frozen
 class AssetBalance:
+    """One asset of the account: ``free`` is what new orders may use, ``used`` what margin
+    and open orders hold (never below zero), ``total`` the venue's own balance figure.
+
+    Whether ``total`` counts unrealized PnL follows the venue: the wallet balance on
+    Binance, Bybit and BingX, the equity on OKX and OrangeX (each plugin's README says).
+    """
+
     asset: str
     free: Decimal = field(converter=to_decimal)
     used: Decimal = field(converter=to_decimal)
