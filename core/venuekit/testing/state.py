@@ -346,6 +346,17 @@ class SimState:
         self.leverage[symbol] = leverage
         return True
 
+    def position_margin(self, asset: str, *, default_leverage: int) -> Decimal:
+        """Initial margin the open positions settled in ``asset`` hold, each at its
+        market's leverage (``default_leverage`` where none was set: the venue's own)."""
+        margin = Decimal(0)
+        for position in self.positions.values():
+            market = self.markets[position.symbol]
+            if market.quote == asset and position.quantity:
+                leverage = self.leverage.get(position.symbol, default_leverage)
+                margin += abs(position.quantity) * position.entry_price / leverage
+        return margin
+
     def book(self, symbol: str, depth: int) -> tuple[list[tuple[Decimal, Decimal]],
                                                       list[tuple[Decimal, Decimal]]]:
         """A deterministic book around the market's price: one tick apart, growing sizes."""

@@ -210,13 +210,7 @@ class BinanceSimulator(AccountEndpoints):
 
     def position_margin(self, asset: str) -> Decimal:
         """Initial margin of the open positions settled in ``asset``."""
-        margin = Decimal(0)
-        for position in self.state.positions.values():
-            market = self.state.markets[position.symbol]
-            if market.quote == asset and position.quantity:
-                leverage = self.state.leverage.get(position.symbol, 20)
-                margin += abs(position.quantity) * position.entry_price / leverage
-        return margin
+        return self.state.position_margin(asset, default_leverage=20)
 
     # ------------------------------------------------------------ user data stream
 

@@ -332,13 +332,7 @@ class BingXSimulator(Simulator):
     def position_margin(self, asset: str) -> Decimal:
         """Initial margin of the open positions settled in ``asset`` (default leverage 5,
         as ``GET .../trade/leverage`` answers here)."""
-        margin = Decimal(0)
-        for position in self.state.positions.values():
-            market = self.state.markets[position.symbol]
-            if market.quote == asset and position.quantity:
-                leverage = self.state.leverage.get(position.symbol, 5)
-                margin += abs(position.quantity) * position.entry_price / leverage
-        return margin
+        return self.state.position_margin(asset, default_leverage=5)
 
     async def place(self, request: web.Request) -> web.Response:
         params = await self.verify(request)
