@@ -20,12 +20,7 @@ from typing import TYPE_CHECKING
 from attrs import define, evolve, field
 
 from ..account_models import Fill, OrderBook, Position, Ticker, Trade
-from ..errors import (
-    AuthenticationError,
-    ConfigurationError,
-    NotSupported,
-    VenueError,
-)
+from ..errors import AuthenticationError, ConfigurationError, NotSupported, VenueError
 from ..models import (
     AssetBalance,
     Auth,
@@ -182,7 +177,7 @@ class StreamHub:
         refused again with the same offset (OKX 60004/60006), however often it retries."""
         try:
             await self.connector._resync()
-        except VenueError as exc:
+        except (VenueError, OSError, TimeoutError) as exc:  # the socket loop goes on
             log.warning("%s: clock resync after a refused timestamp failed (%s)",
                         self.exchange, self.scrub(str(exc)))
 
