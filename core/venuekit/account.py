@@ -19,7 +19,7 @@ Batch placement, with its no-duplicate rules, lives in :mod:`venuekit.batch`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
@@ -60,6 +60,7 @@ __all__ = [
 
 T = TypeVar("T")
 Item = OrderResult | VenueError
+MS_PER_S = 1000
 
 
 # ---------------------------------------------------------------- shared checks
@@ -137,17 +138,34 @@ def _fill_order(fill: Fill) -> tuple[datetime, tuple[int, int, str]]:
     return fill.timestamp, _trade_id_order(fill.trade_id)
 
 
-async def fetch_my_trades(conn: ConnectorLike, symbol: str, since: datetime | None,
+def _since(value: datetime | int | None, conn: ConnectorLike) -> datetime | None:
+    """``since`` as an aware datetime: a datetime with a zone, or epoch milliseconds.
+
+    Raises:
+        InvalidArgument: a naive datetime, or neither a datetime nor whole milliseconds.
+    """
+    if value is None or isinstance(value, datetime):
+        if value is not None and value.tzinfo is None:
+            raise InvalidArgument("since must be timezone-aware (UTC)", exchange=conn.exchange)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgument("since must be a timezone-aware datetime or epoch "
+                              f"milliseconds, got {value!r}", exchange=conn.exchange)
+    seconds, ms = divmod(value, MS_PER_S)  # exact: no float on the way
+    return datetime.fromtimestamp(seconds, UTC) + timedelta(milliseconds=ms)
+
+
+async def fetch_my_trades(conn: ConnectorLike, symbol: str, since: datetime | int | None,
                           limit: int | None) -> list[Fill]:
     """The account's fills on ``symbol``, oldest first, ties by trade id.
 
-    With ``since``: fills at or after it, the oldest ``limit`` of them. Without: the
-    newest ``limit`` (or every fill the venue keeps, when ``limit`` is None).
+    With ``since`` (an aware datetime, or epoch milliseconds): fills at or after it, the
+    oldest ``limit`` of them. Without: the newest ``limit`` (or every fill the venue
+    keeps, when ``limit`` is None).
     """
     if limit is not None:
         _positive_int("limit", limit, conn)
-    if since is not None and since.tzinfo is None:
-        raise InvalidArgument("since must be timezone-aware (UTC)", exchange=conn.exchange)
+    since = _since(since, conn)
     require(conn, Capability.FETCH_MY_TRADES, "fetch_my_trades")
     market = await conn.market(symbol)
     pages: Pages[Fill] = paged(
@@ -161,8 +179,12 @@ async def fetch_my_trades(conn: ConnectorLike, symbol: str, since: datetime | No
     return await run_pages(pages, collector, conn.run)
 
 
-async def fetch_positions(conn: ConnectorLike, symbols: Sequence[str] | None) -> list[Position]:
-    """Open positions (flat ones left out), on ``symbols`` or on every market."""
+async def fetch_positions(conn: ConnectorLike,
+                          symbols: Sequence[str] | str | None) -> list[Position]:
+    """Open positions (flat ones left out), on ``symbols`` (a bare string is one symbol)
+    or on every market."""
+    if isinstance(symbols, str):  # one symbol, not its characters
+        symbols = [symbols]
     require(conn, Capability.FETCH_POSITIONS, "fetch_positions")
     markets = None if symbols is None else [await conn.market(s) for s in symbols]
     plan = conn._hook.fetch_positions(markets=markets, all_markets=await conn.fetch_markets())

@@ -621,13 +621,18 @@ class Connector:
         """Open orders on ``symbol``; None lists every symbol where the venue can."""
         return await account.fetch_open_orders(self, symbol)
 
-    async def fetch_my_trades(self, symbol: str, since: datetime | None = None,
+    async def fetch_my_trades(self, symbol: str, since: datetime | int | None = None,
                               limit: int | None = None) -> list[Fill]:
-        """The account's fills on ``symbol``, oldest first (ties by trade id); core pages."""
+        """The account's fills on ``symbol``, oldest first (ties by trade id); core pages.
+
+        ``since`` is an aware datetime or epoch milliseconds; fills at or after it.
+        """
         return await account.fetch_my_trades(self, symbol, since, limit)
 
-    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
-        """Open positions (flat ones left out), on ``symbols`` or everywhere."""
+    async def fetch_positions(self, symbols: Sequence[str] | str | None = None
+                              ) -> list[Position]:
+        """Open positions (flat ones left out), on ``symbols`` (one string: one symbol) or
+        everywhere."""
         return await account.fetch_positions(self, symbols)
 
     async def cancel_all_orders(self, symbol: str) -> list[OrderResult]:
