@@ -14,7 +14,7 @@ import venuekit
 from venuekit import ConfigurationError, PluginError, hookimpl
 from venuekit.errors import InvalidOrder
 from venuekit.models import Market, OrderParams
-from venuekit.registry import Registry
+from venuekit.registry import Registry, available
 from venuekit.testing.example import plugin as example_plugin
 from venuekit.wire import Call
 
@@ -43,6 +43,7 @@ def test_available_lists_entry_points_without_importing(monkeypatch: pytest.Monk
                       ep("example", "venuekit.testing.example.plugin"))
     names = [p.name for p in Registry().available()]
     assert names == ["broken", "example"]
+    assert available() == ["broken", "example"]  # venuekit.available(): the names
     assert "does_not_exist" not in sys.modules
 
 

@@ -233,6 +233,10 @@ def default_registry() -> Registry:
     return _default
 
 
-def available() -> list[PluginInfo]:
-    """Installed exchange plugins (name, distribution, version), without importing them."""
-    return default_registry().available()
+def available() -> list[str]:
+    """Names of the installed exchange plugins, sorted, without importing them.
+
+    Each plugin's distribution, version and module come from
+    ``default_registry().available()`` (:class:`PluginInfo`).
+    """
+    return default_registry().names()
