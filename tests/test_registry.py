@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
@@ -140,3 +141,16 @@ def test_public_api_is_sorted_and_resolves() -> None:
         assert getattr(venuekit, name) is not None
     with pytest.raises(AttributeError):
         _ = venuekit.nope  # type: ignore[attr-defined]
+
+
+def test_available_is_the_list_of_names_and_each_carries_its_metadata(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # DESIGN section 3: venuekit.available() gives the names of the installed plugins
+    fake_entry_points(monkeypatch, ep("example", "venuekit.testing.example.plugin"))
+    (info,) = Registry().available()
+    assert info == "example" and "example" in Registry().available()
+    assert isinstance(info, str) and json.dumps([info]) == '["example"]'
+    assert (info.name, info.module) == ("example", "venuekit.testing.example.plugin")
+    assert type(info.name) is str and "module='venuekit.testing.example.plugin'" in repr(info)
+    with pytest.raises(AttributeError, match="read-only"):
+        info.version = "9"  # type: ignore[misc]

@@ -50,14 +50,36 @@ REQUIRED_HOOKS = (
 )
 
 
-@frozen
-class PluginInfo:
-    """An installed exchange plugin as its metadata describes it (nothing imported)."""
+class PluginInfo(str):
+    """An installed exchange plugin: its name, with what its metadata says (nothing imported).
 
-    name: str
+    A ``str`` equal to the name, so :func:`available` is the list of names DESIGN promises
+    (``"binance" in venuekit.available()``), while ``distribution``, ``version`` and
+    ``module`` stay at hand for listings. Read-only, like the frozen models.
+    """
+
     distribution: str | None
     version: str | None
     module: str
+
+    def __new__(cls, name: str, distribution: str | None, version: str | None,
+                module: str) -> PluginInfo:
+        info = super().__new__(cls, name)
+        for field_name, value in (("distribution", distribution), ("version", version),
+                                  ("module", module)):
+            object.__setattr__(info, field_name, value)
+        return info
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"PluginInfo is read-only: cannot set {name!r}")
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return (f"PluginInfo(name={self.name!r}, distribution={self.distribution!r}, "
+                f"version={self.version!r}, module={self.module!r})")
 
 
 @frozen
@@ -233,10 +255,10 @@ def default_registry() -> Registry:
     return _default
 
 
-def available() -> list[str]:
-    """Names of the installed exchange plugins, sorted, without importing them.
+def available() -> list[PluginInfo]:
+    """The installed exchange plugins by name, sorted, without importing them.
 
-    Each plugin's distribution, version and module come from
-    ``default_registry().available()`` (:class:`PluginInfo`).
+    Each item is its plugin's name (a ``str``) that also carries its distribution,
+    version and module (:class:`PluginInfo`).
     """
-    return default_registry().names()
+    return default_registry().available()
