@@ -7,11 +7,14 @@ session installs no test tools: they live here rather than in a module importing
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["WAIT_S", "next_item", "until"]
+import aiohttp
+
+__all__ = ["WAIT_S", "json_frames", "next_item", "until"]
 
 T = TypeVar("T")
 
@@ -31,3 +34,17 @@ async def until(condition: Callable[[], bool], what: str, timeout_s: float = WAI
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+async def json_frames(ws: aiohttp.ClientWebSocketResponse, wait_s: float) -> list[Any]:
+    """The JSON text frames a raw socket receives until it stays quiet for ``wait_s``
+    (or sends anything but text): what a simulator answered, for tests of its frames."""
+    seen: list[Any] = []
+    try:
+        while True:
+            message = await ws.receive(timeout=wait_s)
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                return seen
+            seen.append(json.loads(message.data))
+    except TimeoutError:
+        return seen

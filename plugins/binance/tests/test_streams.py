@@ -14,7 +14,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import aiohttp
 import pytest
@@ -26,6 +25,7 @@ from venuekit.stream_models import SocketContext, StreamKind, StreamRole, Subscr
 from venuekit.streams import StreamSettings
 from venuekit.streams import hub as stream_hub
 from venuekit.testing.conformance_streams import FAST_STREAMS, next_item, until
+from venuekit.testing.waits import json_frames
 from venuekit_binance import streams
 from venuekit_binance.simulator import BinanceSimulator
 
@@ -118,18 +118,6 @@ async def sim() -> AsyncIterator[BinanceSimulator]:
         yield simulator
 
 
-async def _frames(ws: aiohttp.ClientWebSocketResponse, wait_s: float) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    try:
-        while True:
-            message = await ws.receive(timeout=wait_s)
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                return seen
-            seen.append(json.loads(message.data))
-    except TimeoutError:
-        return seen
-
-
 @pytest.mark.parametrize(("path", "delivered"), [
     ("/market/stream", True), ("/public/stream", False), ("/ws", False)])
 async def test_agg_trade_only_on_the_market_path(sim: BinanceSimulator, path: str,
@@ -138,9 +126,9 @@ async def test_agg_trade_only_on_the_market_path(sim: BinanceSimulator, path: st
             http.ws_connect(sim.base_url.replace("http", "ws") + path) as ws:
         await ws.send_str(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"],
                                       "id": 1}))
-        assert await _frames(ws, 0.3) == [{"result": None, "id": 1}]  # accepted either way
+        assert await json_frames(ws, 0.3) == [{"result": None, "id": 1}]  # accepted either way
         trade_id = sim.streams.publish_trade("BTCUSDT", "buy", Decimal(50000), Decimal(1))
-        frames = await _frames(ws, 0.3)
+        frames = await json_frames(ws, 0.3)
         trades = [f["data"]["a"] for f in frames if "data" in f]
         assert trades == ([int(trade_id)] if delivered else [])
 
@@ -154,10 +142,10 @@ async def test_book_ticker_on_the_public_path_and_the_retired_unrouted_url(
         await ws.send_str(json.dumps({"method": "SUBSCRIBE",
                                       "params": ["btcusdt@bookTicker"], "id": 3}))
         await ws.send_str(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 4}))
-        assert await _frames(ws, 0.3) == [{"result": None, "id": 3},
+        assert await json_frames(ws, 0.3) == [{"result": None, "id": 3},
                                           {"result": ["btcusdt@bookTicker"], "id": 4}]
         sim.streams.publish_ticker("BTCUSDT")
-        frames = await _frames(ws, 0.3)
+        frames = await json_frames(ws, 0.3)
         assert len([f for f in frames if "data" in f]) == (1 if delivered else 0)
 
 

@@ -34,6 +34,7 @@ from venuekit.stream_models import (
 )
 from venuekit.streams import hub as stream_hub
 from venuekit.testing.conformance_streams import FAST_STREAMS, next_item, until
+from venuekit.testing.waits import json_frames
 from venuekit_bybit import streams
 from venuekit_bybit.simulator import BybitSimulator
 from venuekit_bybit.stream_parsing import parse_stream_frame
@@ -106,18 +107,6 @@ async def sim() -> AsyncIterator[BybitSimulator]:
         yield simulator
 
 
-async def _frames(ws: aiohttp.ClientWebSocketResponse, wait_s: float) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    try:
-        while True:
-            message = await ws.receive(timeout=wait_s)
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                return seen
-            seen.append(json.loads(message.data))
-    except TimeoutError:
-        return seen
-
-
 def _auth(sim: BybitSimulator) -> str:
     """Written here from the Connect page, apart from the plugin's signer."""
     expires = int(time.time() * 1000) + 10_000
@@ -138,8 +127,8 @@ async def test_pongs_differ_between_public_and_private(sim: BybitSimulator) -> N
             http.ws_connect(url + "/v5/private") as private:
         await public.send_str(streams.PING)
         await private.send_str(streams.PING)
-        [public_pong] = await _frames(public, 0.3)
-        [private_pong] = await _frames(private, 0.3)
+        [public_pong] = await json_frames(public, 0.3)
+        [private_pong] = await json_frames(private, 0.3)
     assert (public_pong["op"], public_pong["ret_msg"], public_pong["success"]) == \
         ("ping", "pong", True)
     assert private_pong["op"] == "pong" and "success" not in private_pong
@@ -154,19 +143,19 @@ async def test_no_private_topic_sends_a_snapshot_a_book_does(sim: BybitSimulator
             http.ws_connect(url + "/v5/private") as private, \
             http.ws_connect(url + "/v5/public/linear") as public:
         await private.send_str(_auth(sim))
-        [answer] = await _frames(private, 0.3)
+        [answer] = await json_frames(private, 0.3)
         assert _parsed(answer, StreamRole.PRIVATE) == [LoggedIn()]
         await private.send_str(json.dumps({"op": "subscribe", "args": [
             "order", "execution", "position", "wallet"]}))
-        assert [f.get("op") for f in await _frames(private, 0.3)] == ["subscribe"]
+        assert [f.get("op") for f in await json_frames(private, 0.3)] == ["subscribe"]
         await public.send_str(json.dumps({"req_id": "b", "op": "subscribe",
                                           "args": ["orderbook.50.BTCUSDT"]}))
-        ack, snapshot = await _frames(public, 0.3)
+        ack, snapshot = await json_frames(public, 0.3)
         assert ack["req_id"] == "b" and snapshot["type"] == "snapshot"
         # the private socket speaks once something changes
         sim.state.place(symbol="BTCUSDT", side="buy", type="limit", quantity=Decimal("0.01"),
                         price=Decimal(40000))
-        topics = [f["topic"] for f in await _frames(private, 0.3)]
+        topics = [f["topic"] for f in await json_frames(private, 0.3)]
         assert topics == ["order", "wallet"]
 
 
@@ -174,7 +163,7 @@ async def test_private_topics_need_auth(sim: BybitSimulator) -> None:
     async with aiohttp.ClientSession() as http, \
             http.ws_connect(sim.base_url.replace("http", "ws") + "/v5/private") as private:
         await private.send_str(json.dumps({"op": "subscribe", "args": ["order"]}))
-        [answer] = await _frames(private, 0.3)
+        [answer] = await json_frames(private, 0.3)
         assert answer["success"] is False
 
 
@@ -186,7 +175,7 @@ async def test_auth_with_an_expires_in_the_past_is_refused(sim: BybitSimulator) 
             http.ws_connect(sim.base_url.replace("http", "ws") + "/v5/private") as private:
         await private.send_str(json.dumps({"op": "auth",
                                            "args": [sim.credentials.api_key, expires, sign]}))
-        [answer] = await _frames(private, 0.3)
+        [answer] = await json_frames(private, 0.3)
         assert answer["success"] is False
 
 
