@@ -116,6 +116,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def instructions(session: nox.Session) -> None:
+    """Client instructions per request under valgrind: the hot-path ratios without noise."""
+    if shutil.which("valgrind") is None:
+        session.error("needs valgrind on the PATH (apt-get install valgrind)")
+    session.install("-e", ".[redis]", "plugins/binance", "ccxt>=4.5.90")
+    session.run("python", "bench/instructions.py", *session.posargs)
+
+
+@nox.session(default=False)
 def demo(session: nox.Session) -> None:
     """`venuekit demo` with every plugin installed."""
     session.install(".", *[f"plugins/{p}" for p in PLUGINS])

@@ -12,7 +12,7 @@ import gc
 import random
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import pytest
@@ -385,6 +385,58 @@ async def test_a_known_bucket_is_granted_at_once_only_when_everything_fits(
     await spin()
     assert not blocked.done()
     blocked.cancel()
+
+
+async def test_try_acquire_grants_on_the_spot_or_defers_to_acquire(
+        clock: VirtualClock, limiter: MemoryLimiter) -> None:
+    """The no-await grant takes exactly what acquire would, and defers every other case."""
+    assert limiter.try_acquire([need(1)]) is None  # an unknown bucket: acquire makes it
+    (await limiter.acquire([need(1)])).settle()
+    permit = limiter.try_acquire([need(4)])
+    assert permit is not None and permit.waited == 0.0
+    assert limiter.used(KEY) == 5
+    assert limiter.try_acquire([need(6)]) is None  # 5 + 6 > 10: takes nothing
+    assert limiter.used(KEY) == 5
+    waiting = start(limiter, need(6))
+    await spin()
+    assert limiter.try_acquire([need(1)]) is None  # room, but a line: not before it
+    await clock.advance(1.1)
+    await waiting
+    await limiter.block(KEY, RULE, 5.0)
+    assert limiter.try_acquire([need(1)]) is None
+    await limiter.aclose()
+    assert limiter.try_acquire([need(1)]) is None
+    with pytest.raises(ConfigurationError, match="closed"):  # acquire says why
+        await limiter.acquire([need(1)])
+
+
+async def test_try_feedback_counts_like_feedback(clock: VirtualClock,
+                                                 limiter: MemoryLimiter) -> None:
+    assert limiter.try_feedback([(KEY, RULE, 6), ("other", RULE, 2)]) is True
+    assert (limiter.used(KEY), limiter.used("other")) == (6, 2)
+    assert limiter.try_feedback([(KEY, RULE, 3)]) is True
+    assert limiter.used(KEY) == 6  # never lowered
+
+
+async def test_a_backend_without_fast_paths_is_always_asked() -> None:
+    """The defaults defer to the awaited calls, which every backend must implement."""
+
+    class Plain(Limiter):
+        async def acquire(self, demands: Sequence[Demand]) -> Permit:
+            raise NotImplementedError
+
+        async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
+            raise NotImplementedError
+
+        async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
+            raise NotImplementedError
+
+        async def aclose(self) -> None:
+            raise NotImplementedError
+
+    plain = Plain()
+    assert plain.try_acquire([need(1)]) is None
+    assert plain.try_feedback([(KEY, RULE, 1)]) is False
 
 
 async def test_zero_cost_is_a_no_op(clock: VirtualClock, limiter: MemoryLimiter) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -43,6 +45,20 @@ def test_encode_query_plain_and_escaped_values(pairs: list[tuple[str, str]], saf
                                                expected: str) -> None:
     assert encode_query(pairs, safe=safe) == expected
     assert encode_query(iter(pairs), safe=safe) == expected  # any iterable, read once
+
+
+@pytest.mark.parametrize("safe", ["", ",", "/:", "=&", "é"])
+def test_encode_query_matches_quote_on_any_text(safe: str) -> None:
+    """The plain-text shortcut never changes the answer: every result equals quoting each
+    name and value, over random text mixing plain, reserved and non-ASCII characters."""
+    rng = random.Random(f"encode_query {safe}")
+    alphabet = "aZ09_.~-=&/:, %+?#é€\t"
+    for _ in range(2000):
+        pairs = [("".join(rng.choices(alphabet, k=rng.randint(0, 4))),
+                  "".join(rng.choices(alphabet, k=rng.randint(0, 6))))
+                 for _ in range(rng.randint(1, 4))]
+        expected = "&".join(f"{quote(k, safe=safe)}={quote(v, safe=safe)}" for k, v in pairs)
+        assert encode_query(pairs, safe=safe) == expected, pairs
 
 
 def test_encode_body_json_and_form() -> None:

@@ -11,16 +11,16 @@ feed usage and blocks back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from attrs import define, field
 
 from .attempt import Attempt
 from .clock import Clock
 from .errors import ConfigurationError, VenueError
-from .models import Auth, RateLimit
-from .protocol import ExchangeProtocol, Outcome, parse_retry_after
-from .ratelimit import Demand, Limiter
+from .models import Auth, RateLimit, Usage
+from .protocol import ExchangeProtocol, parse_retry_after
+from .ratelimit import Limiter
 from .senders import Sender
 from .wire import Call, Response
 
@@ -77,7 +77,11 @@ class Transport:
         request = call.request
         demands = protocol.demands(request)
         limiter = self.limiter.resolved()
-        permit = await limiter.acquire(demands) if demands else None
+        permit = None
+        if demands:  # granted on the spot as a rule; only a wait needs a coroutine
+            permit = limiter.try_acquire(demands)
+            if permit is None:
+                permit = await limiter.acquire(demands)
         try:
             timestamp_ms = self.clock.now_ms()
             signed = protocol.sign(request, timestamp_ms)
@@ -94,27 +98,31 @@ class Transport:
         if self.on_response is not None:
             self.on_response(response)
         outcome = protocol.interpret(call, response)
-        if outcome.usages or outcome.block_s is not None:
-            await self._feedback(limiter, outcome, demands)
+        if outcome.usages:
+            reports = self._reports(outcome.usages)
+            # one call for all of them (venues report two or three counters), on the spot
+            # where the backend can
+            if reports and not limiter.try_feedback(reports):
+                await limiter.feedback_many(reports)
+        if outcome.block_s is not None:
+            for demand in demands:
+                await limiter.block(demand.key, demand.rule, outcome.block_s)
         if outcome.error is not None:  # Outcome.unwrap, written out: once per request
             raise outcome.error
-        return cast(T, outcome.value)
+        return outcome.value  # type: ignore[return-value]  # a value when error is None
 
-    async def _feedback(self, limiter: Limiter, outcome: Outcome[T],
-                        demands: Sequence[Demand]) -> None:
+    def _reports(self, usages: Sequence[Usage]) -> list[tuple[str, RateLimit, int]]:
+        """``(bucket key, rule, used)`` of every reported usage this connector has a rule
+        for: the limiter's feedback."""
         protocol = self.protocol
         targets = protocol.usage_targets  # worked out once per rule, read on every answer
         reports = []
-        for usage in outcome.usages:
+        for usage in usages:
             rule = usage.rule
             target = targets[rule] if rule in targets else protocol.usage_target(rule)
             if target is not None:
                 reports.append((target[1], target[0], usage.used))
-        if reports:  # one call for all of them: venues report two or three counters
-            await limiter.feedback_many(reports)
-        if outcome.block_s is not None:
-            for demand in demands:
-                await limiter.block(demand.key, demand.rule, outcome.block_s)
+        return reports
 
     async def aclose(self) -> None:
         self.closed = True

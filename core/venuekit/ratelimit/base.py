@@ -88,6 +88,16 @@ class Limiter(abc.ABC):
         deadlock. Cancelling the waiting task takes nothing and frees its place in line.
         """
 
+    def try_acquire(self, demands: Sequence[Demand]) -> Permit | None:
+        """A permit granted on the spot, or None: then :meth:`acquire` decides.
+
+        The usual request finds room at once; a backend that can tell so without I/O or
+        waiting (the in-memory one) grants it here and spares the request a coroutine.
+        None never means "refused", only "ask :meth:`acquire`", so the default is right
+        for every backend and the promises above hold either way.
+        """
+        return None
+
     @abc.abstractmethod
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
         """Raise the local count to what the venue says it counted; never lower it.
@@ -104,6 +114,11 @@ class Limiter(abc.ABC):
         """
         for key, rule, used in reports:
             await self.feedback(key, rule, used)
+
+    def try_feedback(self, reports: Sequence[tuple[str, RateLimit, int]]) -> bool:
+        """Apply ``reports`` on the spot if this backend can without I/O; False: the
+        caller awaits :meth:`feedback_many` instead (the default)."""
+        return False
 
     @abc.abstractmethod
     async def block(self, key: str, rule: RateLimit, seconds: float) -> None:

@@ -152,13 +152,21 @@ class MemoryLimiter(Limiter):
             self._abandon(waiter)
             raise
 
+    def try_acquire(self, demands: Sequence[Demand]) -> Permit | None:
+        if self.closed:
+            return None  # acquire() says why
+        now = self._clock()
+        if self._expiry and self._expiry[0][0] <= now:
+            self._sweep(now)
+        return self._grant_at_once(demands, now)
+
     async def feedback(self, key: str, rule: RateLimit, used: int) -> None:
-        self._feedback(((key, rule, used),))
+        self.try_feedback(((key, rule, used),))
 
     async def feedback_many(self, reports: Sequence[tuple[str, RateLimit, int]]) -> None:
-        self._feedback(reports)
+        self.try_feedback(reports)
 
-    def _feedback(self, reports: Sequence[tuple[str, RateLimit, int]]) -> None:
+    def try_feedback(self, reports: Sequence[tuple[str, RateLimit, int]]) -> bool:
         now = self._clock()
         if self._expiry and self._expiry[0][0] <= now:
             self._sweep(now)
@@ -171,6 +179,7 @@ class MemoryLimiter(Limiter):
             if used > bucket.used:
                 bucket.take(used - bucket.used, now + bucket.window)
                 self._recheck(bucket)
+        return True
 
     async def block(self, key: str, rule: RateLimit, seconds: float) -> None:
         if not seconds > 0:  # also refuses NaN, which max() would keep or drop at random
