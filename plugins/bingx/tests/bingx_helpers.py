@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from aioresponses import aioresponses
+from venuekit.models import OrderParams
+from venuekit.wire import Response
 
 LIVE = "https://open-api.bingx.com"
 DEMO = "https://open-api-vst.bingx.com"
@@ -32,3 +34,13 @@ def ok(data: Any) -> dict[str, Any]:
 def mock_time(mocked: aioresponses, host: str = LIVE, repeat: bool = True) -> None:
     mocked.get(url("/openApi/swap/v2/server/time", host),
                payload=ok({"serverTime": 1675319535362}), repeat=repeat)
+
+
+def answer(body: str, status: int = 200) -> Response:
+    """A BingX answer with ``body`` as it arrives, for the parsers."""
+    return Response(exchange="bingx", status=status, headers={}, body=body.encode())
+
+
+#: the market order the place-answer tests parse against (BX-V3 "Place order" examples)
+ORDER = OrderParams(symbol="BTC/USDT:USDT", side="buy", type="market", quantity="0.001",
+                    client_order_id="vk42")

@@ -10,21 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from bingx_helpers import ORDER, answer
 from venuekit import errors as e
 from venuekit.errors import InvalidOrder
-from venuekit.models import Market, MarketKind, OrderParams, OrderResult, OrderStatus
+from venuekit.models import Market, MarketKind, OrderResult, OrderStatus
 from venuekit.retry import generate_client_order_id
-from venuekit.wire import Response
 from venuekit_bingx import parsing, plugin, trading
 from venuekit_bingx.errors import parse_error
 
 BTC = Market(symbol="BTC/USDT:USDT", native="BTC-USDT", base="BTC", quote="USDT",
              settle="USDT", kind=MarketKind.SWAP, tick_size=Decimal("0.1"),
              step_size=Decimal("0.0001"), min_quantity=Decimal("0.0001"))
-
-
-def answer(body: str) -> Response:
-    return Response(exchange="bingx", status=200, headers={}, body=body.encode())
 
 
 def error_of(code: int, msg: str = "") -> e.VenueError:
@@ -86,10 +82,6 @@ def test_a_plain_invalid_parameter_stays_invalid_order() -> None:
 
 
 # ---------------------------------------------------------------- place answer
-
-
-ORDER = OrderParams(symbol="BTC/USDT:USDT", side="buy", type="market", quantity="0.001",
-                    client_order_id="vk42")
 
 
 def test_place_answer_with_status_reports_the_fill() -> None:

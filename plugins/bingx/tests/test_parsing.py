@@ -6,22 +6,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from bingx_helpers import ORDER, answer
 from venuekit.errors import BadResponse
 from venuekit.models import (
     MarketKind,
-    OrderParams,
     OrderStatus,
     OrderType,
     Side,
     TimeInForce,
 )
-from venuekit.wire import Response
 from venuekit_bingx import parsing
-
-
-def answer(body: str, status: int = 200) -> Response:
-    return Response(exchange="bingx", status=status, headers={}, body=body.encode())
-
 
 # ---------------------------------------------------------------- server time and markets
 
@@ -114,10 +108,6 @@ def test_balance_row_without_amount_is_a_bad_response() -> None:
 
 
 # ---------------------------------------------------------------- orders
-
-ORDER = OrderParams(symbol="BTC/USDT:USDT", side="buy", type="market", quantity="0.001",
-                    client_order_id="vk42")
-
 
 def test_place_acknowledgement() -> None:
     # BX-V3 "Place order" example: ids and echoes, no status or quantities
