@@ -133,12 +133,10 @@ class MemoryLimiter(Limiter):
     async def acquire(self, demands: Sequence[Demand]) -> Permit:
         if self.closed:
             raise ConfigurationError("the rate limiter is closed")
-        now = self._clock()
-        if self._expiry and self._expiry[0][0] <= now:
-            self._sweep(now)
-        permit = self._grant_at_once(demands, now)
+        permit = self.try_acquire(demands)
         if permit is not None:
             return permit
+        now = self._clock()
         needs = self._needs(demands)
         if not any(bucket.queue for bucket, _ in needs) and self._ready_at(needs, now) <= now:
             return self._grant(needs, now, now)
